@@ -1,0 +1,100 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# xdprelay: the one entry point.
+#
+#   make		BPF objects, user-space programs and the kernel module
+#   make check	every test, host and VM (installs what it needs first)
+#   make demo	the relay on a built-in lab
+#   make install	install into $(DESTDIR)$(PREFIX)
+#   make clean	back to the tree as checked out
+#
+# KDIR selects the kernel the module is built for: the running kernel's
+# build directory when it has one, else the Debian 6.12 headers of the
+# kernel that the VM tests boot.
+
+VERSION		:= 0.1.0
+
+CC		?= cc
+CLANG		?= clang
+PREFIX		?= /usr/local
+DESTDIR		?=
+
+VM_KVER		:= $(shell selftests/vm/kver 2>/dev/null)
+RUN_KDIR	:= $(wildcard /lib/modules/$(shell uname -r)/build)
+KDIR		?= $(if $(RUN_KDIR),$(RUN_KDIR),/usr/src/linux-headers-$(VM_KVER))
+
+# CI builds turn every warning into an error.
+ifneq ($(CI),)
+WERROR		:= -Werror
+endif
+
+ARCH_INC	:= -I/usr/include/$(shell $(CC) -dumpmachine)
+BPF_CFLAGS	:= -O2 -g -Wall $(WERROR) -target bpf $(ARCH_INC) -Ibpf -Ikmod
+USER_CFLAGS	:= -O2 -g -Wall -Wextra $(WERROR) -Ibpf -Ikmod $(CFLAGS)
+USER_LIBS	:= -lxdp -lbpf -lelf -lz
+
+BPF_OBJS	:= bpf/xdprelay.bpf.o bpf/xdprelay_maps.bpf.o
+BPF_DEPS	:= bpf/xdprelay.bpf.c bpf/xdprelay.h kmod/xdprelay_kfunc.h
+
+# The kselftest harness ships in Debian's linux-source tarball.
+KSFT_DIR	:= build/kselftest
+KSFT_TAR	:= $(lastword $(sort $(wildcard /usr/src/linux-source-*.tar.xz)))
+KSFT_HDRS	:= $(KSFT_DIR)/kselftest.h $(KSFT_DIR)/kselftest_harness.h
+
+TEST_GEN_PROGS	:= selftests/xdp_prog_test selftests/udpsend
+
+.PHONY: all bpf kmod user tests check demo bench install clean deps
+
+all: bpf user kmod
+
+deps:
+	scripts/deps
+
+bpf: $(BPF_OBJS)
+
+bpf/xdprelay.bpf.o: $(BPF_DEPS)
+	$(CLANG) $(BPF_CFLAGS) -DXDPRELAY_KFUNC -c $< -o $@
+
+bpf/xdprelay_maps.bpf.o: $(BPF_DEPS)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+user:
+
+kmod:
+	@test -d "$(KDIR)" || { echo "KDIR=$(KDIR) does not exist:" \
+		"install linux-headers-6.12-amd64 (scripts/deps) or pass" \
+		"KDIR=/path/to/kernel/build" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) KCFLAGS="$(WERROR)" modules
+
+$(KSFT_HDRS):
+	@test -n "$(KSFT_TAR)" || { echo "no /usr/src/linux-source-*.tar.xz:" \
+		"install linux-source-6.12 (scripts/deps)" >&2; exit 1; }
+	mkdir -p $(KSFT_DIR)
+	tar -xJf $(KSFT_TAR) -C $(KSFT_DIR) --strip-components=4 --wildcards \
+		'*/tools/testing/selftests/kselftest.h' \
+		'*/tools/testing/selftests/kselftest_harness.h'
+	touch $(KSFT_HDRS)
+
+selftests/xdp_prog_test: selftests/xdp_prog_test.c bpf/xdprelay.h \
+		kmod/xdprelay_kfunc.h $(KSFT_HDRS)
+	$(CC) $(USER_CFLAGS) -I$(KSFT_DIR) $< -o $@ $(USER_LIBS)
+
+selftests/udpsend: selftests/udpsend.c
+	$(CC) $(USER_CFLAGS) $< -o $@
+
+tests: all $(TEST_GEN_PROGS)
+
+check: deps
+	$(MAKE) tests
+	selftests/run_tests
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib/xdprelay
+	install -m 0644 $(BPF_OBJS) $(DESTDIR)$(PREFIX)/lib/xdprelay/
+	install -d $(DESTDIR)/lib/modules/$(notdir $(patsubst %/build,%,$(KDIR)))/extra
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) modules_install
+
+clean:
+	-test -d "$(KDIR)" && $(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -f $(BPF_OBJS) $(TEST_GEN_PROGS)
+	rm -rf build

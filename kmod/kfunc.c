@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kfuncs for the xdprelay XDP program.
+ */
+#include <linux/btf.h>
+#include <linux/btf_ids.h>
+#include <linux/errno.h>
+#include <linux/module.h>
+
+#include "xdprelay_internal.h"
+
+static inline void xdprelay_count_packet(u32 row, u32 outcome, u32 bytes)
+{
+	xdprelay_counter_add(row, XDPRELAY_RX_PACKETS, 1);
+	xdprelay_counter_add(row, XDPRELAY_RX_BYTES, bytes);
+	xdprelay_counter_add(row, outcome, 1);
+}
+
+__bpf_kfunc_start_defs();
+
+/**
+ * xdprelay_account() - Count one packet seen by the XDP program.
+ * @stream: Stream id the packet belongs to, 0 if it belongs to none.
+ * @outcome: What the program did with it, one of XDPRELAY_REDIRECTED ..
+ *	     XDPRELAY_UNMATCHED.
+ * @bytes: Length of the packet from its MAC header.
+ *
+ * Adds the packet to the rx_packets, rx_bytes and @outcome counters of
+ * @stream, if not 0, and of the global row.  The stream id need not be
+ * registered: the counters of a stream are cleared when it is.
+ *
+ * Return: 0, or -EINVAL if @stream or @outcome is out of range, in which
+ * case nothing is counted.
+ */
+__bpf_kfunc int xdprelay_account(u32 stream, u32 outcome, u32 bytes)
+{
+	if (stream >= XDPRELAY_MAX_STREAMS ||
+	    outcome < XDPRELAY_FIRST_OUTCOME || outcome > XDPRELAY_LAST_OUTCOME)
+		return -EINVAL;
+
+	if (stream)
+		xdprelay_count_packet(stream, outcome, bytes);
+	xdprelay_count_packet(0, outcome, bytes);
+	return 0;
+}
+
+__bpf_kfunc_end_defs();
+
+BTF_KFUNCS_START(xdprelay_kfunc_ids)
+BTF_ID_FLAGS(func, xdprelay_account)
+BTF_KFUNCS_END(xdprelay_kfunc_ids)
+
+static const struct btf_kfunc_id_set xdprelay_kfunc_set = {
+	.owner	= THIS_MODULE,
+	.set	= &xdprelay_kfunc_ids,
+};
+
+/*
+ * There is no way to unregister a kfunc set, and none is needed: every
+ * loaded program that calls one of these kfuncs holds a reference on the
+ * module, and drops it only an RCU grace period after the program is
+ * freed, so the module cannot go away while a call may still run.
+ */
+int xdprelay_kfunc_init(void)
+{
+	return register_btf_kfunc_id_set(BPF_PROG_TYPE_XDP,
+					 &xdprelay_kfunc_set);
+}

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xdprelay: counters and control for the xdprelay UDP stream relay.
+ *
+ * The XDP program counts packets through the kfuncs in kfunc.c; the
+ * counters and the stream registry are exposed under /sys/kernel/xdprelay/
+ * (sysfs.c).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/init.h>
+#include <linux/module.h>
+
+#include "xdprelay_internal.h"
+
+static int __init xdprelay_init(void)
+{
+	int err;
+
+	err = xdprelay_counters_init();
+	if (err)
+		return err;
+
+	err = xdprelay_sysfs_init();
+	if (err)
+		goto err_counters;
+
+	/* Last: a kfunc set cannot be unregistered if a later step fails. */
+	err = xdprelay_kfunc_init();
+	if (err) {
+		pr_err("cannot register kfuncs: %d\n", err);
+		goto err_sysfs;
+	}
+
+	return 0;
+
+err_sysfs:
+	xdprelay_sysfs_exit();
+err_counters:
+	xdprelay_counters_exit();
+	return err;
+}
+
+static void __exit xdprelay_exit(void)
+{
+	xdprelay_sysfs_exit();
+	xdprelay_counters_exit();
+}
+
+module_init(xdprelay_init);
+module_exit(xdprelay_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Counters and control for the xdprelay UDP stream relay");
+MODULE_VERSION(XDPRELAY_VERSION);

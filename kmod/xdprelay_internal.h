@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Declarations shared by the files of xdprelay.ko.
+ */
+#ifndef _XDPRELAY_INTERNAL_H
+#define _XDPRELAY_INTERNAL_H
+
+#include <linux/math.h>
+#include <linux/percpu.h>
+#include <linux/types.h>
+
+#include "xdprelay_kfunc.h"
+
+#define XDPRELAY_VERSION	"0.1.0"
+
+/*
+ * Counters are kept per CPU, one row of XDPRELAY_NR_COUNTERS per stream id.
+ * A single percpu allocation is limited to PCPU_MIN_UNIT_SIZE (32 KiB), less
+ * than the whole table, so the rows are split into chunks of a power-of-two
+ * number of rows that each fit.
+ */
+struct xdprelay_row {
+	u64 counter[XDPRELAY_NR_COUNTERS];
+};
+
+#define XDPRELAY_CHUNK_ROWS	256
+#define XDPRELAY_NR_CHUNKS	\
+	DIV_ROUND_UP(XDPRELAY_MAX_STREAMS, XDPRELAY_CHUNK_ROWS)
+
+struct xdprelay_chunk {
+	struct xdprelay_row row[XDPRELAY_CHUNK_ROWS];
+};
+
+extern struct xdprelay_chunk __percpu *xdprelay_chunks[XDPRELAY_NR_CHUNKS];
+
+/*
+ * Add @val to counter @c of row @row on this CPU.  Safe from any context,
+ * including hard interrupts; takes no lock.  @row must be below
+ * XDPRELAY_MAX_STREAMS.
+ */
+static inline void xdprelay_counter_add(u32 row, enum xdprelay_counter c,
+					u64 val)
+{
+	struct xdprelay_chunk __percpu *chunk;
+
+	chunk = xdprelay_chunks[row / XDPRELAY_CHUNK_ROWS];
+	this_cpu_add(chunk->row[row % XDPRELAY_CHUNK_ROWS].counter[c], val);
+}
+
+int xdprelay_counters_init(void);
+void xdprelay_counters_exit(void);
+u64 xdprelay_counter_read(u32 row, enum xdprelay_counter c);
+void xdprelay_counters_reset(u32 row);
+
+int xdprelay_kfunc_init(void);
+
+int xdprelay_sysfs_init(void);
+void xdprelay_sysfs_exit(void);
+
+#endif /* _XDPRELAY_INTERNAL_H */

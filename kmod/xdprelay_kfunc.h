@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Interface between xdprelay.ko, the XDP program and the control plane:
+ * counter layout and the kfunc the XDP program counts through.
+ */
+#ifndef _XDPRELAY_KFUNC_H
+#define _XDPRELAY_KFUNC_H
+
+/*
+ * Stream ids run from 1 to XDPRELAY_MAX_STREAMS - 1.  Row 0 of every
+ * counter table holds the global counters.
+ */
+#define XDPRELAY_MAX_STREAMS	1024
+
+enum xdprelay_counter {
+	/* Every packet the program sees, and its length from the MAC header. */
+	XDPRELAY_RX_PACKETS,
+	XDPRELAY_RX_BYTES,
+	/* Outcomes: each packet counts exactly one of these. */
+	XDPRELAY_REDIRECTED,		/* to an AF_XDP socket */
+	XDPRELAY_PASS_NO_SOCKET,	/* no socket on the RX queue: XDP_PASS */
+	XDPRELAY_PASS_NO_META,		/* driver has no metadata: XDP_PASS */
+	XDPRELAY_POLICED,		/* over the stream's rate: XDP_DROP */
+	XDPRELAY_SRC_REFUSED,		/* source not allowed: XDP_PASS */
+	XDPRELAY_MALFORMED,		/* did not parse: XDP_PASS */
+	XDPRELAY_FRAGMENTS,		/* IPv4/IPv6 fragment: XDP_PASS */
+	XDPRELAY_UNMATCHED,		/* not a stream: XDP_PASS */
+	/* Reported by the relay. */
+	XDPRELAY_TX_PACKETS,
+	XDPRELAY_TX_BYTES,
+	XDPRELAY_NR_COUNTERS,
+};
+
+#define XDPRELAY_FIRST_OUTCOME	XDPRELAY_REDIRECTED
+#define XDPRELAY_LAST_OUTCOME	XDPRELAY_UNMATCHED
+
+#ifndef __KERNEL__
+/*
+ * Count one packet of @bytes bytes with outcome @outcome against stream
+ * @stream (0: not a stream) and the global row.  Returns 0, or -EINVAL
+ * for a stream id or outcome out of range (nothing is counted then).
+ */
+extern int xdprelay_account(__u32 stream, __u32 outcome, __u32 bytes) __ksym;
+#endif
+
+#endif /* _XDPRELAY_KFUNC_H */

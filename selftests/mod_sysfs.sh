@@ -1,0 +1,117 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# xdprelay.ko's sysfs tree: every file there and readable with the right
+# value and mode, stream registration, every bad write refused with its own
+# errno and the state unchanged.  Runs in the VM.
+
+. "$(dirname "$0")/lib/mod.sh"
+mod_enter_vm "$@"
+
+COUNTERS="rx_packets rx_bytes redirected pass_no_socket pass_no_meta
+	  policed src_refused malformed tx_packets tx_bytes"
+GLOBAL_COUNTERS="$COUNTERS fragments unmatched"
+
+# The state a bad write must leave alone: every stream and its id.
+state()
+{
+	local d
+
+	for d in "$SYSFS"/streams/*/; do
+		[ -d "$d" ] && echo "$(basename "$d")=$(cat "$d/id")"
+	done
+}
+
+ktap_plan 44
+mod_check_vermagic
+insmod "$KO" || ktap_bail "insmod $KO failed"
+
+ktap_eq "version" "$(modinfo -F version "$KO")" "$(cat $SYSFS/version)"
+
+bad=
+for f in $GLOBAL_COUNTERS; do
+	v=$(cat "$SYSFS/stats/$f" 2>/dev/null) || v=unreadable
+	[ "$v" = 0 ] || bad="$bad $f=$v"
+done
+ktap_eq "stats: every global counter present and 0" "" "$bad"
+
+ktap_eq "stats: no other file" \
+	"$(echo $GLOBAL_COUNTERS | tr ' ' '\n' | sort)" \
+	"$(ls "$SYSFS/stats" | sort)"
+
+ktap_eq "nothing world-writable" "" \
+	"$(find $SYSFS -perm -o=w ! -type l 2>/dev/null)"
+ktap_eq "control files write-only by root" "--w------- --w-------" \
+	"$(stat -c %A $SYSFS/new_stream $SYSFS/del_stream | xargs)"
+ktap_eq "counters read-only" "-r--r--r--" \
+	"$(stat -c %A $SYSFS/stats/* $SYSFS/version | sort -u)"
+
+before=$(state)
+ktap_eq "no stream at load" "" "$before"
+
+ktap_check "new_stream '1 tv1'" sysfs_write $SYSFS/new_stream "1 tv1"
+ktap_check "new_stream with newline '1023 feed.B-2_x'" \
+	sysfs_write $SYSFS/new_stream "$(printf '1023 feed.B-2_x\n')"
+ktap_eq "stream ids" "1" "$(cat $SYSFS/streams/tv1/id)"
+ktap_eq "stream ids (last id)" "1023" "$(cat $SYSFS/streams/feed.B-2_x/id)"
+
+bad=
+for f in $COUNTERS; do
+	v=$(cat "$SYSFS/streams/tv1/$f" 2>/dev/null) || v=unreadable
+	[ "$v" = 0 ] || bad="$bad $f=$v"
+done
+ktap_eq "stream: every counter present and 0" "" "$bad"
+ktap_eq "stream: no other file" \
+	"$(echo id $COUNTERS | tr ' ' '\n' | sort)" \
+	"$(ls "$SYSFS/streams/tv1" | sort)"
+ktap_eq "stream: read-only" "-r--r--r--" \
+	"$(stat -c %A $SYSFS/streams/tv1/* | sort -u)"
+
+before=$(state)
+W=$SYSFS/new_stream
+sysfs_write_err "id 0 refused" $W "0 s0" "Numerical result out of range"
+sysfs_write_err "id 1024 refused" $W "1024 s0" "Numerical result out of range"
+sysfs_write_err "id beyond u32 refused" $W "99999999999 s0" \
+	"Numerical result out of range"
+sysfs_write_err "negative id refused" $W "-1 s0" "Invalid argument"
+sysfs_write_err "id not a number" $W "abc s0" "Invalid argument"
+sysfs_write_err "id with junk" $W "5x s0" "Invalid argument"
+sysfs_write_err "no name" $W "5" "Invalid argument"
+sysfs_write_err "no name, trailing space" $W "5 " "Invalid argument"
+sysfs_write_err "empty write" $W "" "Invalid argument"
+sysfs_write_err "name with slash" $W "5 a/b" "Invalid argument"
+sysfs_write_err "name with space" $W "5 a b" "Invalid argument"
+sysfs_write_err "name starting with dot" $W "5 .x" "Invalid argument"
+sysfs_write_err "name '..'" $W "5 .." "Invalid argument"
+sysfs_write_err "name of 32 characters" $W "5 $(printf 'n%.0s' {1..32})" \
+	"Invalid argument"
+sysfs_write_err "duplicate name" $W "5 tv1" "File exists"
+sysfs_write_err "duplicate id" $W "1 other" "File exists"
+sysfs_write_err "del of unknown stream" $SYSFS/del_stream "nosuch" \
+	"No such file or directory"
+sysfs_write_err "del with empty name" $SYSFS/del_stream "" "Invalid argument"
+sysfs_write_err "write to a counter" $SYSFS/stats/rx_packets "5" \
+	"Permission denied"
+sysfs_write_err "write to version" $SYSFS/version "9" "Permission denied"
+ktap_eq "state unchanged after bad writes" "$before" "$(state)"
+
+ktap_check "name of 31 characters accepted" \
+	sysfs_write $W "7 $(printf 'n%.0s' {1..31})"
+ktap_check "del_stream of it" sysfs_write $SYSFS/del_stream \
+	"$(printf 'n%.0s' {1..31})"
+ktap_check "del_stream tv1 (newline)" sysfs_write $SYSFS/del_stream \
+	"$(printf 'tv1\n')"
+ktap_check "tv1 gone" test ! -e $SYSFS/streams/tv1
+ktap_check "id 1 reusable under another name" sysfs_write $W "1 tv1b"
+ktap_eq "state after del and re-add" \
+	"$(printf 'feed.B-2_x=1023\ntv1b=1')" "$(state)"
+ktap_check "name reusable after del" sysfs_write $SYSFS/del_stream tv1b
+ktap_check "re-add of a deleted name" sysfs_write $W "2 tv1b"
+
+ktap_check "rmmod with streams registered" rmmod xdprelay
+ktap_check "sysfs tree gone after rmmod" test ! -e $SYSFS
+ktap_check "insmod again" insmod "$KO"
+ktap_eq "no stream after reload" "" "$(state)"
+ktap_check "rmmod again" rmmod xdprelay
+
+ktap_finish
