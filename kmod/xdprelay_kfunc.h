@@ -34,7 +34,7 @@ enum xdprelay_counter {
 #define XDPRELAY_FIRST_OUTCOME	XDPRELAY_REDIRECTED
 #define XDPRELAY_LAST_OUTCOME	XDPRELAY_UNMATCHED
 
-#ifndef __KERNEL__
+#ifdef __bpf__
 /*
  * Count one packet of @bytes bytes with outcome @outcome against stream
  * @stream (0: not a stream) and the global row.  Returns 0, or -EINVAL

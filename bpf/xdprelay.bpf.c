@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xdprelay XDP steering program.
+ *
+ * Parses Ethernet (up to two VLAN tags), IPv4 or IPv6 and UDP, looks the
+ * destination up in xr_streams and hands matched packets to the AF_XDP
+ * socket of the receive queue, with the stream id in front of the frame as
+ * XDP metadata.  Everything it cannot parse cleanly, every IP fragment and
+ * every packet that is not a stream goes to the stack untouched.
+ *
+ * Built twice from this source: with XDPRELAY_KFUNC the counters live in
+ * xdprelay.ko and are bumped through its kfunc; without it they live in the
+ * per-CPU array xr_counters, for hosts that cannot load the module.
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/udp.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "xdprelay.h"
+
+/* Not in the uapi headers. */
+#define XR_AF_INET		2
+#define XR_AF_INET6		10
+#define XR_IP_MF		0x2000
+#define XR_IP_OFFSET		0x1fff
+#define XR_NSEC_PER_SEC		1000000000ULL
+
+/* Deeper buckets are clamped: no overflow in the policer's arithmetic. */
+#define XR_MAX_BURST		(1ULL << 32)
+
+/* Tags beyond this many are not parsed: the packet is not a stream. */
+#define XR_MAX_VLAN		2
+
+/* The parser's answer when the packet is a candidate for a stream. */
+#define XR_CANDIDATE		0
+
+struct xr_vlan_hdr {
+	__be16 tci;
+	__be16 proto;
+};
+
+/* What the parser hands to the stream lookup. */
+struct xr_pkt {
+	struct xdprelay_stream_key key;
+	__u32 saddr[4];		/* laid out like xdprelay_stream.src_addr */
+	__u32 ip_payload;	/* bytes the IP header says follow it */
+	__u32 udp_len;		/* UDP length field, host order */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XDPRELAY_MAX_STREAMS);
+	__type(key, struct xdprelay_stream_key);
+	__type(value, struct xdprelay_stream);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xr_streams SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, XDPRELAY_MAX_QUEUES);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xr_xsks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XDPRELAY_MAX_STREAMS);
+	__type(key, __u32);
+	__type(value, struct xdprelay_policer);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xr_policers SEC(".maps");
+
+#ifndef XDPRELAY_KFUNC
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XDPRELAY_MAX_STREAMS);
+	__type(key, __u32);
+	__type(value, struct xdprelay_counters);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xr_counters SEC(".maps");
+
+static __always_inline void count_row(__u32 row, __u32 outcome, __u32 bytes)
+{
+	struct xdprelay_counters *c;
+
+	c = bpf_map_lookup_elem(&xr_counters, &row);
+	if (!c)
+		return;
+	c->c[XDPRELAY_RX_PACKETS]++;
+	c->c[XDPRELAY_RX_BYTES] += bytes;
+	c->c[outcome]++;
+}
+#endif
+
+/*
+ * Count one packet against the global row and, when it belongs to a
+ * stream, against the stream's row: the same contract as the module's
+ * xdprelay_account().
+ */
+static __always_inline void account(__u32 stream, __u32 outcome, __u32 bytes)
+{
+#ifdef XDPRELAY_KFUNC
+	xdprelay_account(stream, outcome, bytes);
+#else
+	if (outcome < XDPRELAY_FIRST_OUTCOME ||
+	    outcome > XDPRELAY_LAST_OUTCOME ||
+	    stream >= XDPRELAY_MAX_STREAMS)
+		return;
+	count_row(0, outcome, bytes);
+	if (stream)
+		count_row(stream, outcome, bytes);
+#endif
+}
+
+static __always_inline int parse_udp(void *udp_start, void *data_end,
+				     struct xr_pkt *pkt)
+{
+	struct udphdr *udp = udp_start;
+
+	if ((void *)(udp + 1) > data_end ||
+	    pkt->ip_payload < sizeof(*udp))
+		return XDPRELAY_MALFORMED;
+	pkt->key.port = udp->dest;
+	pkt->udp_len = bpf_ntohs(udp->len);
+	return XR_CANDIDATE;
+}
+
+static __always_inline int parse_ipv4(void *pos, void *data_end,
+				      struct xr_pkt *pkt)
+{
+	struct iphdr *iph = pos;
+	__u32 hlen, tot_len;
+
+	if ((void *)(iph + 1) > data_end)
+		return XDPRELAY_MALFORMED;
+	if (iph->version != 4 || iph->ihl < 5)
+		return XDPRELAY_MALFORMED;
+	hlen = iph->ihl * 4;
+	if (pos + hlen > data_end)
+		return XDPRELAY_MALFORMED;
+	tot_len = bpf_ntohs(iph->tot_len);
+	/* Bytes after the datagram are link padding; missing ones are not. */
+	if (tot_len < hlen || pos + tot_len > data_end)
+		return XDPRELAY_MALFORMED;
+	if (iph->frag_off & bpf_htons(XR_IP_MF | XR_IP_OFFSET))
+		return XDPRELAY_FRAGMENTS;
+	if (iph->protocol != IPPROTO_UDP)
+		return XDPRELAY_UNMATCHED;
+
+	pkt->key.family = XR_AF_INET;
+	__builtin_memcpy(pkt->key.addr, &iph->daddr, sizeof(iph->daddr));
+	pkt->saddr[0] = iph->saddr;
+	pkt->ip_payload = tot_len - hlen;
+	return parse_udp(pos + hlen, data_end, pkt);
+}
+
+static __always_inline int parse_ipv6(void *pos, void *data_end,
+				      struct xr_pkt *pkt)
+{
+	struct ipv6hdr *ip6h = pos;
+	__u32 payload_len;
+
+	if ((void *)(ip6h + 1) > data_end)
+		return XDPRELAY_MALFORMED;
+	if (ip6h->version != 6)
+		return XDPRELAY_MALFORMED;
+	payload_len = bpf_ntohs(ip6h->payload_len);
+	if ((void *)(ip6h + 1) + payload_len > data_end)
+		return XDPRELAY_MALFORMED;
+	if (ip6h->nexthdr == IPPROTO_FRAGMENT)
+		return XDPRELAY_FRAGMENTS;
+	/* Streams carry no extension headers; anything else is not ours. */
+	if (ip6h->nexthdr != IPPROTO_UDP)
+		return XDPRELAY_UNMATCHED;
+
+	pkt->key.family = XR_AF_INET6;
+	__builtin_memcpy(pkt->key.addr, &ip6h->daddr, sizeof(ip6h->daddr));
+	__builtin_memcpy(pkt->saddr, &ip6h->saddr, sizeof(ip6h->saddr));
+	pkt->ip_payload = payload_len;
+	return parse_udp(ip6h + 1, data_end, pkt);
+}
+
+/*
+ * Returns XR_CANDIDATE with @pkt filled in for a complete UDP header over
+ * IPv4 or IPv6, otherwise the outcome to count.
+ */
+static __always_inline int parse(void *data, void *data_end,
+				 struct xr_pkt *pkt)
+{
+	struct ethhdr *eth = data;
+	void *pos = eth + 1;
+	__be16 h_proto;
+	int i;
+
+	if (pos > data_end)
+		return XDPRELAY_MALFORMED;
+	h_proto = eth->h_proto;
+
+#pragma unroll
+	for (i = 0; i < XR_MAX_VLAN; i++) {
+		struct xr_vlan_hdr *vh = pos;
+
+		if (h_proto != bpf_htons(ETH_P_8021Q) &&
+		    h_proto != bpf_htons(ETH_P_8021AD))
+			break;
+		if ((void *)(vh + 1) > data_end)
+			return XDPRELAY_MALFORMED;
+		h_proto = vh->proto;
+		pos = vh + 1;
+	}
+
+	if (h_proto == bpf_htons(ETH_P_IP))
+		return parse_ipv4(pos, data_end, pkt);
+	if (h_proto == bpf_htons(ETH_P_IPV6))
+		return parse_ipv6(pos, data_end, pkt);
+	/* Non-IP, and a third VLAN tag. */
+	return XDPRELAY_UNMATCHED;
+}
+
+static __always_inline int src_allowed(const struct xdprelay_stream *s,
+					const struct xr_pkt *pkt)
+{
+	__u32 addr[4], mask[4];
+	int i;
+
+	if (!(s->flags & XDPRELAY_F_SRC_FILTER))
+		return 1;
+	__builtin_memcpy(addr, s->src_addr, sizeof(addr));
+	__builtin_memcpy(mask, s->src_mask, sizeof(mask));
+#pragma unroll
+	for (i = 0; i < 4; i++)
+		if ((pkt->saddr[i] & mask[i]) != addr[i])
+			return 0;
+	return 1;
+}
+
+/*
+ * Token bucket in nanoseconds of credit: it fills at one nanosecond per
+ * nanosecond up to burst packets' worth, and a packet costs 1e9 / rate_pps.
+ * Returns 1 when the packet is within the rate, 0 when it is over.
+ */
+static __always_inline int police(__u32 id, const struct xdprelay_stream *s)
+{
+	struct xdprelay_policer *p;
+	__u64 rate = s->rate_pps;
+	__u64 burst = s->burst;
+	__u64 cost, depth, now, credit;
+	int ok = 0;
+
+	if (!rate)
+		return 1;
+	p = bpf_map_lookup_elem(&xr_policers, &id);
+	if (!p)
+		return 1;
+
+	cost = XR_NSEC_PER_SEC / rate;
+	/* A bucket that cannot hold one packet would drop every packet. */
+	if (!burst)
+		burst = 1;
+	/* cost < 2^30, so depth stays below 2^62. */
+	if (burst > XR_MAX_BURST)
+		burst = XR_MAX_BURST;
+	depth = burst * cost;
+	/* No helper may run under the lock. */
+	now = bpf_ktime_get_ns();
+
+	bpf_spin_lock(&p->lock);
+	credit = p->credit_ns;
+	if (credit > depth)
+		credit = depth;
+	/* Another CPU may have stamped a later time already. */
+	if (now > p->last_ns) {
+		if (now - p->last_ns >= depth - credit)
+			credit = depth;
+		else
+			credit += now - p->last_ns;
+		p->last_ns = now;
+	}
+	if (credit >= cost) {
+		credit -= cost;
+		ok = 1;
+	}
+	p->credit_ns = credit;
+	bpf_spin_unlock(&p->lock);
+
+	return ok;
+}
+
+SEC("xdp")
+int xdprelay_rx(struct xdp_md *ctx)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
+	__u32 bytes = data_end - data;
+	struct xdprelay_stream *s;
+	struct xdprelay_meta *meta;
+	struct xr_pkt pkt = {};
+	__u32 outcome, id;
+	int act;
+
+	outcome = parse(data, data_end, &pkt);
+	if (outcome != XR_CANDIDATE) {
+		account(0, outcome, bytes);
+		return XDP_PASS;
+	}
+
+	s = bpf_map_lookup_elem(&xr_streams, &pkt.key);
+	if (!s) {
+		account(0, XDPRELAY_UNMATCHED, bytes);
+		return XDP_PASS;
+	}
+	id = s->id;
+	/* The table is written by user space: a bad id is no stream. */
+	if (!id || id >= XDPRELAY_MAX_STREAMS) {
+		account(0, XDPRELAY_UNMATCHED, bytes);
+		return XDP_PASS;
+	}
+
+	if (pkt.udp_len < sizeof(struct udphdr) ||
+	    pkt.udp_len > pkt.ip_payload) {
+		account(id, XDPRELAY_MALFORMED, bytes);
+		return XDP_PASS;
+	}
+	if (!src_allowed(s, &pkt)) {
+		account(id, XDPRELAY_SRC_REFUSED, bytes);
+		return XDP_PASS;
+	}
+	if (!police(id, s)) {
+		account(id, XDPRELAY_POLICED, bytes);
+		return XDP_DROP;
+	}
+
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*meta))) {
+		account(id, XDPRELAY_PASS_NO_META, bytes);
+		return XDP_PASS;
+	}
+	meta = (void *)(long)ctx->data_meta;
+	if ((void *)(meta + 1) > (void *)(long)ctx->data) {
+		bpf_xdp_adjust_meta(ctx, sizeof(*meta));
+		account(id, XDPRELAY_PASS_NO_META, bytes);
+		return XDP_PASS;
+	}
+	meta->stream_id = id;
+	meta->magic = XDPRELAY_META_MAGIC;
+
+	act = bpf_redirect_map(&xr_xsks, ctx->rx_queue_index, XDP_PASS);
+	if (act == XDP_REDIRECT) {
+		account(id, XDPRELAY_REDIRECTED, bytes);
+		return XDP_REDIRECT;
+	}
+	/* No socket on this queue: the stack gets the frame as it came. */
+	bpf_xdp_adjust_meta(ctx, sizeof(*meta));
+	account(id, XDPRELAY_PASS_NO_SOCKET, bytes);
+	return XDP_PASS;
+}
+
+char _license[] SEC("license") = "GPL";

@@ -1,0 +1,1013 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The XDP steering program on crafted frames, through BPF_PROG_TEST_RUN.
+ *
+ * Each test runs in a fresh network namespace with its own copy of the
+ * object (XDPRELAY_BPF_OBJ, default bpf/xdprelay_maps.bpf.o), pinning
+ * disabled so nothing lands on bpffs.  For every frame it asserts the
+ * verdict, the frame and metadata the program leaves behind, and the exact
+ * counter deltas on the global row and on every stream row.
+ *
+ * An AF_XDP socket on lo queue 0 stands in for the relay: test runs happen
+ * on lo's queue 0, so a redirect to xr_xsks[0] succeeds.  Without
+ * BPF_F_TEST_XDP_LIVE_FRAMES the kernel only reports the verdict; the
+ * live_redirect test lets the kernel carry a frame into the socket.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/udp.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+#include <xdp/xsk.h>
+
+#include "xdprelay.h"
+
+/* The harness's SIGALRM handler ignores its context argument. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "kselftest_harness.h"
+#pragma GCC diagnostic pop
+
+#define DEFAULT_OBJ	"bpf/xdprelay_maps.bpf.o"
+#define FRAME_MAX	2048
+#define META_LEN	((__u32)sizeof(struct xdprelay_meta))
+/* Counter rows compared after every frame: global row and test streams. */
+#define NR_ROWS		8
+
+#define ID_V4		1
+#define ID_V6		2
+#define ID_MCAST	3
+#define ID_FILTER4	4
+#define ID_FILTER6	5
+#define ID_POLICED	6
+#define ID_FILTER_HOST	7
+
+#define NUM_FRAMES	64
+#define XSK_FRAME_SIZE	XSK_UMEM__DEFAULT_FRAME_SIZE
+
+/* What a frame looks like; zero fields take the defaults of build(). */
+struct spec {
+	int family;		/* AF_INET (default) or AF_INET6 */
+	int vlans;		/* tags in front of the IP header */
+	__u16 tpid[3];		/* default ETH_P_8021Q */
+	int opt_words;		/* IPv4 options, 32-bit words */
+	const char *saddr;
+	const char *daddr;
+	__u16 dport;
+	int payload;		/* UDP payload bytes, default 64 */
+	int ip6_frag;		/* IPv6 fragment header before UDP */
+	__u16 frag_off;		/* IPv4 frag_off or IPv6 fragment field */
+};
+
+struct frame {
+	__u8 buf[FRAME_MAX];
+	__u32 len;
+	__u32 l3;		/* offset of the IP header */
+	__u32 l4;		/* offset of the UDP header */
+};
+
+struct run_out {
+	__u8 buf[FRAME_MAX + 64];
+	__u32 size;		/* bytes from data_meta to the end */
+	__u32 meta_len;
+	__u32 retval;
+};
+
+static void put16(__u8 *p, __u16 v)
+{
+	v = htons(v);
+	memcpy(p, &v, sizeof(v));
+}
+
+static void put_addr(struct __test_metadata *_metadata, int family,
+		     const char *str, void *dst)
+{
+	ASSERT_EQ(1, inet_pton(family, str, dst)) {
+		TH_LOG("bad address %s", str);
+	}
+}
+
+/* Ethernet, VLAN tags, IPv4 or IPv6, UDP, payload. */
+static void build(struct __test_metadata *_metadata, struct frame *f,
+		  const struct spec *s)
+{
+	int family = s->family ? s->family : AF_INET;
+	int payload = s->payload ? s->payload : 64;
+	__u16 dport = s->dport ? s->dport : 5000;
+	const char *saddr = s->saddr, *daddr = s->daddr;
+	struct ethhdr *eth = (struct ethhdr *)f->buf;
+	struct udphdr *udp;
+	__u8 *pos;
+	int i;
+
+	memset(f, 0, sizeof(*f));
+	memset(eth->h_dest, 0x02, ETH_ALEN);
+	memset(eth->h_source, 0x04, ETH_ALEN);
+	pos = (__u8 *)&eth->h_proto;
+	for (i = 0; i < s->vlans; i++) {
+		put16(pos, s->tpid[i] ? s->tpid[i] : ETH_P_8021Q);
+		put16(pos + 2, 100 + i);	/* TCI: VLAN id */
+		pos += 4;
+	}
+
+	if (family == AF_INET) {
+		struct iphdr *iph = (struct iphdr *)(pos + 2);
+		int hlen = sizeof(*iph) + 4 * s->opt_words;
+
+		put16(pos, ETH_P_IP);
+		f->l3 = (__u8 *)iph - f->buf;
+		f->l4 = f->l3 + hlen;
+		iph->version = 4;
+		iph->ihl = hlen / 4;
+		iph->tot_len = htons(hlen + sizeof(*udp) + payload);
+		iph->id = htons(0x1234);
+		iph->frag_off = htons(s->frag_off);
+		iph->ttl = 64;
+		iph->protocol = IPPROTO_UDP;
+		put_addr(_metadata, AF_INET, saddr ? saddr : "10.0.0.1",
+			 &iph->saddr);
+		put_addr(_metadata, AF_INET, daddr ? daddr : "10.0.0.2",
+			 &iph->daddr);
+		/* Options: NOPs. */
+		memset(iph + 1, 1, 4 * s->opt_words);
+	} else {
+		struct ipv6hdr *ip6h = (struct ipv6hdr *)(pos + 2);
+		int ext = s->ip6_frag ? 8 : 0;
+
+		put16(pos, ETH_P_IPV6);
+		f->l3 = (__u8 *)ip6h - f->buf;
+		f->l4 = f->l3 + sizeof(*ip6h) + ext;
+		ip6h->version = 6;
+		ip6h->payload_len = htons(ext + sizeof(*udp) + payload);
+		ip6h->nexthdr = s->ip6_frag ? IPPROTO_FRAGMENT : IPPROTO_UDP;
+		ip6h->hop_limit = 64;
+		put_addr(_metadata, AF_INET6, saddr ? saddr : "fd00::1",
+			 &ip6h->saddr);
+		put_addr(_metadata, AF_INET6, daddr ? daddr : "fd00::2",
+			 &ip6h->daddr);
+		if (ext) {
+			__u8 *fh = (__u8 *)(ip6h + 1);
+
+			fh[0] = IPPROTO_UDP;
+			put16(fh + 2, s->frag_off);
+			put16(fh + 4, 0xabcd);	/* identification */
+		}
+	}
+
+	udp = (struct udphdr *)(f->buf + f->l4);
+	udp->source = htons(4000);
+	udp->dest = htons(dport);
+	udp->len = htons(sizeof(*udp) + payload);
+	for (i = 0; i < payload; i++)
+		f->buf[f->l4 + sizeof(*udp) + i] = i;
+	f->len = f->l4 + sizeof(*udp) + payload;
+}
+
+static struct iphdr *ip4(struct frame *f)
+{
+	return (struct iphdr *)(f->buf + f->l3);
+}
+
+static struct ipv6hdr *ip6(struct frame *f)
+{
+	return (struct ipv6hdr *)(f->buf + f->l3);
+}
+
+static struct udphdr *udph(struct frame *f)
+{
+	return (struct udphdr *)(f->buf + f->l4);
+}
+
+static int print_fn(enum libbpf_print_level level, const char *fmt,
+		    va_list ap)
+{
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	fprintf(stderr, "# ");
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int xdp_print_fn(enum libxdp_print_level level, const char *fmt,
+			va_list ap)
+{
+	if (level == LIBXDP_DEBUG)
+		return 0;
+	fprintf(stderr, "# ");
+	return vfprintf(stderr, fmt, ap);
+}
+
+FIXTURE(xdp) {
+	struct bpf_object *obj;
+	int prog_fd;
+	int streams_fd;
+	int xsks_fd;
+	int policers_fd;
+	int counters_fd;	/* -1 for the kfunc variant */
+	int ncpus;
+	struct xdprelay_counters *percpu;
+	__u64 before[NR_ROWS][XDPRELAY_NR_COUNTERS];
+	/* The AF_XDP socket, when a test adds one. */
+	void *umem_area;
+	struct xsk_umem *umem;
+	struct xsk_socket *xsk;
+	struct xsk_ring_prod fill;
+	struct xsk_ring_cons comp;
+	struct xsk_ring_cons rx;
+	struct xsk_ring_prod tx;
+};
+
+static int lo_up(void)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int fd, err = 0;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		err = -errno;
+	ifr.ifr_flags |= IFF_UP;
+	if (!err && ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static int map_fd(struct bpf_object *obj, const char *name)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, name);
+
+	return map ? bpf_map__fd(map) : -1;
+}
+
+struct stream_spec {
+	const char *daddr;
+	__u16 dport;
+	__u32 id;
+	const char *src;	/* allowed source prefix, or NULL */
+	int src_len;
+	__u64 rate_pps;
+	__u64 burst;
+};
+
+static void add_stream(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(xdp) *self, const struct stream_spec *ss)
+{
+	struct xdprelay_stream_key key = {};
+	struct xdprelay_stream val = {};
+	int family, i;
+
+	family = strchr(ss->daddr, ':') ? AF_INET6 : AF_INET;
+	key.family = family;
+	key.port = htons(ss->dport);
+	put_addr(_metadata, family, ss->daddr, key.addr);
+
+	val.id = ss->id;
+	val.rate_pps = ss->rate_pps;
+	val.burst = ss->burst;
+	if (ss->src) {
+		val.flags |= XDPRELAY_F_SRC_FILTER;
+		put_addr(_metadata, family, ss->src, val.src_addr);
+		for (i = 0; i < ss->src_len; i++)
+			val.src_mask[i / 8] |= 0x80 >> (i % 8);
+		for (i = 0; i < 16; i++)
+			val.src_addr[i] &= val.src_mask[i];
+	}
+	ASSERT_EQ(0, bpf_map_update_elem(self->streams_fd, &key, &val, 0));
+}
+
+static void read_row(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(xdp) *self, __u32 row,
+		     __u64 sum[XDPRELAY_NR_COUNTERS])
+{
+	int cpu, c;
+
+	memset(sum, 0, sizeof(__u64) * XDPRELAY_NR_COUNTERS);
+	ASSERT_EQ(0, bpf_map_lookup_elem(self->counters_fd, &row,
+					 self->percpu));
+	for (cpu = 0; cpu < self->ncpus; cpu++)
+		for (c = 0; c < XDPRELAY_NR_COUNTERS; c++)
+			sum[c] += self->percpu[cpu].c[c];
+}
+
+static void snapshot(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(xdp) *self)
+{
+	__u32 row;
+
+	if (self->counters_fd < 0)
+		return;
+	for (row = 0; row < NR_ROWS; row++)
+		read_row(_metadata, self, row, self->before[row]);
+}
+
+/*
+ * Since the last snapshot exactly one packet of @bytes bytes was counted,
+ * with @outcome, on row 0 and on row @stream (0: on no stream row).
+ */
+static void check_counts(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(xdp) *self, int line, __u32 bytes,
+			 int outcome, __u32 stream)
+{
+	__u64 now[XDPRELAY_NR_COUNTERS], want;
+	__u32 row;
+	int c;
+
+	if (self->counters_fd < 0)
+		return;
+	for (row = 0; row < NR_ROWS; row++) {
+		int counted = row == 0 || (stream && row == stream);
+
+		read_row(_metadata, self, row, now);
+		for (c = 0; c < XDPRELAY_NR_COUNTERS; c++) {
+			want = 0;
+			if (counted && (c == XDPRELAY_RX_PACKETS ||
+					c == outcome))
+				want = 1;
+			if (counted && c == XDPRELAY_RX_BYTES)
+				want = bytes;
+			EXPECT_EQ(want, now[c] - self->before[row][c]) {
+				TH_LOG("line %d: row %u counter %d", line,
+				       row, c);
+			}
+		}
+	}
+}
+
+/*
+ * One test run of @len bytes.  The kernel wants at least an Ethernet
+ * header in data_in; a shorter frame is given as a linear part of @len
+ * bytes (ctx data_end) followed by padding in a fragment, so the program
+ * sees data_end - data == len.
+ */
+static int run_frame(FIXTURE_DATA(xdp) *self, const __u8 *frame, __u32 len,
+		     __u32 *size_in, struct run_out *out)
+{
+	struct xdp_md ctx_in = { .data_end = len }, ctx_out = {};
+	__u8 in[FRAME_MAX] = {};
+	int err;
+
+	*size_in = len < ETH_HLEN ? ETH_HLEN : len;
+	memcpy(in, frame, len);
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		.data_in = in,
+		.data_size_in = *size_in,
+		.data_out = out->buf,
+		.data_size_out = sizeof(out->buf),
+		.ctx_in = &ctx_in,
+		.ctx_size_in = sizeof(ctx_in),
+		.ctx_out = &ctx_out,
+		.ctx_size_out = sizeof(ctx_out),
+		.repeat = 1,
+	);
+
+	memset(out, 0, sizeof(*out));
+	err = bpf_prog_test_run_opts(self->prog_fd, &opts);
+	if (err)
+		return -errno;
+	out->size = opts.data_size_out;
+	out->retval = opts.retval;
+	out->meta_len = ctx_out.data;
+	return 0;
+}
+
+/*
+ * Run the first @len bytes of @f and check the verdict @act, the frame
+ * and metadata left behind, and the counters (@outcome on row 0 and on
+ * row @stream).
+ */
+static void __expect(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(xdp) *self, int line, const struct frame *f,
+		     __u32 len, __u32 act, int outcome, __u32 stream)
+{
+	struct xdprelay_meta meta;
+	struct run_out out;
+	__u32 size_in;
+
+	snapshot(_metadata, self);
+	ASSERT_EQ(0, run_frame(self, f->buf, len, &size_in, &out)) {
+		TH_LOG("line %d: test run of %u bytes failed", line, len);
+	}
+	ASSERT_EQ(act, out.retval) {
+		TH_LOG("line %d: verdict for %u bytes", line, len);
+	}
+	if (act == XDP_REDIRECT) {
+		ASSERT_EQ(META_LEN, out.meta_len) {
+			TH_LOG("line %d: metadata", line);
+		}
+		ASSERT_EQ(size_in + META_LEN, out.size);
+		memcpy(&meta, out.buf, sizeof(meta));
+		EXPECT_EQ(stream, meta.stream_id);
+		EXPECT_EQ((__u32)XDPRELAY_META_MAGIC, meta.magic) {
+			TH_LOG("line %d: metadata", line);
+		}
+	} else {
+		/* The stack gets the frame exactly as it came. */
+		ASSERT_EQ(0U, out.meta_len) {
+			TH_LOG("line %d: metadata left in front", line);
+		}
+		ASSERT_EQ(size_in, out.size);
+	}
+	EXPECT_EQ(0, memcmp(out.buf + out.meta_len, f->buf, len)) {
+		TH_LOG("line %d: frame of %u bytes modified", line, len);
+	}
+	check_counts(_metadata, self, line, len, outcome, stream);
+}
+
+#define expect(f, len, act, outcome, stream) \
+	__expect(_metadata, self, __LINE__, f, len, act, outcome, stream)
+
+/* A matched frame of stream @id, with or without a socket on queue 0. */
+#define expect_matched(f, id) do { \
+	if (self->xsk) \
+		expect(f, (f)->len, XDP_REDIRECT, XDPRELAY_REDIRECTED, id); \
+	else \
+		expect(f, (f)->len, XDP_PASS, XDPRELAY_PASS_NO_SOCKET, id); \
+} while (0)
+
+static void add_xsk(struct __test_metadata *_metadata,
+		    FIXTURE_DATA(xdp) *self)
+{
+	struct xsk_socket_config cfg = {
+		.rx_size = XSK_RING_CONS__DEFAULT_NUM_DESCS,
+		.tx_size = XSK_RING_PROD__DEFAULT_NUM_DESCS,
+		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+		.bind_flags = XDP_COPY,
+	};
+	__u64 size = (__u64)NUM_FRAMES * XSK_FRAME_SIZE;
+	__u32 key = 0, idx, i;
+	int fd;
+
+	self->umem_area = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->umem_area);
+	ASSERT_EQ(0, xsk_umem__create(&self->umem, self->umem_area, size,
+				      &self->fill, &self->comp, NULL));
+	ASSERT_EQ(0, xsk_socket__create(&self->xsk, "lo", 0, self->umem,
+					&self->rx, &self->tx, &cfg)) {
+		TH_LOG("AF_XDP socket on lo queue 0 (copy mode)");
+	}
+	/* Half the frames to the fill ring, for the live test. */
+	ASSERT_EQ((__u32)NUM_FRAMES / 2,
+		  xsk_ring_prod__reserve(&self->fill, NUM_FRAMES / 2, &idx));
+	for (i = 0; i < NUM_FRAMES / 2; i++)
+		*xsk_ring_prod__fill_addr(&self->fill, idx + i) =
+			(__u64)i * XSK_FRAME_SIZE;
+	xsk_ring_prod__submit(&self->fill, NUM_FRAMES / 2);
+
+	fd = xsk_socket__fd(self->xsk);
+	ASSERT_EQ(0, bpf_map_update_elem(self->xsks_fd, &key, &fd, 0));
+}
+
+FIXTURE_SETUP(xdp)
+{
+	const char *path = getenv("XDPRELAY_BPF_OBJ");
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	int err;
+
+	if (geteuid())
+		SKIP(return, "needs root");
+	if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_XDP, NULL) != 1)
+		SKIP(return, "kernel without BPF or XDP");
+	self->counters_fd = -1;
+	self->prog_fd = -1;
+
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	ASSERT_EQ(0, lo_up());
+
+	if (!path)
+		path = DEFAULT_OBJ;
+	self->obj = bpf_object__open_file(path, NULL);
+	ASSERT_NE(NULL, self->obj) {
+		TH_LOG("open %s: %s", path, strerror(errno));
+	}
+	/* Private maps: never touch what ip(8) pinned on this host. */
+	bpf_object__for_each_map(map, self->obj)
+		ASSERT_EQ(0, bpf_map__set_pin_path(map, NULL));
+	err = bpf_object__load(self->obj);
+	ASSERT_EQ(0, err) {
+		TH_LOG("load %s: %s", path, strerror(-err));
+	}
+	prog = bpf_object__find_program_by_name(self->obj, "xdprelay_rx");
+	ASSERT_NE(NULL, prog);
+	self->prog_fd = bpf_program__fd(prog);
+
+	self->streams_fd = map_fd(self->obj, XDPRELAY_MAP_STREAMS);
+	self->xsks_fd = map_fd(self->obj, XDPRELAY_MAP_XSKS);
+	self->policers_fd = map_fd(self->obj, XDPRELAY_MAP_POLICERS);
+	self->counters_fd = map_fd(self->obj, XDPRELAY_MAP_COUNTERS);
+	ASSERT_LE(0, self->streams_fd);
+	ASSERT_LE(0, self->xsks_fd);
+	ASSERT_LE(0, self->policers_fd);
+	if (self->counters_fd < 0)
+		TH_LOG("no %s: kfunc variant, counters not checked here",
+		       XDPRELAY_MAP_COUNTERS);
+
+	self->ncpus = libbpf_num_possible_cpus();
+	ASSERT_LT(0, self->ncpus);
+	self->percpu = calloc(self->ncpus, sizeof(*self->percpu));
+	ASSERT_NE(NULL, self->percpu);
+
+	add_stream(_metadata, self, &(struct stream_spec){
+		.daddr = "10.0.0.2", .dport = 5000, .id = ID_V4 });
+	add_stream(_metadata, self, &(struct stream_spec){
+		.daddr = "fd00::2", .dport = 5000, .id = ID_V6 });
+	add_stream(_metadata, self, &(struct stream_spec){
+		.daddr = "239.1.1.1", .dport = 5000, .id = ID_MCAST });
+}
+
+FIXTURE_TEARDOWN(xdp)
+{
+	if (self->xsk)
+		xsk_socket__delete(self->xsk);
+	if (self->umem)
+		xsk_umem__delete(self->umem);
+	if (self->umem_area)
+		munmap(self->umem_area,
+		       (size_t)NUM_FRAMES * XSK_FRAME_SIZE);
+	free(self->percpu);
+	bpf_object__close(self->obj);
+}
+
+TEST_F(xdp, matched_ipv4_no_socket)
+{
+	struct frame f;
+
+	build(_metadata, &f, &(struct spec){ 0 });
+	expect(&f, f.len, XDP_PASS, XDPRELAY_PASS_NO_SOCKET, ID_V4);
+}
+
+TEST_F(xdp, matched_ipv4)
+{
+	struct frame f;
+
+	add_xsk(_metadata, self);
+	build(_metadata, &f, &(struct spec){ 0 });
+	expect(&f, f.len, XDP_REDIRECT, XDPRELAY_REDIRECTED, ID_V4);
+	/* Link padding after the datagram does not matter. */
+	build(_metadata, &f, &(struct spec){ .payload = 2 });
+	f.len = 60;
+	expect(&f, f.len, XDP_REDIRECT, XDPRELAY_REDIRECTED, ID_V4);
+}
+
+TEST_F(xdp, matched_ipv6)
+{
+	struct frame f;
+
+	build(_metadata, &f, &(struct spec){ .family = AF_INET6 });
+	expect(&f, f.len, XDP_PASS, XDPRELAY_PASS_NO_SOCKET, ID_V6);
+	add_xsk(_metadata, self);
+	expect(&f, f.len, XDP_REDIRECT, XDPRELAY_REDIRECTED, ID_V6);
+}
+
+TEST_F(xdp, vlan_single)
+{
+	struct frame f;
+
+	add_xsk(_metadata, self);
+	build(_metadata, &f, &(struct spec){ .vlans = 1 });
+	expect_matched(&f, ID_V4);
+	build(_metadata, &f, &(struct spec){ .vlans = 1,
+					     .family = AF_INET6 });
+	expect_matched(&f, ID_V6);
+}
+
+TEST_F(xdp, vlan_double)
+{
+	struct frame f;
+
+	add_xsk(_metadata, self);
+	build(_metadata, &f, &(struct spec){ .vlans = 2,
+		.tpid = { ETH_P_8021AD, ETH_P_8021Q } });
+	expect_matched(&f, ID_V4);
+	build(_metadata, &f, &(struct spec){ .vlans = 2,
+		.tpid = { ETH_P_8021AD, ETH_P_8021Q }, .family = AF_INET6 });
+	expect_matched(&f, ID_V6);
+	/* Old-style QinQ: 802.1Q twice. */
+	build(_metadata, &f, &(struct spec){ .vlans = 2 });
+	expect_matched(&f, ID_V4);
+}
+
+TEST_F(xdp, vlan_triple_unmatched)
+{
+	struct frame f;
+
+	add_xsk(_metadata, self);
+	build(_metadata, &f, &(struct spec){ .vlans = 3,
+		.tpid = { ETH_P_8021AD, ETH_P_8021Q, ETH_P_8021Q } });
+	expect(&f, f.len, XDP_PASS, XDPRELAY_UNMATCHED, 0);
+}
+
+TEST_F(xdp, multicast)
+{
+	struct frame f;
+
+	build(_metadata, &f, &(struct spec){ .daddr = "239.1.1.1" });
+	expect(&f, f.len, XDP_PASS, XDPRELAY_PASS_NO_SOCKET, ID_MCAST);
+	add_xsk(_metadata, self);
+	expect(&f, f.len, XDP_REDIRECT, XDPRELAY_REDIRECTED, ID_MCAST);
+	/* Another group on the same port is not a stream. */
+	build(_metadata, &f, &(struct spec){ .daddr = "239.1.1.2" });
+	expect(&f, f.len, XDP_PASS, XDPRELAY_UNMATCHED, 0);
+}
+
+TEST_F(xdp, unmatched)
+{
+	struct frame f;
+
+	add_xsk(_metadata, self);
+	build(_metadata, &f, &(struct spec){ .dport = 5001 });
+	expect(&f, f.len, XDP_PASS, XDPRELAY_UNMATCHED, 0);
+	build(_metadata, &f, &(struct spec){ .daddr = "10.0.0.9" });
+	expect(&f, f.len, XDP_PASS, XDPRELAY_UNMATCHED, 0);
+	build(_metadata, &f, &(struct spec){ .family = AF_INET6,
+					     .dport = 5001 });
+	expect(&f, f.len, XDP_PASS, XDPRELAY_UNMATCHED, 0);
+	/* The IPv4 stream's address as an IPv4-mapped IPv6 address. */
+	build(_metadata, &f, &(struct spec){ .family = AF_INET6,
+					     .daddr = "::ffff:10.0.0.2" });
+	expect(&f, f.len, XDP_PASS, XDPRELAY_UNMATCHED, 0);
+	/* TCP to a stream's address and port. */
+	build(_metadata, &f, &(struct spec){ 0 });
+	ip4(&f)->protocol = IPPROTO_TCP;
+	expect(&f, f.len, XDP_PASS, XDPRELAY_UNMATCHED, 0);
+}
+
+TEST_F(xdp, ipv6_extension_header_unmatched)
+{
+	struct frame f;
+	__u8 *hbh;
+
+	add_xsk(_metadata, self);
+	/* Hop-by-hop header with a PadN option in front of the UDP one. */
+	build(_metadata, &f, &(struct spec){ .family = AF_INET6,
+					     .ip6_frag = 1 });
+	ip6(&f)->nexthdr = 0;
+	hbh = f.buf + f.l3 + sizeof(struct ipv6hdr);
+	memcpy(hbh, (__u8 []){ IPPROTO_UDP, 0, 1, 4, 0, 0, 0, 0 }, 8);
+	expect(&f, f.len, XDP_PASS, XDPRELAY_UNMATCHED, 0);
+}
+
+TEST_F(xdp, non_ip_unmatched)
+{
+	struct frame f;
+
+	add_xsk(_metadata, self);
+	/* An ARP request for 10.0.0.2. */
+	memset(&f, 0, sizeof(f));
+	memset(f.buf, 0xff, ETH_ALEN);
+	memset(f.buf + ETH_ALEN, 0x04, ETH_ALEN);
+	put16(f.buf + 12, ETH_P_ARP);
+	memcpy(f.buf + ETH_HLEN, (__u8 []){ 0, 1, 8, 0, 6, 4, 0, 1,
+		4, 4, 4, 4, 4, 4, 10, 0, 0, 1,
+		0, 0, 0, 0, 0, 0, 10, 0, 0, 2 }, 28);
+	f.len = ETH_HLEN + 28;
+	expect(&f, f.len, XDP_PASS, XDPRELAY_UNMATCHED, 0);
+	/* ARP behind a VLAN tag. */
+	memmove(f.buf + 16, f.buf + 12, f.len - 12);
+	put16(f.buf + 12, ETH_P_8021Q);
+	put16(f.buf + 14, 100);
+	f.len += 4;
+	expect(&f, f.len, XDP_PASS, XDPRELAY_UNMATCHED, 0);
+}
+
+TEST_F(xdp, source_filter)
+{
+	struct frame f;
+
+	add_xsk(_metadata, self);
+	add_stream(_metadata, self, &(struct stream_spec){
+		.daddr = "10.0.0.3", .dport = 6000, .id = ID_FILTER4,
+		.src = "192.168.1.0", .src_len = 24 });
+	add_stream(_metadata, self, &(struct stream_spec){
+		.daddr = "fd00::3", .dport = 6000, .id = ID_FILTER6,
+		.src = "fd00:1::", .src_len = 48 });
+	add_stream(_metadata, self, &(struct stream_spec){
+		.daddr = "fd00::7", .dport = 6000, .id = ID_FILTER_HOST,
+		.src = "fd00:1::7", .src_len = 128 });
+
+	build(_metadata, &f, &(struct spec){ .daddr = "10.0.0.3",
+		.dport = 6000, .saddr = "192.168.2.1" });
+	expect(&f, f.len, XDP_PASS, XDPRELAY_SRC_REFUSED, ID_FILTER4);
+	build(_metadata, &f, &(struct spec){ .daddr = "10.0.0.3",
+		.dport = 6000, .saddr = "192.168.1.77" });
+	expect(&f, f.len, XDP_REDIRECT, XDPRELAY_REDIRECTED, ID_FILTER4);
+
+	build(_metadata, &f, &(struct spec){ .family = AF_INET6,
+		.daddr = "fd00::3", .dport = 6000, .saddr = "fd00:2::1" });
+	expect(&f, f.len, XDP_PASS, XDPRELAY_SRC_REFUSED, ID_FILTER6);
+	build(_metadata, &f, &(struct spec){ .family = AF_INET6,
+		.daddr = "fd00::3", .dport = 6000, .saddr = "fd00:1:1::1" });
+	expect(&f, f.len, XDP_PASS, XDPRELAY_SRC_REFUSED, ID_FILTER6);
+	build(_metadata, &f, &(struct spec){ .family = AF_INET6,
+		.daddr = "fd00::3", .dport = 6000, .saddr = "fd00:1:0:5::9" });
+	expect(&f, f.len, XDP_REDIRECT, XDPRELAY_REDIRECTED, ID_FILTER6);
+
+	/* One allowed host: the last address word decides. */
+	build(_metadata, &f, &(struct spec){ .family = AF_INET6,
+		.daddr = "fd00::7", .dport = 6000, .saddr = "fd00:1::8" });
+	expect(&f, f.len, XDP_PASS, XDPRELAY_SRC_REFUSED, ID_FILTER_HOST);
+	build(_metadata, &f, &(struct spec){ .family = AF_INET6,
+		.daddr = "fd00::7", .dport = 6000, .saddr = "fd00:1::7" });
+	expect(&f, f.len, XDP_REDIRECT, XDPRELAY_REDIRECTED, ID_FILTER_HOST);
+
+	/* Streams without a filter take any source. */
+	build(_metadata, &f, &(struct spec){ .saddr = "192.168.2.1" });
+	expect(&f, f.len, XDP_REDIRECT, XDPRELAY_REDIRECTED, ID_V4);
+}
+
+/* Every length up to the end of the UDP header is malformed. */
+static void sweep_truncated(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(xdp) *self, const struct spec *s)
+{
+	struct frame f;
+	__u32 len;
+
+	build(_metadata, &f, s);
+	for (len = 0; len < f.l4 + sizeof(struct udphdr); len++)
+		expect(&f, len, XDP_PASS, XDPRELAY_MALFORMED, 0);
+	/* The whole frame still matches. */
+	expect(&f, f.len, XDP_REDIRECT, XDPRELAY_REDIRECTED,
+	       s->family == AF_INET6 ? ID_V6 : ID_V4);
+}
+
+TEST_F(xdp, truncated)
+{
+	add_xsk(_metadata, self);
+	sweep_truncated(_metadata, self, &(struct spec){ 0 });
+	sweep_truncated(_metadata, self, &(struct spec){ .vlans = 2,
+		.tpid = { ETH_P_8021AD, ETH_P_8021Q }, .opt_words = 3 });
+	sweep_truncated(_metadata, self, &(struct spec){ .vlans = 1,
+		.family = AF_INET6 });
+	/* 40 bytes of options. */
+	sweep_truncated(_metadata, self, &(struct spec){ .opt_words = 10 });
+}
+
+TEST_F(xdp, truncated_payload)
+{
+	struct frame f;
+
+	add_xsk(_metadata, self);
+	build(_metadata, &f, &(struct spec){ 0 });
+	expect(&f, f.len - 1, XDP_PASS, XDPRELAY_MALFORMED, 0);
+	build(_metadata, &f, &(struct spec){ .family = AF_INET6 });
+	expect(&f, f.len - 1, XDP_PASS, XDPRELAY_MALFORMED, 0);
+}
+
+TEST_F(xdp, ipv4_options)
+{
+	struct frame f;
+	int words;
+
+	add_xsk(_metadata, self);
+	for (words = 1; words <= 10; words++) {
+		build(_metadata, &f, &(struct spec){ .opt_words = words });
+		ASSERT_EQ(5 + words, (int)ip4(&f)->ihl);
+		expect_matched(&f, ID_V4);
+	}
+}
+
+TEST_F(xdp, fragments)
+{
+	struct frame f;
+
+	add_xsk(_metadata, self);
+	/* IPv4: first (MF), middle (MF, offset), last (offset). */
+	build(_metadata, &f, &(struct spec){ .frag_off = 0x2000 });
+	expect(&f, f.len, XDP_PASS, XDPRELAY_FRAGMENTS, 0);
+	build(_metadata, &f, &(struct spec){ .frag_off = 0x2000 | 185 });
+	expect(&f, f.len, XDP_PASS, XDPRELAY_FRAGMENTS, 0);
+	build(_metadata, &f, &(struct spec){ .frag_off = 185 });
+	expect(&f, f.len, XDP_PASS, XDPRELAY_FRAGMENTS, 0);
+	/* DF is no fragment. */
+	build(_metadata, &f, &(struct spec){ .frag_off = 0x4000 });
+	expect_matched(&f, ID_V4);
+
+	/* IPv6 fragment header: first (M), later (offset). */
+	build(_metadata, &f, &(struct spec){ .family = AF_INET6,
+					     .ip6_frag = 1, .frag_off = 1 });
+	expect(&f, f.len, XDP_PASS, XDPRELAY_FRAGMENTS, 0);
+	build(_metadata, &f, &(struct spec){ .family = AF_INET6,
+		.ip6_frag = 1, .frag_off = 185 << 3 });
+	expect(&f, f.len, XDP_PASS, XDPRELAY_FRAGMENTS, 0);
+}
+
+TEST_F(xdp, bad_ihl)
+{
+	struct frame f;
+	int ihl;
+
+	add_xsk(_metadata, self);
+	for (ihl = 0; ihl < 5; ihl++) {
+		build(_metadata, &f, &(struct spec){ 0 });
+		ip4(&f)->ihl = ihl;
+		expect(&f, f.len, XDP_PASS, XDPRELAY_MALFORMED, 0);
+	}
+	/* IHL 15 with a 20-byte header: options beyond the frame. */
+	build(_metadata, &f, &(struct spec){ .payload = 8 });
+	ip4(&f)->ihl = 15;
+	ip4(&f)->tot_len = htons(60);
+	f.len = f.l3 + 40;
+	expect(&f, f.len, XDP_PASS, XDPRELAY_MALFORMED, 0);
+}
+
+TEST_F(xdp, bad_ip_version)
+{
+	struct frame f;
+
+	add_xsk(_metadata, self);
+	build(_metadata, &f, &(struct spec){ 0 });
+	ip4(&f)->version = 6;
+	expect(&f, f.len, XDP_PASS, XDPRELAY_MALFORMED, 0);
+	build(_metadata, &f, &(struct spec){ .family = AF_INET6 });
+	ip6(&f)->version = 4;
+	expect(&f, f.len, XDP_PASS, XDPRELAY_MALFORMED, 0);
+}
+
+TEST_F(xdp, ipv4_tot_len)
+{
+	struct frame f;
+
+	add_xsk(_metadata, self);
+	build(_metadata, &f, &(struct spec){ 0 });
+	ip4(&f)->tot_len = htons(f.len - f.l3 + 1);
+	expect(&f, f.len, XDP_PASS, XDPRELAY_MALFORMED, 0);
+	/* Shorter than its own header. */
+	build(_metadata, &f, &(struct spec){ .opt_words = 2 });
+	ip4(&f)->tot_len = htons(27);
+	expect(&f, f.len, XDP_PASS, XDPRELAY_MALFORMED, 0);
+	/* No room for the UDP header inside the datagram. */
+	build(_metadata, &f, &(struct spec){ 0 });
+	ip4(&f)->tot_len = htons(20 + 7);
+	expect(&f, f.len, XDP_PASS, XDPRELAY_MALFORMED, 0);
+}
+
+TEST_F(xdp, ipv6_payload_len)
+{
+	struct frame f;
+
+	add_xsk(_metadata, self);
+	build(_metadata, &f, &(struct spec){ .family = AF_INET6 });
+	ip6(&f)->payload_len = htons(f.len - f.l4 + 1);
+	expect(&f, f.len, XDP_PASS, XDPRELAY_MALFORMED, 0);
+	build(_metadata, &f, &(struct spec){ .family = AF_INET6 });
+	ip6(&f)->payload_len = htons(7);
+	expect(&f, f.len, XDP_PASS, XDPRELAY_MALFORMED, 0);
+}
+
+TEST_F(xdp, udp_length)
+{
+	struct frame f;
+
+	add_xsk(_metadata, self);
+	/* Matched streams: counted malformed on the stream row too. */
+	build(_metadata, &f, &(struct spec){ 0 });
+	udph(&f)->len = htons(ntohs(udph(&f)->len) + 1);
+	expect(&f, f.len, XDP_PASS, XDPRELAY_MALFORMED, ID_V4);
+	build(_metadata, &f, &(struct spec){ 0 });
+	udph(&f)->len = htons(7);
+	expect(&f, f.len, XDP_PASS, XDPRELAY_MALFORMED, ID_V4);
+	build(_metadata, &f, &(struct spec){ .family = AF_INET6 });
+	udph(&f)->len = htons(ntohs(udph(&f)->len) + 1);
+	expect(&f, f.len, XDP_PASS, XDPRELAY_MALFORMED, ID_V6);
+	/* Shorter than the datagram is fine: trailing bytes are ignored. */
+	build(_metadata, &f, &(struct spec){ 0 });
+	udph(&f)->len = htons(8);
+	expect(&f, f.len, XDP_REDIRECT, XDPRELAY_REDIRECTED, ID_V4);
+	/* Not a stream: unmatched, whatever its length says. */
+	build(_metadata, &f, &(struct spec){ .dport = 5001 });
+	udph(&f)->len = htons(7);
+	expect(&f, f.len, XDP_PASS, XDPRELAY_UNMATCHED, 0);
+}
+
+TEST_F(xdp, bad_stream_id)
+{
+	struct frame f;
+
+	add_xsk(_metadata, self);
+	add_stream(_metadata, self, &(struct stream_spec){
+		.daddr = "10.0.0.5", .dport = 5000, .id = 0 });
+	add_stream(_metadata, self, &(struct stream_spec){
+		.daddr = "10.0.0.6", .dport = 5000,
+		.id = XDPRELAY_MAX_STREAMS });
+	build(_metadata, &f, &(struct spec){ .daddr = "10.0.0.5" });
+	expect(&f, f.len, XDP_PASS, XDPRELAY_UNMATCHED, 0);
+	build(_metadata, &f, &(struct spec){ .daddr = "10.0.0.6" });
+	expect(&f, f.len, XDP_PASS, XDPRELAY_UNMATCHED, 0);
+}
+
+TEST_F(xdp, policer)
+{
+	struct frame f;
+	int i;
+
+	add_xsk(_metadata, self);
+	add_stream(_metadata, self, &(struct stream_spec){
+		.daddr = "10.0.0.4", .dport = 7000, .id = ID_POLICED,
+		.rate_pps = 1, .burst = 3 });
+	build(_metadata, &f, &(struct spec){ .daddr = "10.0.0.4",
+					     .dport = 7000 });
+	for (i = 0; i < 3; i++)
+		expect_matched(&f, ID_POLICED);
+	expect(&f, f.len, XDP_DROP, XDPRELAY_POLICED, ID_POLICED);
+	expect(&f, f.len, XDP_DROP, XDPRELAY_POLICED, ID_POLICED);
+	/* Other streams are not affected. */
+	build(_metadata, &f, &(struct spec){ 0 });
+	expect_matched(&f, ID_V4);
+}
+
+TEST_F(xdp, policer_refills)
+{
+	struct timespec wait = { .tv_nsec = 150 * 1000 * 1000 };
+	struct frame f;
+
+	add_stream(_metadata, self, &(struct stream_spec){
+		.daddr = "10.0.0.4", .dport = 7000, .id = ID_POLICED,
+		.rate_pps = 10, .burst = 1 });
+	build(_metadata, &f, &(struct spec){ .daddr = "10.0.0.4",
+					     .dport = 7000 });
+	expect_matched(&f, ID_POLICED);
+	/* Within 100 ms of the first: over the rate. */
+	expect(&f, f.len, XDP_DROP, XDPRELAY_POLICED, ID_POLICED);
+	ASSERT_EQ(0, nanosleep(&wait, NULL));
+	expect_matched(&f, ID_POLICED);
+}
+
+/*
+ * With BPF_F_TEST_XDP_LIVE_FRAMES the kernel acts on the verdict: the
+ * frame reaches the socket, metadata first.
+ */
+TEST_F(xdp, live_redirect)
+{
+	struct xdprelay_meta meta;
+	const struct xdp_desc *desc;
+	struct frame f;
+	__u32 idx = 0;
+	__u8 *data;
+	int err;
+
+	add_xsk(_metadata, self);
+	build(_metadata, &f, &(struct spec){ .family = AF_INET6,
+					     .payload = 1316 });
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		.data_in = f.buf,
+		.data_size_in = f.len,
+		.repeat = 1,
+		.flags = BPF_F_TEST_XDP_LIVE_FRAMES,
+	);
+
+	snapshot(_metadata, self);
+	err = bpf_prog_test_run_opts(self->prog_fd, &opts);
+	ASSERT_EQ(0, err) {
+		TH_LOG("live test run: %s", strerror(errno));
+	}
+	check_counts(_metadata, self, __LINE__, f.len, XDPRELAY_REDIRECTED,
+		     ID_V6);
+
+	ASSERT_EQ(1U, xsk_ring_cons__peek(&self->rx, 1, &idx));
+	desc = xsk_ring_cons__rx_desc(&self->rx, idx);
+	ASSERT_EQ(f.len, desc->len);
+	data = xsk_umem__get_data(self->umem_area, desc->addr);
+	EXPECT_EQ(0, memcmp(data, f.buf, f.len));
+	memcpy(&meta, data - sizeof(meta), sizeof(meta));
+	EXPECT_EQ((__u32)ID_V6, meta.stream_id);
+	EXPECT_EQ((__u32)XDPRELAY_META_MAGIC, meta.magic);
+	xsk_ring_cons__release(&self->rx, 1);
+}
+
+int main(int argc, char **argv)
+{
+	libbpf_set_print(print_fn);
+	libxdp_set_print(xdp_print_fn);
+
+	/* The whole file is one skip when it cannot run at all. */
+	if (geteuid()) {
+		ksft_print_header();
+		ksft_exit_skip("needs root (BPF_PROG_TEST_RUN, AF_XDP)\n");
+	}
+	if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_XDP, NULL) != 1) {
+		ksft_print_header();
+		ksft_exit_skip("kernel without BPF or XDP\n");
+	}
+	return test_harness_run(argc, argv);
+}
