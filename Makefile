@@ -91,7 +91,6 @@ check: deps
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/xdprelay
 	install -m 0644 $(BPF_OBJS) $(DESTDIR)$(PREFIX)/lib/xdprelay/
-	install -d $(DESTDIR)/lib/modules/$(notdir $(patsubst %/build,%,$(KDIR)))/extra
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) modules_install
 
 clean:

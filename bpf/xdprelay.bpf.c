@@ -118,6 +118,19 @@ static __always_inline void account(__u32 stream, __u32 outcome, __u32 bytes)
 #endif
 }
 
+/*
+ * A 16-bit length from the packet, for pointer arithmetic.  Verifiers
+ * before 6.13 drop the bounds of a byte-swapped register; the mask, kept
+ * by the compiler behind the barrier, gives them back.
+ */
+static __always_inline __u32 pkt_len16(__be16 v)
+{
+	__u32 len = bpf_ntohs(v);
+
+	asm volatile("" : "+r"(len));
+	return len & 0xffff;
+}
+
 static __always_inline int parse_udp(void *udp_start, void *data_end,
 				     struct xr_pkt *pkt)
 {
@@ -144,7 +157,7 @@ static __always_inline int parse_ipv4(void *pos, void *data_end,
 	hlen = iph->ihl * 4;
 	if (pos + hlen > data_end)
 		return XDPRELAY_MALFORMED;
-	tot_len = bpf_ntohs(iph->tot_len);
+	tot_len = pkt_len16(iph->tot_len);
 	/* Bytes after the datagram are link padding; missing ones are not. */
 	if (tot_len < hlen || pos + tot_len > data_end)
 		return XDPRELAY_MALFORMED;
@@ -170,7 +183,7 @@ static __always_inline int parse_ipv6(void *pos, void *data_end,
 		return XDPRELAY_MALFORMED;
 	if (ip6h->version != 6)
 		return XDPRELAY_MALFORMED;
-	payload_len = bpf_ntohs(ip6h->payload_len);
+	payload_len = pkt_len16(ip6h->payload_len);
 	if ((void *)(ip6h + 1) + payload_len > data_end)
 		return XDPRELAY_MALFORMED;
 	if (ip6h->nexthdr == IPPROTO_FRAGMENT)

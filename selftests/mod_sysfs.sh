@@ -22,7 +22,7 @@ state()
 	done
 }
 
-ktap_plan 44
+ktap_plan 48
 mod_check_vermagic
 insmod "$KO" || ktap_bail "insmod $KO failed"
 
@@ -51,7 +51,7 @@ ktap_eq "no stream at load" "" "$before"
 
 ktap_check "new_stream '1 tv1'" sysfs_write $SYSFS/new_stream "1 tv1"
 ktap_check "new_stream with newline '1023 feed.B-2_x'" \
-	sysfs_write $SYSFS/new_stream "$(printf '1023 feed.B-2_x\n')"
+	sysfs_write $SYSFS/new_stream $'1023 feed.B-2_x\n'
 ktap_eq "stream ids" "1" "$(cat $SYSFS/streams/tv1/id)"
 ktap_eq "stream ids (last id)" "1023" "$(cat $SYSFS/streams/feed.B-2_x/id)"
 
@@ -78,7 +78,7 @@ sysfs_write_err "id not a number" $W "abc s0" "Invalid argument"
 sysfs_write_err "id with junk" $W "5x s0" "Invalid argument"
 sysfs_write_err "no name" $W "5" "Invalid argument"
 sysfs_write_err "no name, trailing space" $W "5 " "Invalid argument"
-sysfs_write_err "empty write" $W "" "Invalid argument"
+sysfs_write_err "newline only" $W $'\n' "Invalid argument"
 sysfs_write_err "name with slash" $W "5 a/b" "Invalid argument"
 sysfs_write_err "name with space" $W "5 a b" "Invalid argument"
 sysfs_write_err "name starting with dot" $W "5 .x" "Invalid argument"
@@ -89,7 +89,8 @@ sysfs_write_err "duplicate name" $W "5 tv1" "File exists"
 sysfs_write_err "duplicate id" $W "1 other" "File exists"
 sysfs_write_err "del of unknown stream" $SYSFS/del_stream "nosuch" \
 	"No such file or directory"
-sysfs_write_err "del with empty name" $SYSFS/del_stream "" "Invalid argument"
+sysfs_write_err "del with newline only" $SYSFS/del_stream $'\n' \
+	"Invalid argument"
 sysfs_write_err "write to a counter" $SYSFS/stats/rx_packets "5" \
 	"Permission denied"
 sysfs_write_err "write to version" $SYSFS/version "9" "Permission denied"
@@ -100,7 +101,7 @@ ktap_check "name of 31 characters accepted" \
 ktap_check "del_stream of it" sysfs_write $SYSFS/del_stream \
 	"$(printf 'n%.0s' {1..31})"
 ktap_check "del_stream tv1 (newline)" sysfs_write $SYSFS/del_stream \
-	"$(printf 'tv1\n')"
+	$'tv1\n'
 ktap_check "tv1 gone" test ! -e $SYSFS/streams/tv1
 ktap_check "id 1 reusable under another name" sysfs_write $W "1 tv1b"
 ktap_eq "state after del and re-add" \

@@ -99,16 +99,16 @@ ktap_finish()
 	exit $KSFT_PASS
 }
 
-# wait_for TIMEOUT_MS COMMAND...: poll until COMMAND succeeds.
+# wait_for TIMEOUT_MS COMMAND...: poll until COMMAND succeeds, for at most
+# TIMEOUT_MS of wall-clock time (a slow VM makes each try slow).
 wait_for()
 {
-	local timeout_ms=$1
-	local waited=0
+	local timeout_us=$(($1 * 1000))
+	local start=${EPOCHREALTIME/./}
 
 	shift
 	until "$@"; do
-		[ $waited -ge "$timeout_ms" ] && return 1
+		[ $((${EPOCHREALTIME/./} - start)) -ge $timeout_us ] && return 1
 		sleep 0.01
-		waited=$((waited + 10))
 	done
 }
