@@ -46,7 +46,7 @@ struct xr_vlan_hdr {
 
 /* What the parser hands to the stream lookup. */
 struct xr_pkt {
-	struct xdprelay_stream_key key;
+	struct xdprelay_endpoint key;
 	__u32 saddr[4];		/* laid out like xdprelay_stream.src_addr */
 	__u32 ip_payload;	/* bytes the IP header says follow it */
 	__u32 udp_len;		/* UDP length field, host order */
@@ -55,7 +55,7 @@ struct xr_pkt {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, XDPRELAY_MAX_STREAMS);
-	__type(key, struct xdprelay_stream_key);
+	__type(key, struct xdprelay_endpoint);
 	__type(value, struct xdprelay_stream);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xr_streams SEC(".maps");
@@ -75,6 +75,36 @@ struct {
 	__type(value, struct xdprelay_policer);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xr_policers SEC(".maps");
+
+/*
+ * Not used by the program: defined here so that whoever loads it (ip link
+ * or xdprelayctl attach) creates and pins the control plane's state too.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, XDPRELAY_MAX_STREAMS);
+	__type(key, __u32);
+	__type(value, struct xdprelay_subs);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xr_subs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XDPRELAY_MAX_STREAMS);
+	__type(key, __u32);
+	__type(value, struct xdprelay_info);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xr_info SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, XDPRELAY_MAX_STREAMS);
+	__type(key, __u32);
+	__type(value, struct xdprelay_tx);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xr_tx SEC(".maps");
 
 #ifndef XDPRELAY_KFUNC
 struct {

@@ -17,14 +17,22 @@
 #define XDPRELAY_MAP_XSKS	"xr_xsks"
 #define XDPRELAY_MAP_POLICERS	"xr_policers"
 #define XDPRELAY_MAP_COUNTERS	"xr_counters"	/* maps variant only */
+#define XDPRELAY_MAP_SUBS	"xr_subs"
+#define XDPRELAY_MAP_INFO	"xr_info"
+#define XDPRELAY_MAP_TX		"xr_tx"
 
 #define XDPRELAY_MAX_QUEUES	64
+#define XDPRELAY_MAX_SUBS	16
+#define XDPRELAY_NAME_LEN	32	/* with the NUL */
 
-/* Key of xr_streams.  Unused address bytes are zero. */
-struct xdprelay_stream_key {
+/*
+ * An address and UDP port: the key of xr_streams (the destination a stream
+ * is received on) and a subscriber.  Unused address bytes are zero.
+ */
+struct xdprelay_endpoint {
 	__u16 family;		/* AF_INET or AF_INET6 */
-	__be16 port;		/* UDP destination port */
-	__u8 addr[16];		/* destination; IPv4 in the first 4 bytes */
+	__be16 port;		/* UDP port */
+	__u8 addr[16];		/* IPv4 in the first 4 bytes */
 };
 
 #define XDPRELAY_F_SRC_FILTER	(1U << 0)
@@ -45,6 +53,44 @@ struct xdprelay_policer {
 	__u32 pad;
 	__u64 credit_ns;
 	__u64 last_ns;
+};
+
+/*
+ * Value of xr_subs, an mmapable array indexed by stream id: where the relay
+ * sends the stream.  xdprelayctl writes it while the relay reads it in
+ * place, without a syscall: seq is odd while an entry is being written
+ * (a sequence lock), and the relay re-reads an entry only when seq moved.
+ */
+struct xdprelay_subs {
+	__u32 seq;
+	__u32 nr;
+	struct xdprelay_endpoint sub[XDPRELAY_MAX_SUBS];
+};
+
+/*
+ * Value of xr_info, an array indexed by stream id: the control plane's
+ * record of the stream, so that every xdprelayctl and a restarted relay
+ * find it.  An empty name marks a free id.
+ */
+struct xdprelay_info {
+	char name[XDPRELAY_NAME_LEN];
+	struct xdprelay_endpoint listen;
+	__be16 src_port;	/* source port of relayed packets; 0: listen */
+	__u8 src_prefixlen;	/* of xr_streams' src filter, for display */
+	__u8 pad[5];
+};
+
+/*
+ * Value of xr_tx, an mmapable array indexed by stream id: what the relay
+ * sent, added once per batch with atomic adds.  Row 0 is the total.
+ */
+struct xdprelay_tx {
+	__u64 packets;
+	__u64 bytes;
+	__u64 copies;		/* payload copies made for fan-out */
+	__u64 tx_errors;	/* frames that could not be sent */
+	__u64 no_neigh;		/* subscriber's neighbour not resolved */
+	__u64 pad[3];
 };
 
 /* Value of xr_counters (per-CPU array indexed by stream id). */

@@ -272,7 +272,7 @@ struct stream_spec {
 static void add_stream(struct __test_metadata *_metadata,
 		       FIXTURE_DATA(xdp) *self, const struct stream_spec *ss)
 {
-	struct xdprelay_stream_key key = {};
+	struct xdprelay_endpoint key = {};
 	struct xdprelay_stream val = {};
 	int family, i;
 

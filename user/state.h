@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The relay's shared state: the XDP program's pinned maps and the module.
+ * Used by every xdprelayctl subcommand and by the relay's data path.
+ */
+#ifndef XR_STATE_H
+#define XR_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "xdprelay.h"
+
+#define XR_SYSFS_DIR	"/sys/kernel/xdprelay"
+
+struct xr_state {
+	int streams_fd;		/* xr_streams */
+	int xsks_fd;		/* xr_xsks */
+	int policers_fd;	/* xr_policers */
+	int info_fd;		/* xr_info */
+	int counters_fd;	/* xr_counters, -1 for the kfunc object */
+	int subs_fd;		/* xr_subs */
+	int tx_fd;		/* xr_tx */
+	struct xdprelay_subs *subs;	/* xr_subs, mmapped */
+	struct xdprelay_tx *tx;		/* xr_tx, mmapped */
+	bool module;		/* xdprelay.ko loaded: counters in sysfs */
+};
+
+/*
+ * Open the pinned maps under XDPRELAY_PIN_DIR (or $XDPRELAY_PIN_DIR) and
+ * mmap xr_subs and xr_tx.  Returns 0 or -errno, and prints what failed and
+ * how to fix it (no bpffs, program not attached, no privilege).
+ */
+int xr_state_open(struct xr_state *st);
+void xr_state_close(struct xr_state *st);
+
+/* Serialises control-plane writers (flock on a file under /run). */
+int xr_state_lock(void);
+void xr_state_unlock(int lock_fd);
+
+/* Stream id by name, or -ENOENT; fills *info when not NULL. */
+int xr_stream_find(struct xr_state *st, const char *name,
+		   struct xdprelay_info *info);
+
+/* Subscribers: writers hold xr_state_lock(); seq makes readers retry. */
+void xr_subs_write(struct xdprelay_subs *e,
+		   const struct xdprelay_endpoint *sub, uint32_t nr);
+/* Copies entry @e into @out when its seq differs from *seen; returns true
+ * when it copied (and updates *seen). */
+bool xr_subs_read(const struct xdprelay_subs *e, struct xdprelay_subs *out,
+		  uint32_t *seen);
+
+#endif /* XR_STATE_H */
