@@ -30,10 +30,16 @@ endif
 
 ARCH_INC	:= -I/usr/include/$(shell $(CC) -dumpmachine)
 BPF_CFLAGS	:= -O2 -g -Wall $(WERROR) -target bpf $(ARCH_INC) -Ibpf -Ikmod
-USER_CFLAGS	:= -O2 -g -Wall -Wextra $(WERROR) -Ibpf -Ikmod $(CFLAGS)
-USER_LIBS	:= -lxdp -lbpf -lelf -lz
+USER_CFLAGS	:= -O2 -g -Wall -Wextra $(WERROR) -Ibpf -Ikmod -Iuser \
+		   -DXDPRELAY_VERSION='"$(VERSION)"' \
+		   -DXDPRELAY_LIBDIR='"$(PREFIX)/lib/xdprelay"' $(CFLAGS)
+USER_LIBS	:= -lxdp -lbpf -lelf -lz -lpthread
 
 BPF_OBJS	:= bpf/xdprelay.bpf.o bpf/xdprelay_maps.bpf.o
+USER_SRCS	:= $(wildcard user/*.c)
+USER_HDRS	:= $(wildcard user/*.h) bpf/xdprelay.h kmod/xdprelay_kfunc.h \
+		   kmod/xdprelay_uapi.h
+USER_PROGS	:= user/xdprelayctl
 BPF_DEPS	:= bpf/xdprelay.bpf.c bpf/xdprelay.h kmod/xdprelay_kfunc.h
 
 # The kselftest harness ships in Debian's linux-source tarball.
@@ -58,7 +64,10 @@ bpf/xdprelay.bpf.o: $(BPF_DEPS)
 bpf/xdprelay_maps.bpf.o: $(BPF_DEPS)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-user:
+user: $(USER_PROGS)
+
+user/xdprelayctl: $(USER_SRCS) $(USER_HDRS)
+	$(CC) $(USER_CFLAGS) $(USER_SRCS) -o $@ $(USER_LIBS)
 
 kmod:
 	@test -d "$(KDIR)" || { echo "KDIR=$(KDIR) does not exist:" \
@@ -91,9 +100,12 @@ check: deps
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/xdprelay
 	install -m 0644 $(BPF_OBJS) $(DESTDIR)$(PREFIX)/lib/xdprelay/
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0755 $(USER_PROGS) $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0644 docs/xdprelayctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) modules_install
 
 clean:
 	-test -d "$(KDIR)" && $(MAKE) -C $(KDIR) M=$(CURDIR) clean
-	rm -f $(BPF_OBJS) $(TEST_GEN_PROGS)
+	rm -f $(BPF_OBJS) $(USER_PROGS) $(TEST_GEN_PROGS)
 	rm -rf build
