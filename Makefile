@@ -39,7 +39,7 @@ BPF_OBJS	:= bpf/xdprelay.bpf.o bpf/xdprelay_maps.bpf.o
 USER_SRCS	:= $(wildcard user/*.c)
 USER_HDRS	:= $(wildcard user/*.h) bpf/xdprelay.h kmod/xdprelay_kfunc.h \
 		   kmod/xdprelay_uapi.h
-USER_PROGS	:= user/xdprelayctl
+USER_PROGS	:= $(if $(wildcard user/xdprelayctl.c),user/xdprelayctl)
 BPF_DEPS	:= bpf/xdprelay.bpf.c bpf/xdprelay.h kmod/xdprelay_kfunc.h
 
 # The kselftest harness ships in Debian's linux-source tarball.
@@ -47,7 +47,8 @@ KSFT_DIR	:= build/kselftest
 KSFT_TAR	:= $(lastword $(sort $(wildcard /usr/src/linux-source-*.tar.xz)))
 KSFT_HDRS	:= $(KSFT_DIR)/kselftest.h $(KSFT_DIR)/kselftest_harness.h
 
-TEST_GEN_PROGS	:= selftests/xdp_prog_test selftests/udpsend
+TEST_GEN_PROGS	:= selftests/xdp_prog_test \
+		   selftests/mod_tx_report selftests/udpsend selftests/udprecv
 
 .PHONY: all bpf kmod user tests check demo bench install clean deps
 
@@ -88,7 +89,15 @@ selftests/xdp_prog_test: selftests/xdp_prog_test.c bpf/xdprelay.h \
 		kmod/xdprelay_kfunc.h $(KSFT_HDRS)
 	$(CC) $(USER_CFLAGS) -I$(KSFT_DIR) $< -o $@ $(USER_LIBS)
 
-selftests/udpsend: selftests/udpsend.c
+selftests/rewrite_test: selftests/rewrite_test.c user/rewrite.c \
+		user/rewrite.h $(KSFT_HDRS)
+	$(CC) $(USER_CFLAGS) -I$(KSFT_DIR) $< user/rewrite.c -o $@
+
+selftests/mod_tx_report: selftests/mod_tx_report.c kmod/xdprelay_uapi.h \
+		$(KSFT_HDRS)
+	$(CC) $(USER_CFLAGS) -I$(KSFT_DIR) $< -o $@
+
+selftests/udpsend selftests/udprecv: %: %.c
 	$(CC) $(USER_CFLAGS) $< -o $@
 
 tests: all $(TEST_GEN_PROGS)
@@ -97,12 +106,15 @@ check: deps
 	$(MAKE) tests
 	selftests/run_tests
 
+demo: deps
+	$(MAKE) tests
+	scripts/demo
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/xdprelay
 	install -m 0644 $(BPF_OBJS) $(DESTDIR)$(PREFIX)/lib/xdprelay/
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0755 $(USER_PROGS) $(DESTDIR)$(PREFIX)/sbin/
-	install -m 0644 docs/xdprelayctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) modules_install
 
 clean:

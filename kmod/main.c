@@ -4,7 +4,8 @@
  *
  * The XDP program counts packets through the kfuncs in kfunc.c; the
  * counters and the stream registry are exposed under /sys/kernel/xdprelay/
- * (sysfs.c).
+ * (sysfs.c); the relay reports its transmit counts through /dev/xdprelay
+ * (dev.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -25,15 +26,23 @@ static int __init xdprelay_init(void)
 	if (err)
 		goto err_counters;
 
+	err = xdprelay_dev_init();
+	if (err) {
+		pr_err("cannot register /dev/xdprelay: %d\n", err);
+		goto err_sysfs;
+	}
+
 	/* Last: a kfunc set cannot be unregistered if a later step fails. */
 	err = xdprelay_kfunc_init();
 	if (err) {
 		pr_err("cannot register kfuncs: %d\n", err);
-		goto err_sysfs;
+		goto err_dev;
 	}
 
 	return 0;
 
+err_dev:
+	xdprelay_dev_exit();
 err_sysfs:
 	xdprelay_sysfs_exit();
 err_counters:
@@ -43,6 +52,7 @@ err_counters:
 
 static void __exit xdprelay_exit(void)
 {
+	xdprelay_dev_exit();
 	xdprelay_sysfs_exit();
 	xdprelay_counters_exit();
 }

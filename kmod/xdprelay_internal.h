@@ -57,4 +57,7 @@ int xdprelay_kfunc_init(void);
 int xdprelay_sysfs_init(void);
 void xdprelay_sysfs_exit(void);
 
+int xdprelay_dev_init(void);
+void xdprelay_dev_exit(void);
+
 #endif /* _XDPRELAY_INTERNAL_H */

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/xdprelay: the ioctls of xdprelay_uapi.h.  The relay reports its
+ * transmit counts here, a batch of streams per call.
+ */
+#include <linux/build_bug.h>
+#include <linux/capability.h>
+#include <linux/err.h>
+#include <linux/fs.h>
+#include <linux/kernel.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "xdprelay_internal.h"
+#include "xdprelay_uapi.h"
+
+/* The layout is the same for 32- and 64-bit callers: no compat structs. */
+static_assert(sizeof(struct xdprelay_tx_report) == 24);
+static_assert(sizeof(struct xdprelay_tx_batch) == 16);
+
+static bool xdprelay_tx_report_valid(const struct xdprelay_tx_report *r)
+{
+	return r->stream && r->stream < XDPRELAY_MAX_STREAMS && !r->pad;
+}
+
+/*
+ * The reports are copied once, then validated and counted from that copy:
+ * reading user memory twice (a pass to validate, one to count) would let
+ * another thread change a report in between.
+ */
+static int xdprelay_ioc_tx_add(const void __user *argp)
+{
+	struct xdprelay_tx_report *reports;
+	struct xdprelay_tx_batch batch;
+	u64 packets = 0, bytes = 0;
+	int err = 0;
+	u32 i;
+
+	if (copy_from_user(&batch, argp, sizeof(batch)))
+		return -EFAULT;
+	if (!batch.nr || batch.nr > XDPRELAY_TX_BATCH_MAX || batch.pad)
+		return -EINVAL;
+
+	reports = vmemdup_array_user(u64_to_user_ptr(batch.reports), batch.nr,
+				     sizeof(*reports));
+	if (IS_ERR(reports))
+		return PTR_ERR(reports);
+
+	for (i = 0; i < batch.nr; i++) {
+		if (!xdprelay_tx_report_valid(&reports[i])) {
+			err = -EINVAL;
+			goto out;
+		}
+	}
+
+	for (i = 0; i < batch.nr; i++) {
+		const struct xdprelay_tx_report *r = &reports[i];
+
+		xdprelay_counter_add(r->stream, XDPRELAY_TX_PACKETS,
+				     r->packets);
+		xdprelay_counter_add(r->stream, XDPRELAY_TX_BYTES, r->bytes);
+		packets += r->packets;
+		bytes += r->bytes;
+	}
+	xdprelay_counter_add(0, XDPRELAY_TX_PACKETS, packets);
+	xdprelay_counter_add(0, XDPRELAY_TX_BYTES, bytes);
+
+out:
+	kvfree(reports);
+	return err;
+}
+
+static long xdprelay_dev_ioctl(struct file *file, unsigned int cmd,
+			       unsigned long arg)
+{
+	void __user *argp = (void __user *)arg;
+
+	/*
+	 * Checked on every call, not only at open: the mode of the node
+	 * decides who may open it, this who may act through it.
+	 */
+	if (!capable(CAP_NET_ADMIN))
+		return -EPERM;
+
+	switch (cmd) {
+	case XDPRELAY_IOC_TX_ADD:
+		return xdprelay_ioc_tx_add(argp);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations xdprelay_dev_fops = {
+	.owner		= THIS_MODULE,
+	.open		= nonseekable_open,
+	.unlocked_ioctl	= xdprelay_dev_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+};
+
+static struct miscdevice xdprelay_miscdev = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "xdprelay",
+	.fops	= &xdprelay_dev_fops,
+	.mode	= 0600,
+};
+
+int xdprelay_dev_init(void)
+{
+	return misc_register(&xdprelay_miscdev);
+}
+
+/*
+ * An open file holds a reference on the module (.owner), so no ioctl can
+ * be running or start once rmmod gets here.
+ */
+void xdprelay_dev_exit(void)
+{
+	misc_deregister(&xdprelay_miscdev);
+}

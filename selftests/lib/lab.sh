@@ -1,0 +1,81 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The relay lab shared by the end-to-end tests and make demo: three network
+# namespaces joined by veth pairs, the relay in the middle.
+#
+#   $LAB_GEN                 $LAB_RLY                           $LAB_SINK
+#   +---------------+        +------------------------------+   +----------------+
+#   | xg0 10.70.1.1 |--veth--| xr0 10.70.1.2   xr1 10.70.2.1 |---| xs0 10.70.2.2-5 |
+#   |   fd70:1::1   |        |   fd70:1::2 XDP   fd70:2::1   |   |  fd70:2::2-5    |
+#   +---------------+        +------------------------------+   +----------------+
+#     generator               ingress xr0 -> relay -> egress xr1   receivers
+#
+# The generator's veth sends with tx checksum offload off, as a wire would
+# deliver: a datagram sent from a local socket over veth otherwise carries
+# only a partial UDP checksum.  Names carry the caller's PID, so labs of
+# concurrent runs do not collide; lab_cleanup removes everything.
+
+LAB_ID=${LAB_ID:-$$}
+LAB_GEN=xr-gen-$LAB_ID
+LAB_RLY=xr-rly-$LAB_ID
+LAB_SINK=xr-sink-$LAB_ID
+
+# Run a command in a namespace without "ip netns exec", which remounts
+# /sys and so hides bpffs and the pinned maps.
+in_gen()  { nsenter --net=/run/netns/$LAB_GEN "$@"; }
+in_rly()  { nsenter --net=/run/netns/$LAB_RLY "$@"; }
+in_sink() { nsenter --net=/run/netns/$LAB_SINK "$@"; }
+
+lab_setup()
+{
+	local i
+
+	modprobe -q veth 2>/dev/null
+	ip netns add $LAB_GEN && ip netns add $LAB_RLY &&
+		ip netns add $LAB_SINK || return 1
+	ip link add xg0 netns $LAB_GEN type veth peer name xr0 \
+		netns $LAB_RLY || return 1
+	ip link add xr1 netns $LAB_RLY type veth peer name xs0 \
+		netns $LAB_SINK || return 1
+
+	ip -n $LAB_GEN addr add 10.70.1.1/24 dev xg0
+	ip -n $LAB_GEN addr add fd70:1::1/64 dev xg0 nodad
+	ip -n $LAB_RLY addr add 10.70.1.2/24 dev xr0
+	ip -n $LAB_RLY addr add fd70:1::2/64 dev xr0 nodad
+	ip -n $LAB_RLY addr add 10.70.2.1/24 dev xr1
+	ip -n $LAB_RLY addr add fd70:2::1/64 dev xr1 nodad
+	for i in 2 3 4 5; do
+		ip -n $LAB_SINK addr add 10.70.2.$i/24 dev xs0
+		ip -n $LAB_SINK addr add fd70:2::$i/64 dev xs0 nodad
+	done
+	for ns in $LAB_GEN $LAB_RLY $LAB_SINK; do
+		ip -n $ns link set lo up
+	done
+	ip -n $LAB_GEN link set xg0 up
+	ip -n $LAB_RLY link set xr0 up
+	ip -n $LAB_RLY link set xr1 up
+	ip -n $LAB_SINK link set xs0 up
+	ip -n $LAB_GEN route add 224.0.0.0/4 dev xg0
+	in_gen ethtool -K xg0 tx off >/dev/null
+}
+
+lab_cleanup()
+{
+	ip netns del $LAB_GEN 2>/dev/null
+	ip netns del $LAB_RLY 2>/dev/null
+	ip netns del $LAB_SINK 2>/dev/null
+	return 0
+}
+
+# Gives the caller a private mount namespace with its own bpffs, so pinned
+# maps of a test never meet the host's.  Re-executes the calling script.
+lab_private_bpffs()
+{
+	if [ -z "${XDPRELAY_PRIVATE_MNT:-}" ]; then
+		XDPRELAY_PRIVATE_MNT=1 exec unshare -m --propagation private \
+			"$0" "$@"
+	fi
+	mount -t bpf bpf /sys/fs/bpf || return 1
+	mkdir -p /run/netns
+	mount -t tmpfs tmpfs /run/netns
+}

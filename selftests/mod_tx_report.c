@@ -1,0 +1,583 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * XDPRELAY_IOC_TX_ADD on /dev/xdprelay: reported transmit counts land
+ * exactly in streams/<name>/tx_packets, tx_bytes and stats/tx_*; every bad
+ * call fails with its own errno and counts nothing.  Needs root and
+ * xdprelay.ko loaded; selftests/mod_tx_report.sh runs it in the VM.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/*
+ * The harness's SIGALRM handler ignores its context argument, and its
+ * TEST_F wrapper sets a local between setjmp() and longjmp().
+ */
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wclobbered"
+#include "kselftest_harness.h"
+#include "xdprelay_kfunc.h"
+#include "xdprelay_uapi.h"
+
+#define SYSFS		"/sys/kernel/xdprelay"
+#define NOBODY		65534
+
+/* The streams every test registers: the first, the second and last id. */
+static const struct {
+	__u32 id;
+	const char *name;
+} streams[] = {
+	{ 1, "txr1" },
+	{ 2, "txr2" },
+	{ XDPRELAY_MAX_STREAMS - 1, "txr1023" },
+};
+
+#define NR_STREAMS	ARRAY_SIZE(streams)
+
+/* tx_packets and tx_bytes of the global row and of each stream above. */
+struct tx_counts {
+	__u64 packets[1 + NR_STREAMS];
+	__u64 bytes[1 + NR_STREAMS];
+};
+
+static int sysfs_write(const char *path, const char *val)
+{
+	ssize_t len = strlen(val);
+	int fd, err = 0;
+
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, len) != len)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static int sysfs_read_u64(const char *path, __u64 *val)
+{
+	char buf[32], *end;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	errno = 0;
+	*val = strtoull(buf, &end, 10);
+	if (errno || end == buf || *end != '\n')
+		return -EINVAL;
+	return 0;
+}
+
+static int read_counts(struct tx_counts *c)
+{
+	char path[128];
+	size_t i;
+	int err;
+
+	err = sysfs_read_u64(SYSFS "/stats/tx_packets", &c->packets[0]) ?:
+	      sysfs_read_u64(SYSFS "/stats/tx_bytes", &c->bytes[0]);
+	for (i = 0; !err && i < NR_STREAMS; i++) {
+		snprintf(path, sizeof(path), SYSFS "/streams/%s/tx_packets",
+			 streams[i].name);
+		err = sysfs_read_u64(path, &c->packets[1 + i]);
+		snprintf(path, sizeof(path), SYSFS "/streams/%s/tx_bytes",
+			 streams[i].name);
+		err = err ?: sysfs_read_u64(path, &c->bytes[1 + i]);
+	}
+	return err;
+}
+
+/* Index of stream @id in struct tx_counts, or -1 if not one of streams[]. */
+static int counts_idx(__u32 id)
+{
+	size_t i;
+
+	for (i = 0; i < NR_STREAMS; i++)
+		if (streams[i].id == id)
+			return 1 + i;
+	return -1;
+}
+
+/* What @c becomes once @nr reports are counted. */
+static void counts_add(struct tx_counts *c,
+		       const struct xdprelay_tx_report *r, __u32 nr)
+{
+	__u32 i;
+	int idx;
+
+	for (i = 0; i < nr; i++) {
+		c->packets[0] += r[i].packets;
+		c->bytes[0] += r[i].bytes;
+		idx = counts_idx(r[i].stream);
+		if (idx > 0) {
+			c->packets[idx] += r[i].packets;
+			c->bytes[idx] += r[i].bytes;
+		}
+	}
+}
+
+static void expect_counts(struct __test_metadata *_metadata,
+			  const struct tx_counts *want)
+{
+	struct tx_counts got;
+	size_t i;
+
+	ASSERT_EQ(0, read_counts(&got));
+	for (i = 0; i < 1 + NR_STREAMS; i++) {
+		const char *what = i ? streams[i - 1].name : "stats";
+
+		EXPECT_EQ(want->packets[i], got.packets[i])
+			TH_LOG("%s/tx_packets", what);
+		EXPECT_EQ(want->bytes[i], got.bytes[i])
+			TH_LOG("%s/tx_bytes", what);
+	}
+}
+
+/* XDPRELAY_IOC_TX_ADD of @nr reports at @r: 0 or -errno. */
+static int tx_add(int fd, const struct xdprelay_tx_report *r, __u32 nr)
+{
+	struct xdprelay_tx_batch batch = {
+		.nr = nr,
+		.reports = (uintptr_t)r,
+	};
+
+	return ioctl(fd, XDPRELAY_IOC_TX_ADD, &batch) ? -errno : 0;
+}
+
+/* Drops CAP_NET_ADMIN from every set of this process, keeping uid 0. */
+static int drop_net_admin(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	unsigned int i;
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -errno;
+	for (i = 0; i < _LINUX_CAPABILITY_U32S_3; i++) {
+		if (CAP_TO_INDEX(CAP_NET_ADMIN) != i)
+			continue;
+		data[i].effective &= ~CAP_TO_MASK(CAP_NET_ADMIN);
+		data[i].permitted &= ~CAP_TO_MASK(CAP_NET_ADMIN);
+		data[i].inheritable &= ~CAP_TO_MASK(CAP_NET_ADMIN);
+	}
+	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
+}
+
+static int keep_privileges(void)
+{
+	return 0;
+}
+
+FIXTURE(tx) {
+	int fd;
+	struct tx_counts before;
+};
+
+/* Opens the device, registers streams[] and reads their counters. */
+static void setup_streams(struct __test_metadata *_metadata, int *fd,
+			  struct tx_counts *before)
+{
+	char line[64];
+	size_t i;
+
+	*fd = open(XDPRELAY_DEVICE, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, *fd) TH_LOG("open %s: %s", XDPRELAY_DEVICE,
+				 strerror(errno));
+
+	for (i = 0; i < NR_STREAMS; i++) {
+		/* Left over by a test that died before its teardown. */
+		sysfs_write(SYSFS "/del_stream", streams[i].name);
+		snprintf(line, sizeof(line), "%u %s", streams[i].id,
+			 streams[i].name);
+		ASSERT_EQ(0, sysfs_write(SYSFS "/new_stream", line))
+			TH_LOG("new_stream '%s'", line);
+	}
+
+	ASSERT_EQ(0, read_counts(before));
+}
+
+static void teardown_streams(struct __test_metadata *_metadata, int fd)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < NR_STREAMS; i++) {
+		err = sysfs_write(SYSFS "/del_stream", streams[i].name);
+		if (err)
+			ksft_print_msg("del_stream %s: %s\n", streams[i].name,
+				       strerror(-err));
+		EXPECT_EQ(0, err);
+	}
+	close(fd);
+}
+
+FIXTURE_SETUP(tx)
+{
+	setup_streams(_metadata, &self->fd, &self->before);
+}
+
+FIXTURE_TEARDOWN(tx)
+{
+	teardown_streams(_metadata, self->fd);
+}
+
+TEST_F(tx, new_stream_starts_at_zero)
+{
+	size_t i;
+
+	for (i = 1; i < 1 + NR_STREAMS; i++) {
+		EXPECT_EQ(0ULL, self->before.packets[i]);
+		EXPECT_EQ(0ULL, self->before.bytes[i]);
+	}
+}
+
+TEST_F(tx, one_report)
+{
+	struct xdprelay_tx_report r = { .stream = 1, .packets = 3,
+					.bytes = 3 * 1358 };
+	struct tx_counts want = self->before;
+
+	ASSERT_EQ(0, tx_add(self->fd, &r, 1));
+	counts_add(&want, &r, 1);
+	expect_counts(_metadata, &want);
+
+	/* A second report adds to the first. */
+	ASSERT_EQ(0, tx_add(self->fd, &r, 1));
+	counts_add(&want, &r, 1);
+	expect_counts(_metadata, &want);
+	EXPECT_EQ(6ULL, want.packets[1]);
+}
+
+TEST_F(tx, several_streams_in_one_batch)
+{
+	struct xdprelay_tx_report r[] = {
+		{ .stream = 2, .packets = 10, .bytes = 13160 },
+		{ .stream = 1023, .packets = 1, .bytes = 60 },
+		{ .stream = 2, .packets = 5, .bytes = 6580 },
+		{ .stream = 1, .packets = 0, .bytes = 0 },
+	};
+	struct tx_counts want = self->before;
+
+	ASSERT_EQ(0, tx_add(self->fd, r, 4));
+	counts_add(&want, r, 4);
+	expect_counts(_metadata, &want);
+	EXPECT_EQ(15ULL, want.packets[2]);
+}
+
+TEST_F(tx, full_batch)
+{
+	struct xdprelay_tx_report r[XDPRELAY_TX_BATCH_MAX] = {};
+	struct tx_counts want = self->before;
+	__u32 i;
+
+	for (i = 0; i < XDPRELAY_TX_BATCH_MAX; i++) {
+		r[i].stream = streams[i % NR_STREAMS].id;
+		r[i].packets = i + 1;
+		r[i].bytes = (i + 1) * 1000 + i;
+	}
+	ASSERT_EQ(0, tx_add(self->fd, r, XDPRELAY_TX_BATCH_MAX));
+	counts_add(&want, r, XDPRELAY_TX_BATCH_MAX);
+	expect_counts(_metadata, &want);
+}
+
+TEST_F(tx, counts_are_64_bit)
+{
+	struct xdprelay_tx_report r = { .stream = 1, .packets = 1ULL << 40,
+					.bytes = 3ULL << 50 };
+	struct tx_counts want = self->before;
+
+	ASSERT_EQ(0, tx_add(self->fd, &r, 1));
+	counts_add(&want, &r, 1);
+	expect_counts(_metadata, &want);
+}
+
+/* Like the kfunc, the ioctl counts any id in range, registered or not. */
+TEST_F(tx, unregistered_stream_counts_in_global_row)
+{
+	struct xdprelay_tx_report r = { .stream = 500, .packets = 7,
+					.bytes = 700 };
+	struct tx_counts want = self->before;
+
+	ASSERT_EQ(0, tx_add(self->fd, &r, 1));
+	counts_add(&want, &r, 1);
+	expect_counts(_metadata, &want);
+}
+
+/* One bad batch: the call fails with EINVAL, every counter unchanged. */
+FIXTURE(bad) {
+	int fd;
+	struct tx_counts before;
+	struct xdprelay_tx_report r[XDPRELAY_TX_BATCH_MAX + 1];
+};
+
+FIXTURE_VARIANT(bad) {
+	__u32 nr;		/* reports in the batch, all valid but... */
+	__u32 batch_pad;
+	bool spoil;		/* ...report bad_idx, if spoil */
+	__u32 bad_idx;
+	__u32 bad_stream;
+	__u32 bad_pad;
+};
+
+FIXTURE_VARIANT_ADD(bad, nr_0) {
+	.nr = 0,
+};
+
+FIXTURE_VARIANT_ADD(bad, nr_over_max) {
+	.nr = XDPRELAY_TX_BATCH_MAX + 1,
+};
+
+FIXTURE_VARIANT_ADD(bad, batch_pad) {
+	.nr = 2, .batch_pad = 1,
+};
+
+FIXTURE_VARIANT_ADD(bad, stream_0) {
+	.nr = 1, .spoil = true, .bad_idx = 0, .bad_stream = 0,
+};
+
+FIXTURE_VARIANT_ADD(bad, stream_1024) {
+	.nr = 1, .spoil = true, .bad_idx = 0,
+	.bad_stream = XDPRELAY_MAX_STREAMS,
+};
+
+FIXTURE_VARIANT_ADD(bad, stream_u32_max) {
+	.nr = 1, .spoil = true, .bad_idx = 0, .bad_stream = UINT32_MAX,
+};
+
+FIXTURE_VARIANT_ADD(bad, report_pad) {
+	.nr = 1, .spoil = true, .bad_idx = 0, .bad_stream = 1, .bad_pad = 1,
+};
+
+FIXTURE_VARIANT_ADD(bad, stream_0_mid_batch) {
+	.nr = 5, .spoil = true, .bad_idx = 2, .bad_stream = 0,
+};
+
+FIXTURE_VARIANT_ADD(bad, report_pad_mid_batch) {
+	.nr = 5, .spoil = true, .bad_idx = 2, .bad_stream = 2,
+	.bad_pad = 0x80000000,
+};
+
+FIXTURE_VARIANT_ADD(bad, stream_1024_last_of_full_batch) {
+	.nr = XDPRELAY_TX_BATCH_MAX, .spoil = true,
+	.bad_idx = XDPRELAY_TX_BATCH_MAX - 1,
+	.bad_stream = XDPRELAY_MAX_STREAMS,
+};
+
+FIXTURE_SETUP(bad)
+{
+	size_t i;
+
+	setup_streams(_metadata, &self->fd, &self->before);
+
+	/* Valid reports around the spoilt one, so only it can be refused. */
+	for (i = 0; i < XDPRELAY_TX_BATCH_MAX + 1; i++) {
+		self->r[i].stream = streams[i % NR_STREAMS].id;
+		self->r[i].packets = 1;
+		self->r[i].bytes = 100;
+	}
+	if (variant->spoil) {
+		self->r[variant->bad_idx].stream = variant->bad_stream;
+		self->r[variant->bad_idx].pad = variant->bad_pad;
+	}
+}
+
+FIXTURE_TEARDOWN(bad)
+{
+	teardown_streams(_metadata, self->fd);
+}
+
+TEST_F(bad, refused_and_nothing_counted)
+{
+	struct xdprelay_tx_batch batch = {
+		.nr = variant->nr,
+		.pad = variant->batch_pad,
+		.reports = (uintptr_t)self->r,
+	};
+	struct tx_counts want = self->before;
+
+	EXPECT_EQ(-1, ioctl(self->fd, XDPRELAY_IOC_TX_ADD, &batch));
+	EXPECT_EQ(EINVAL, errno) TH_LOG("errno %s", strerror(errno));
+	expect_counts(_metadata, &self->before);
+
+	/* The batch without its fault is accepted: the fault was refused. */
+	batch.pad = 0;
+	batch.nr = variant->spoil ? variant->bad_idx : variant->nr;
+	if (batch.nr > XDPRELAY_TX_BATCH_MAX)
+		batch.nr = XDPRELAY_TX_BATCH_MAX;
+	if (!batch.nr)
+		return;
+	ASSERT_EQ(0, ioctl(self->fd, XDPRELAY_IOC_TX_ADD, &batch));
+	counts_add(&want, self->r, batch.nr);
+	expect_counts(_metadata, &want);
+}
+
+TEST_F(tx, bad_batch_pointer_efault)
+{
+	EXPECT_EQ(-1, ioctl(self->fd, XDPRELAY_IOC_TX_ADD, NULL));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, ioctl(self->fd, XDPRELAY_IOC_TX_ADD, (void *)8));
+	EXPECT_EQ(EFAULT, errno);
+	expect_counts(_metadata, &self->before);
+}
+
+TEST_F(tx, bad_reports_pointer_efault)
+{
+	EXPECT_EQ(-EFAULT, tx_add(self->fd, NULL, 1));
+	EXPECT_EQ(-EFAULT, tx_add(self->fd, (void *)-4096L, 1));
+	expect_counts(_metadata, &self->before);
+}
+
+/* Valid reports running into an unmapped page: nothing of them counts. */
+TEST_F(tx, reports_cross_into_unmapped_page_efault)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct xdprelay_tx_report *r;
+	__u32 nr, i;
+	char *map;
+
+	map = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, munmap(map + page, page));
+
+	nr = page / sizeof(*r);
+	r = (struct xdprelay_tx_report *)(map + page) - nr;
+	for (i = 0; i < nr; i++)
+		r[i] = (struct xdprelay_tx_report){ .stream = 1, .packets = 1,
+						    .bytes = 64 };
+	ASSERT_EQ(0, tx_add(self->fd, r, nr));
+	counts_add(&self->before, r, nr);
+
+	EXPECT_EQ(-EFAULT, tx_add(self->fd, r, nr + 1));
+	EXPECT_EQ(-EFAULT, tx_add(self->fd, r + nr - 1, 2));
+	expect_counts(_metadata, &self->before);
+	munmap(map, page);
+}
+
+TEST_F(tx, unknown_ioctl_enotty)
+{
+	struct xdprelay_tx_report r = { .stream = 1, .packets = 1,
+					.bytes = 1 };
+	struct xdprelay_tx_batch batch = { .nr = 1, .reports = (uintptr_t)&r };
+
+	/* Another number, the same number with another size or direction. */
+	EXPECT_EQ(-1, ioctl(self->fd,
+			    _IOW(XDPRELAY_IOC_MAGIC, 99, struct xdprelay_tx_batch),
+			    &batch));
+	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(-1, ioctl(self->fd, _IOW(XDPRELAY_IOC_MAGIC, 1, __u64),
+			    &batch));
+	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(-1, ioctl(self->fd,
+			    _IOWR(XDPRELAY_IOC_MAGIC, 1, struct xdprelay_tx_batch),
+			    &batch));
+	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(-1, ioctl(self->fd, FIONREAD, &batch));
+	EXPECT_EQ(ENOTTY, errno);
+	expect_counts(_metadata, &self->before);
+}
+
+/* What a process that gave up CAP_NET_ADMIN tries on the open device. */
+enum unpriv_op {
+	OP_TX_ADD,		/* a valid report */
+	OP_UNKNOWN_IOCTL,
+	OP_OPEN,		/* open the device itself */
+};
+
+/*
+ * Runs @op in a child that first calls @drop, so that this process keeps
+ * its privileges for the checks and the teardown.  Returns the errno @op
+ * failed with, 0 if it succeeded, -1 if the child could not drop them.
+ */
+static int unpriv_errno(int fd, int (*drop)(void), enum unpriv_op op)
+{
+	struct xdprelay_tx_report r = { .stream = 1, .packets = 1,
+					.bytes = 1 };
+	int status, ret = 0;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		if (drop())
+			_exit(255);
+		switch (op) {
+		case OP_TX_ADD:
+			ret = -tx_add(fd, &r, 1);
+			break;
+		case OP_UNKNOWN_IOCTL:
+			if (ioctl(fd, FIONREAD, &r))
+				ret = errno;
+			break;
+		case OP_OPEN:
+			ret = open(XDPRELAY_DEVICE, O_RDWR) < 0 ? errno : 0;
+			break;
+		}
+		_exit(ret);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) == 255)
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+static int become_nobody(void)
+{
+	if (setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
+	    setresuid(NOBODY, NOBODY, NOBODY))
+		return -errno;
+	return 0;
+}
+
+/* The device was opened by root; CAP_NET_ADMIN is checked at each call. */
+TEST_F(tx, nobody_eperm)
+{
+	EXPECT_EQ(EPERM, unpriv_errno(self->fd, become_nobody, OP_TX_ADD));
+	EXPECT_EQ(EACCES, unpriv_errno(self->fd, become_nobody, OP_OPEN));
+	expect_counts(_metadata, &self->before);
+}
+
+TEST_F(tx, root_without_net_admin_eperm)
+{
+	EXPECT_EQ(EPERM, unpriv_errno(self->fd, drop_net_admin, OP_TX_ADD));
+	/* EPERM comes first, whatever the command. */
+	EXPECT_EQ(EPERM, unpriv_errno(self->fd, drop_net_admin,
+				      OP_UNKNOWN_IOCTL));
+	expect_counts(_metadata, &self->before);
+}
+
+/* The checks above fail for the right reason: these are let through. */
+TEST_F(tx, root_with_net_admin_allowed)
+{
+	struct xdprelay_tx_report r = { .stream = 1, .packets = 1,
+					.bytes = 1 };
+
+	EXPECT_EQ(0, unpriv_errno(self->fd, keep_privileges, OP_OPEN));
+	EXPECT_EQ(0, unpriv_errno(self->fd, keep_privileges, OP_TX_ADD));
+	counts_add(&self->before, &r, 1);
+	expect_counts(_metadata, &self->before);
+}
+
+TEST_HARNESS_MAIN
