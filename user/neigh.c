@@ -1,0 +1,573 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Route and neighbour lookups over rtnetlink for the relay's subscribers.
+ *
+ * The table is open-addressed with a fixed number of slots, so that a
+ * worker can probe it while the main thread writes: a slot is never freed,
+ * only marked dead and reused, and each slot carries a sequence lock.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include <linux/neighbour.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+#include "neigh.h"
+
+/* Twice the most subscribers the maps can hold (1023 streams x 16). */
+#define XR_NH_SLOTS		32768
+#define XR_NL_BUF		8192
+#define XR_NL_TIMEOUT_MS	1000
+/* Messages read while waiting for one answer: stale ones are skipped. */
+#define XR_NL_MAX_READS		16
+#define XR_NSEC_PER_SEC		1000000000ULL
+/* Resolution of a next hop is triggered at most this often. */
+#define XR_USE_INTERVAL_NS	XR_NSEC_PER_SEC
+/* Retries of a reader that keeps meeting a writer: it gives up then. */
+#define XR_SEQ_RETRIES		1000
+
+/* States with a usable link-layer address (the kernel's NUD_VALID). */
+#define XR_NUD_VALID	(NUD_PERMANENT | NUD_NOARP | NUD_REACHABLE | \
+			 NUD_PROBE | NUD_STALE | NUD_DELAY)
+
+enum { SLOT_EMPTY, SLOT_LIVE, SLOT_DEAD };
+
+struct nh_slot {
+	uint32_t seq;		/* odd while the main thread writes */
+	uint8_t used;
+	uint8_t family;
+	uint8_t addr[16];
+	struct xr_nh nh;
+	/* The main thread's alone. */
+	uint8_t wanted;
+	uint64_t next_use_ns;
+};
+
+struct xr_neigh {
+	int fd;
+	uint32_t nl_seq;
+	int egress;
+	uint32_t gen;
+	struct nh_slot *slots;
+	uint8_t *buf;
+};
+
+struct nl_req {
+	struct nlmsghdr h;
+	union {
+		struct rtmsg rt;
+		struct ndmsg nd;
+	};
+	uint8_t attrs[64];
+};
+
+/* A route as RTM_GETROUTE answers it. */
+struct route {
+	uint8_t type;
+	int oif;
+	int gw_family;		/* 0: on link */
+	uint8_t gw[16];
+	bool has_src;
+	uint8_t src[16];
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * XR_NSEC_PER_SEC + ts.tv_nsec;
+}
+
+static inline uint32_t addr_len(int family)
+{
+	return family == AF_INET ? 4 : 16;
+}
+
+static bool is_multicast(int family, const uint8_t *addr)
+{
+	return family == AF_INET ? (addr[0] & 0xf0) == 0xe0 : addr[0] == 0xff;
+}
+
+static bool is_link_local6(int family, const uint8_t *addr)
+{
+	return family == AF_INET6 && addr[0] == 0xfe &&
+	       (addr[1] & 0xc0) == 0x80;
+}
+
+struct xr_neigh *xr_neigh_open(int egress_ifindex)
+{
+	struct timeval tv = {
+		.tv_sec = XR_NL_TIMEOUT_MS / 1000,
+		.tv_usec = XR_NL_TIMEOUT_MS % 1000 * 1000,
+	};
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	struct xr_neigh *n;
+	int err;
+
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return NULL;
+	n->egress = egress_ifindex;
+	n->slots = calloc(XR_NH_SLOTS, sizeof(*n->slots));
+	n->buf = malloc(XR_NL_BUF);
+	if (!n->slots || !n->buf) {
+		err = ENOMEM;
+		goto err_free;
+	}
+	n->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (n->fd < 0) {
+		err = errno;
+		goto err_free;
+	}
+	if (setsockopt(n->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+	    bind(n->fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		err = errno;
+		close(n->fd);
+		goto err_free;
+	}
+	return n;
+
+err_free:
+	free(n->buf);
+	free(n->slots);
+	free(n);
+	errno = err;
+	return NULL;
+}
+
+void xr_neigh_close(struct xr_neigh *n)
+{
+	if (!n)
+		return;
+	close(n->fd);
+	free(n->buf);
+	free(n->slots);
+	free(n);
+}
+
+uint32_t xr_neigh_gen(const struct xr_neigh *n)
+{
+	return __atomic_load_n(&n->gen, __ATOMIC_ACQUIRE);
+}
+
+static uint32_t hash(int family, const uint8_t *addr)
+{
+	uint32_t h = 2166136261u ^ family, i;
+
+	for (i = 0; i < addr_len(family); i++)
+		h = (h ^ addr[i]) * 16777619u;
+	return h;
+}
+
+static void slot_write_begin(struct nh_slot *s)
+{
+	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static void slot_write_end(struct nh_slot *s)
+{
+	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELEASE);
+}
+
+/* A consistent copy of a slot's shared part, or false after retries. */
+static bool slot_read(const struct nh_slot *s, struct nh_slot *out)
+{
+	uint32_t seq, i;
+
+	for (i = 0; i < XR_SEQ_RETRIES; i++) {
+		seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+		if (seq & 1)
+			continue;
+		out->used = s->used;
+		out->family = s->family;
+		memcpy(out->addr, s->addr, sizeof(out->addr));
+		out->nh = s->nh;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) == seq)
+			return true;
+	}
+	return false;
+}
+
+bool xr_neigh_lookup(const struct xr_neigh *n, int family,
+		     const uint8_t *addr, struct xr_nh *out)
+{
+	uint32_t h = hash(family, addr), i, len = addr_len(family);
+	struct nh_slot s;
+
+	for (i = 0; i < XR_NH_SLOTS; i++) {
+		if (!slot_read(&n->slots[(h + i) % XR_NH_SLOTS], &s))
+			return false;
+		if (s.used == SLOT_EMPTY)
+			return false;
+		if (s.used == SLOT_LIVE && s.family == family &&
+		    !memcmp(s.addr, addr, len)) {
+			*out = s.nh;
+			return true;
+		}
+	}
+	return false;
+}
+
+int xr_neigh_want(struct xr_neigh *n, int family, const uint8_t *addr)
+{
+	uint32_t h = hash(family, addr), i, len = addr_len(family);
+	struct nh_slot *s, *dead = NULL;
+
+	if (family != AF_INET && family != AF_INET6)
+		return -EAFNOSUPPORT;
+	for (i = 0; i < XR_NH_SLOTS; i++) {
+		s = &n->slots[(h + i) % XR_NH_SLOTS];
+		if (s->used == SLOT_EMPTY)
+			break;
+		if (s->used == SLOT_DEAD) {
+			if (!dead)
+				dead = s;
+			continue;
+		}
+		if (s->family == family && !memcmp(s->addr, addr, len)) {
+			s->wanted = 1;
+			return 0;
+		}
+	}
+	if (dead)
+		s = dead;
+	else if (i == XR_NH_SLOTS)
+		return -ENOSPC;
+
+	slot_write_begin(s);
+	s->family = family;
+	memset(s->addr, 0, sizeof(s->addr));
+	memcpy(s->addr, addr, len);
+	memset(&s->nh, 0, sizeof(s->nh));
+	s->used = SLOT_LIVE;
+	slot_write_end(s);
+	s->wanted = 1;
+	s->next_use_ns = 0;
+	return 0;
+}
+
+void xr_neigh_sweep_begin(struct xr_neigh *n)
+{
+	uint32_t i;
+
+	for (i = 0; i < XR_NH_SLOTS; i++)
+		n->slots[i].wanted = 0;
+}
+
+void xr_neigh_sweep_end(struct xr_neigh *n)
+{
+	bool changed = false;
+	uint32_t i;
+
+	for (i = 0; i < XR_NH_SLOTS; i++) {
+		struct nh_slot *s = &n->slots[i];
+
+		if (s->used != SLOT_LIVE || s->wanted)
+			continue;
+		slot_write_begin(s);
+		s->used = SLOT_DEAD;
+		slot_write_end(s);
+		changed = true;
+	}
+	if (changed)
+		__atomic_fetch_add(&n->gen, 1, __ATOMIC_RELEASE);
+}
+
+static void nl_put_attr(struct nl_req *r, uint16_t type, const void *data,
+			uint16_t len)
+{
+	struct rtattr *rta = (void *)((char *)r + NLMSG_ALIGN(r->h.nlmsg_len));
+
+	rta->rta_type = type;
+	rta->rta_len = RTA_LENGTH(len);
+	memcpy(RTA_DATA(rta), data, len);
+	r->h.nlmsg_len = NLMSG_ALIGN(r->h.nlmsg_len) + RTA_ALIGN(rta->rta_len);
+}
+
+/*
+ * Send @r and wait for its answer: a message of type @type (returned in
+ * *out, valid until the next request) or an error/ack.  Returns 0 or
+ * -errno; -ETIMEDOUT when the kernel stays silent.
+ */
+static int nl_talk(struct xr_neigh *n, struct nl_req *r, uint16_t type,
+		   struct nlmsghdr **out)
+{
+	uint32_t seq = ++n->nl_seq, reads;
+	struct nlmsghdr *h;
+	ssize_t len;
+
+	r->h.nlmsg_seq = seq;
+	if (send(n->fd, r, r->h.nlmsg_len, 0) < 0)
+		return -errno;
+
+	for (reads = 0; reads < XR_NL_MAX_READS; reads++) {
+		len = recv(n->fd, n->buf, XR_NL_BUF, 0);
+		if (len < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == EAGAIN ? -ETIMEDOUT : -errno;
+		}
+		for (h = (void *)n->buf; NLMSG_OK(h, (size_t)len);
+		     h = NLMSG_NEXT(h, len)) {
+			if (h->nlmsg_seq != seq)
+				continue;
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				struct nlmsgerr *e = NLMSG_DATA(h);
+
+				if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
+					return -EPROTO;
+				return e->error;
+			}
+			if (h->nlmsg_type == type && out) {
+				*out = h;
+				return 0;
+			}
+		}
+	}
+	return -ETIMEDOUT;
+}
+
+static int route_get(struct xr_neigh *n, int family, const uint8_t *addr,
+		     struct route *rt)
+{
+	struct nl_req r = {
+		.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg)),
+		.h.nlmsg_type = RTM_GETROUTE,
+		.h.nlmsg_flags = NLM_F_REQUEST,
+		.rt.rtm_family = family,
+		.rt.rtm_dst_len = addr_len(family) * 8,
+	};
+	struct nlmsghdr *h;
+	struct rtmsg *rtm;
+	struct rtattr *a;
+	int err, alen;
+	uint32_t oif;
+
+	nl_put_attr(&r, RTA_DST, addr, addr_len(family));
+	/* Groups and link-local addresses mean nothing without a link. */
+	if (is_multicast(family, addr) || is_link_local6(family, addr)) {
+		oif = n->egress;
+		nl_put_attr(&r, RTA_OIF, &oif, sizeof(oif));
+	}
+	err = nl_talk(n, &r, RTM_NEWROUTE, &h);
+	if (err)
+		return err;
+
+	memset(rt, 0, sizeof(*rt));
+	rtm = NLMSG_DATA(h);
+	rt->type = rtm->rtm_type;
+	alen = RTM_PAYLOAD(h);
+	for (a = RTM_RTA(rtm); RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
+		uint32_t plen = RTA_PAYLOAD(a);
+
+		switch (a->rta_type) {
+		case RTA_OIF:
+			if (plen >= sizeof(uint32_t))
+				memcpy(&rt->oif, RTA_DATA(a), sizeof(uint32_t));
+			break;
+		case RTA_GATEWAY:
+			if (plen == addr_len(family)) {
+				rt->gw_family = family;
+				memcpy(rt->gw, RTA_DATA(a), plen);
+			}
+			break;
+		case RTA_VIA: {
+			/* An IPv4 route through an IPv6 next hop (RFC 5549). */
+			struct rtvia *v = RTA_DATA(a);
+			int vf = v->rtvia_family;
+
+			if ((vf == AF_INET || vf == AF_INET6) &&
+			    plen >= sizeof(*v) + addr_len(vf)) {
+				rt->gw_family = vf;
+				memcpy(rt->gw, v->rtvia_addr, addr_len(vf));
+			}
+			break;
+		}
+		case RTA_PREFSRC:
+			if (plen == addr_len(family)) {
+				rt->has_src = true;
+				memcpy(rt->src, RTA_DATA(a), plen);
+			}
+			break;
+		}
+	}
+	return 0;
+}
+
+/* The neighbour's NUD state and MAC; -ENOENT when there is no entry. */
+static int neigh_get(struct xr_neigh *n, int family, const uint8_t *addr,
+		     uint16_t *state, uint8_t *mac, bool *has_mac)
+{
+	struct nl_req r = {
+		.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct ndmsg)),
+		.h.nlmsg_type = RTM_GETNEIGH,
+		.h.nlmsg_flags = NLM_F_REQUEST,
+		.nd.ndm_family = family,
+		.nd.ndm_ifindex = n->egress,
+	};
+	struct nlmsghdr *h;
+	struct ndmsg *nd;
+	struct rtattr *a;
+	int err, alen;
+
+	nl_put_attr(&r, NDA_DST, addr, addr_len(family));
+	err = nl_talk(n, &r, RTM_NEWNEIGH, &h);
+	if (err)
+		return err;
+	nd = NLMSG_DATA(h);
+	*state = nd->ndm_state;
+	*has_mac = false;
+	alen = NLMSG_PAYLOAD(h, sizeof(*nd));
+	for (a = (void *)((char *)nd + NLMSG_ALIGN(sizeof(*nd)));
+	     RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
+		if (a->rta_type == NDA_LLADDR && RTA_PAYLOAD(a) == 6) {
+			memcpy(mac, RTA_DATA(a), 6);
+			*has_mac = true;
+		}
+	}
+	return 0;
+}
+
+/*
+ * What the kernel does when a packet waits for a neighbour: create the
+ * entry if needed and start (or, for a stale one, confirm) resolution.
+ * NTF_USE is `ip neigh replace ... use`; never sent for a permanent or
+ * NOARP entry, which it would demote.
+ */
+static int neigh_use(struct xr_neigh *n, int family, const uint8_t *addr)
+{
+	struct nl_req r = {
+		.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct ndmsg)),
+		.h.nlmsg_type = RTM_NEWNEIGH,
+		.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_ACK,
+		.nd.ndm_family = family,
+		.nd.ndm_ifindex = n->egress,
+		.nd.ndm_flags = NTF_USE,
+	};
+
+	nl_put_attr(&r, NDA_DST, addr, addr_len(family));
+	return nl_talk(n, &r, NLMSG_ERROR, NULL);
+}
+
+static void multicast_mac(int family, const uint8_t *addr, uint8_t *mac)
+{
+	if (family == AF_INET) {
+		mac[0] = 0x01;
+		mac[1] = 0x00;
+		mac[2] = 0x5e;
+		mac[3] = addr[1] & 0x7f;
+		mac[4] = addr[2];
+		mac[5] = addr[3];
+	} else {
+		mac[0] = 0x33;
+		mac[1] = 0x33;
+		memcpy(mac + 2, addr + 12, 4);
+	}
+}
+
+/* Look one subscriber up.  Returns -errno only when rtnetlink fails. */
+static int resolve(struct xr_neigh *n, struct nh_slot *s, uint64_t now,
+		   struct xr_nh *nh)
+{
+	const uint8_t *hop;
+	struct route rt;
+	uint16_t state;
+	bool has_mac;
+	int hop_family, err;
+
+	memset(nh, 0, sizeof(*nh));
+	err = route_get(n, s->family, s->addr, &rt);
+	if (err == -ETIMEDOUT || err == -ENOBUFS || err == -EPROTO)
+		return err;
+	if (err || (rt.type != RTN_UNICAST && rt.type != RTN_MULTICAST &&
+		    rt.type != RTN_LOCAL)) {
+		nh->state = XR_NH_NO_ROUTE;
+		return 0;
+	}
+	nh->oif = rt.oif;
+	if (rt.type == RTN_LOCAL || rt.oif != n->egress) {
+		nh->state = XR_NH_OTHER_DEV;
+		return 0;
+	}
+	if (!rt.has_src) {
+		/* No address on the egress to send from. */
+		nh->state = XR_NH_NO_ROUTE;
+		return 0;
+	}
+	memcpy(nh->src, rt.src, addr_len(s->family));
+
+	if (is_multicast(s->family, s->addr)) {
+		multicast_mac(s->family, s->addr, nh->mac);
+		nh->state = XR_NH_OK;
+		return 0;
+	}
+
+	hop_family = rt.gw_family ? rt.gw_family : s->family;
+	hop = rt.gw_family ? rt.gw : s->addr;
+	err = neigh_get(n, hop_family, hop, &state, nh->mac, &has_mac);
+	if (err == -ETIMEDOUT)
+		return err;
+	if (!err && (state & XR_NUD_VALID) && has_mac) {
+		nh->state = XR_NH_OK;
+		if (!(state & NUD_STALE))
+			return 0;
+	} else {
+		memset(nh->mac, 0, sizeof(nh->mac));
+		nh->state = XR_NH_UNRESOLVED;
+		/* The kernel is already on it, or the entry is static. */
+		if (!err && (state & (NUD_INCOMPLETE | NUD_PERMANENT |
+				      NUD_NOARP)))
+			return 0;
+	}
+	/* Missing, failed or stale: as if a packet waited for it. */
+	if (now >= s->next_use_ns) {
+		s->next_use_ns = now + XR_USE_INTERVAL_NS;
+		neigh_use(n, hop_family, hop);
+	}
+	return 0;
+}
+
+int xr_neigh_refresh(struct xr_neigh *n, bool all, xr_neigh_cb cb,
+		     void *arg)
+{
+	uint64_t now = now_ns();
+	bool changed = false;
+	int pending = 0, err;
+	uint32_t i;
+
+	for (i = 0; i < XR_NH_SLOTS; i++) {
+		struct nh_slot *s = &n->slots[i];
+		struct xr_nh nh, old;
+
+		if (s->used != SLOT_LIVE)
+			continue;
+		if (!all && s->nh.state == XR_NH_OK)
+			continue;
+		err = resolve(n, s, now, &nh);
+		if (err)
+			return err;
+		if (nh.state != XR_NH_OK)
+			pending++;
+		if (!memcmp(&nh, &s->nh, sizeof(nh)))
+			continue;
+		old = s->nh;
+		slot_write_begin(s);
+		s->nh = nh;
+		slot_write_end(s);
+		changed = true;
+		if (cb && old.state != nh.state)
+			cb(arg, s->family, s->addr, &old, &nh);
+	}
+	if (changed)
+		__atomic_fetch_add(&n->gen, 1, __ATOMIC_RELEASE);
+	return pending;
+}

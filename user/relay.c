@@ -1,0 +1,1823 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The relay behind `xdprelayctl run`.
+ *
+ * One worker thread per ingress RX queue, pinned to a CPU, owns an AF_XDP
+ * socket on that queue and one on the egress interface sharing its UMEM:
+ * a frame goes from RX to TX by its descriptor, its headers rewritten in
+ * place for the last subscriber, copied into a free frame for the others.
+ * Workers make no syscall, allocation or lock per packet: subscriber lists
+ * come from the mmapped xr_subs through a per-stream cache, next hops from
+ * the neighbour table that the main thread keeps, counters reach xr_tx once
+ * per batch.
+ *
+ * The main thread ticks every XR_TICK_MS: signals, new subscribers and
+ * their routes, stream settings, multicast groups, the module's transmit
+ * counters.  At stop it takes the sockets out of xr_xsks first, lets the
+ * workers drain, and checks that every frame came home.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <linux/capability.h>
+#include <linux/ethtool.h>
+#include <linux/if_link.h>
+#include <linux/sockios.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
+#include "xdprelay.h"
+#include "xdprelay_uapi.h"
+#include "neigh.h"
+#include "relay.h"
+#include "rewrite.h"
+#include "state.h"
+#include "xsk.h"
+
+#define XR_TICK_MS		100
+#define XR_APPLY_POLL_MS	2	/* while subscribers wait to resolve */
+#define XR_FULL_REFRESH_MS	1000	/* routes, streams, groups, module */
+#define XR_STARTUP_RESOLVE_MS	500	/* first neighbour resolution */
+#define XR_IDLE_POLL_MS		100
+#define XR_TX_POLL_MS		1	/* while frames are on their way */
+#define XR_TX_RETRIES		4	/* waits for room on a full TX ring */
+#define XR_STOP_GRACE_MS	20	/* redirects already under way */
+#define XR_STOP_DRAIN_MS	1000	/* completions still outstanding */
+#define XR_XDP_HEADROOM		256	/* XDP_PACKET_HEADROOM */
+#define XR_MAX_FRAME_SIZE	4096
+#define XR_MAX_RING		8192
+#define XR_SEEN_NONE		UINT32_MAX
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+#endif
+
+/* A per-stream setting published by the main thread for the workers. */
+#define XR_CTL_KNOWN		(1U << 16)
+
+struct acc {
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t copies;
+	uint64_t tx_errors;
+	uint64_t no_neigh;
+};
+
+struct out_desc {
+	uint64_t addr;
+	uint32_t len;
+	uint32_t stream;
+};
+
+/* A worker's view of one stream: the resolved subscribers' headers. */
+struct stream_cache {
+	bool valid;
+	uint32_t seq;		/* of the xr_subs entry copied */
+	uint32_t ngen;		/* neighbour table generation */
+	uint32_t cgen;		/* stream settings generation */
+	uint8_t n[2];		/* resolved subscribers, IPv4 and IPv6 */
+	uint8_t no_neigh[2];	/* unresolved ones */
+	struct xr_tpl tpl[XDPRELAY_MAX_SUBS];	/* IPv4 first, then IPv6 */
+	struct xdprelay_subs subs;
+};
+
+struct relay;
+
+struct worker {
+	struct relay *r;
+	unsigned int queue;
+	int cpu;
+	pthread_t thread;
+	bool started;
+	bool registered;	/* in xr_xsks */
+	struct xr_xsk x;
+	int zc_err;		/* why zero-copy was not had, in auto mode */
+	const char *zc_failed;
+
+	uint32_t ngen, cgen;
+	struct stream_cache *cache;	/* by stream id */
+	struct acc *acc;		/* by stream id, this batch */
+	uint8_t *dirty;
+	uint16_t *dirty_ids;
+	uint32_t ndirty;
+	struct acc acc0;		/* no stream: bad metadata */
+	struct out_desc *out;
+
+	uint64_t rx_packets;
+	uint64_t bad_meta;
+	uint64_t malformed;
+	int err;		/* what stopped the worker early */
+	int done;
+};
+
+struct mcast_join {
+	int fd;
+	uint16_t family;
+	uint8_t group[16];
+	bool warned;
+};
+
+struct tx_seen {
+	uint64_t packets;
+	uint64_t bytes;
+};
+
+struct relay {
+	const struct relay_config *cfg;
+	struct xr_state st;
+	bool st_open;
+	int ingress_ifindex;
+	int egress_ifindex;
+	uint8_t egress_mac[6];
+	unsigned int nq;
+	unsigned int batch;
+	unsigned int frames;
+	unsigned int frame_size;
+	unsigned int ring_size;
+	unsigned int reserve;	/* free frames kept back for copies */
+	struct worker *w;
+	struct xr_neigh *neigh;
+
+	/* Shared with the workers. */
+	uint32_t ctl[XDPRELAY_MAX_STREAMS];
+	uint32_t cgen;
+	int stop;
+
+	/* The main thread's. */
+	struct xdprelay_subs *subs;
+	uint32_t *subs_seen;
+	uint32_t *apply_seq;	/* seq to publish as applied, 0: none */
+	int apply_pending;
+	struct mcast_join mc[XDPRELAY_MAX_STREAMS];
+	struct tx_seen *tx_seen;
+	int dev_fd;
+	bool dev_warned;
+	int neigh_pending;
+	int sfd;
+	sigset_t oldmask;
+	bool sigs_blocked;
+	bool status_written;
+};
+
+static int xr_verbose;
+
+#define pr_err(fmt, ...)	fprintf(stderr, "xdprelay: " fmt "\n", \
+					##__VA_ARGS__)
+#define pr_warn(fmt, ...)	fprintf(stderr, "xdprelay: warning: " fmt \
+					"\n", ##__VA_ARGS__)
+#define pr_info(fmt, ...)	fprintf(stderr, "xdprelay: " fmt "\n", \
+					##__VA_ARGS__)
+#define pr_debug(fmt, ...)	do {					\
+		if (xr_verbose)						\
+			fprintf(stderr, "xdprelay: " fmt "\n",		\
+				##__VA_ARGS__);				\
+	} while (0)
+
+static const char *const mode_names[] = {
+	[RELAY_MODE_AUTO] = "auto",
+	[RELAY_MODE_ZEROCOPY] = "zerocopy",
+	[RELAY_MODE_COPY] = "copy",
+};
+
+int relay_mode_parse(const char *s, enum relay_mode *mode)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(mode_names); i++) {
+		if (!strcmp(s, mode_names[i])) {
+			*mode = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *relay_mode_name(enum relay_mode mode)
+{
+	if ((unsigned int)mode >= ARRAY_SIZE(mode_names))
+		return "?";
+	return mode_names[mode];
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool is_multicast(int family, const uint8_t *addr)
+{
+	if (family == AF_INET)
+		return (addr[0] & 0xf0) == 0xe0;
+	return family == AF_INET6 && addr[0] == 0xff;
+}
+
+static const char *addr_str(int family, const uint8_t *addr, char *buf,
+			    size_t len)
+{
+	if (!inet_ntop(family, addr, buf, len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+/*
+ * libbpf and libxdp repeat in their words what the relay says in its own:
+ * let them speak only with -v.
+ */
+static int lib_print(enum libbpf_print_level level, const char *fmt,
+		     va_list ap)
+{
+	if (!xr_verbose || (level == LIBBPF_DEBUG && xr_verbose < 2))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int xdp_lib_print(enum libxdp_print_level level, const char *fmt,
+			 va_list ap)
+{
+	if (!xr_verbose || (level == LIBXDP_DEBUG && xr_verbose < 2))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* ---- data path ---------------------------------------------------- */
+
+static inline struct acc *acc_get(struct worker *w, uint32_t id)
+{
+	if (!w->dirty[id]) {
+		w->dirty[id] = 1;
+		w->dirty_ids[w->ndirty++] = id;
+	}
+	return &w->acc[id];
+}
+
+static void row_add(struct xdprelay_tx *row, const struct acc *a)
+{
+	if (a->packets)
+		__atomic_fetch_add(&row->packets, a->packets,
+				   __ATOMIC_RELAXED);
+	if (a->bytes)
+		__atomic_fetch_add(&row->bytes, a->bytes, __ATOMIC_RELAXED);
+	if (a->copies)
+		__atomic_fetch_add(&row->copies, a->copies, __ATOMIC_RELAXED);
+	if (a->tx_errors)
+		__atomic_fetch_add(&row->tx_errors, a->tx_errors,
+				   __ATOMIC_RELAXED);
+	if (a->no_neigh)
+		__atomic_fetch_add(&row->no_neigh, a->no_neigh,
+				   __ATOMIC_RELAXED);
+}
+
+/* Once per batch: the streams touched, and their sum into row 0. */
+static void flush_counters(struct worker *w)
+{
+	struct xdprelay_tx *tx = w->r->st.tx;
+	struct acc total = w->acc0;
+	uint32_t i;
+
+	for (i = 0; i < w->ndirty; i++) {
+		uint32_t id = w->dirty_ids[i];
+		struct acc *a = &w->acc[id];
+
+		row_add(&tx[id], a);
+		total.packets += a->packets;
+		total.bytes += a->bytes;
+		total.copies += a->copies;
+		total.tx_errors += a->tx_errors;
+		total.no_neigh += a->no_neigh;
+		memset(a, 0, sizeof(*a));
+		w->dirty[id] = 0;
+	}
+	w->ndirty = 0;
+	row_add(&tx[0], &total);
+	memset(&w->acc0, 0, sizeof(w->acc0));
+}
+
+/* Headers for every resolved subscriber of the cached list. */
+static void build_tpls(struct worker *w, uint32_t id, struct stream_cache *sc)
+{
+	struct relay *r = w->r;
+	uint32_t ctl = __atomic_load_n(&r->ctl[id], __ATOMIC_RELAXED);
+	uint32_t nr = sc->subs.nr, j, fi, t = 0;
+	static const int families[2] = { AF_INET, AF_INET6 };
+
+	if (nr > XDPRELAY_MAX_SUBS)
+		nr = XDPRELAY_MAX_SUBS;
+	memset(sc->n, 0, sizeof(sc->n));
+	memset(sc->no_neigh, 0, sizeof(sc->no_neigh));
+
+	for (fi = 0; fi < 2; fi++) {
+		for (j = 0; j < nr; j++) {
+			const struct xdprelay_endpoint *ep = &sc->subs.sub[j];
+			struct xr_tpl *tp = &sc->tpl[t];
+			struct xr_nh nh;
+
+			/* A frame of one family goes to subscribers of the
+			 * same: the CLI refuses the others, skip them too.
+			 */
+			if (ep->family != families[fi])
+				continue;
+			if (!(ctl & XR_CTL_KNOWN) ||
+			    !xr_neigh_lookup(r->neigh, ep->family, ep->addr,
+					     &nh) || nh.state != XR_NH_OK) {
+				sc->no_neigh[fi]++;
+				continue;
+			}
+			memset(tp, 0, sizeof(*tp));
+			memcpy(tp->eth_dst, nh.mac, 6);
+			memcpy(tp->eth_src, r->egress_mac, 6);
+			tp->family = ep->family;
+			tp->ttl = XR_DEFAULT_TTL;
+			tp->sport = ctl & 0xffff;
+			tp->dport = ep->port;
+			memcpy(tp->saddr, nh.src, 16);
+			memcpy(tp->daddr, ep->addr, 16);
+			sc->n[fi]++;
+			t++;
+		}
+	}
+}
+
+static struct stream_cache *stream_get(struct worker *w, uint32_t id)
+{
+	const struct xdprelay_subs *e = &w->r->st.subs[id];
+	struct stream_cache *sc = &w->cache[id];
+	uint32_t seq = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
+
+	if (sc->valid && sc->seq == seq && sc->ngen == w->ngen &&
+	    sc->cgen == w->cgen)
+		return sc;
+	if (!sc->valid || sc->seq != seq) {
+		/* Anything but the current seq: copy. */
+		uint32_t seen = seq + 2;
+
+		if (xr_subs_read(e, &sc->subs, &seen))
+			sc->seq = seen;
+		else if (!sc->valid)
+			return sc;	/* a writer is busy: nobody yet */
+		/* Else the old list until the writer is done. */
+	}
+	build_tpls(w, id, sc);
+	sc->ngen = w->ngen;
+	sc->cgen = w->cgen;
+	sc->valid = true;
+	return sc;
+}
+
+/*
+ * One received frame: N-1 copies into free frames and the original,
+ * rewritten last.  Appends to w->out; returns the new count.
+ */
+static uint32_t relay_frame(struct worker *w, uint64_t addr, uint32_t len,
+			    uint32_t nout)
+{
+	struct xr_xsk *x = &w->x;
+	uint64_t off = addr & (x->frame_size - 1);
+	uint8_t *data = xsk_umem__get_data(x->area, addr);
+	const struct xr_tpl *tpl;
+	struct xdprelay_meta meta;
+	struct stream_cache *sc;
+	uint32_t k, cnt, fi, start, olen;
+	struct xr_pkt p;
+	struct acc *a;
+
+	if (off < sizeof(meta) || off + len > x->frame_size)
+		goto bad_meta;
+	memcpy(&meta, data - sizeof(meta), sizeof(meta));
+	if (meta.magic != XDPRELAY_META_MAGIC || !meta.stream_id ||
+	    meta.stream_id >= XDPRELAY_MAX_STREAMS)
+		goto bad_meta;
+	/* So that the frame cannot pass for a marked one next time. */
+	memset(data - sizeof(meta), 0, sizeof(meta));
+
+	a = acc_get(w, meta.stream_id);
+	if (xr_parse(data, len, &p)) {
+		w->malformed++;
+		a->tx_errors++;
+		xr_frame_put(x, addr);
+		return nout;
+	}
+	sc = stream_get(w, meta.stream_id);
+	fi = p.family == AF_INET6;
+	a->no_neigh += sc->no_neigh[fi];
+	cnt = sc->n[fi];
+	if (!cnt) {
+		xr_frame_put(x, addr);
+		return nout;
+	}
+	tpl = sc->tpl + (fi ? sc->n[0] : 0);
+	olen = xr_out_len(&p);
+
+	for (k = 0; k + 1 < cnt; k++) {
+		uint8_t *copy;
+		uint64_t f;
+
+		if (!xr_frame_get(x, &f)) {
+			xr_xsk_reclaim(x);
+			if (!xr_frame_get(x, &f)) {
+				a->tx_errors += cnt - 1 - k;
+				break;
+			}
+		}
+		/* Same offset in the new frame: the same room in front. */
+		f += off;
+		copy = xsk_umem__get_data(x->area, f);
+		memcpy(copy + p.l3_off, data + p.l3_off, p.ip_len);
+		start = xr_rewrite(copy, &p, &tpl[k]);
+		w->out[nout++] = (struct out_desc){ f + start, olen,
+						    meta.stream_id };
+		a->copies++;
+	}
+	start = xr_rewrite(data, &p, &tpl[cnt - 1]);
+	w->out[nout++] = (struct out_desc){ addr + start, olen,
+					    meta.stream_id };
+	return nout;
+
+bad_meta:
+	w->bad_meta++;
+	w->acc0.tx_errors++;
+	xr_frame_put(x, addr);
+	return nout;
+}
+
+/*
+ * Put w->out on the TX ring.  When the ring is full, let the kernel drain
+ * it a bounded number of times; what still does not fit goes back to the
+ * free list as tx_errors.
+ */
+static void transmit(struct worker *w, uint32_t nout)
+{
+	struct xr_xsk *x = &w->x;
+	uint32_t sent = 0, tries = 0, k, i, idx;
+	int err;
+
+	while (sent < nout) {
+		k = xsk_prod_nb_free(&x->tx, nout - sent);
+		if (k > nout - sent)
+			k = nout - sent;
+		if (k && xsk_ring_prod__reserve(&x->tx, k, &idx) == k) {
+			for (i = 0; i < k; i++) {
+				const struct out_desc *o = &w->out[sent + i];
+				struct xdp_desc *d;
+				struct acc *a;
+
+				d = xsk_ring_prod__tx_desc(&x->tx, idx + i);
+				d->addr = o->addr;
+				d->len = o->len;
+				d->options = 0;
+				a = acc_get(w, o->stream);
+				a->packets++;
+				a->bytes += o->len;
+			}
+			xsk_ring_prod__submit(&x->tx, k);
+			x->in_tx += k;
+			sent += k;
+			continue;
+		}
+		if (++tries > XR_TX_RETRIES)
+			break;
+		err = xr_xsk_kick_tx(x);
+		if (err) {
+			w->err = err;
+			break;
+		}
+		xr_xsk_reclaim(x);
+		if (!xsk_prod_nb_free(&x->tx, 1)) {
+			struct pollfd pfd = { .fd = x->tx_fd, .events = POLLOUT };
+
+			poll(&pfd, 1, XR_TX_POLL_MS);
+		}
+	}
+	for (i = sent; i < nout; i++) {
+		xr_frame_put(x, w->out[i].addr);
+		acc_get(w, w->out[i].stream)->tx_errors++;
+	}
+	if (sent) {
+		err = xr_xsk_kick_tx(x);
+		if (err)
+			w->err = err;
+	}
+}
+
+static void relay_batch(struct worker *w, uint32_t idx, uint32_t n)
+{
+	struct xr_xsk *x = &w->x;
+	uint32_t i, nout = 0;
+
+	for (i = 0; i < n; i++) {
+		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&x->rx,
+								  idx + i);
+
+		nout = relay_frame(w, d->addr, d->len, nout);
+	}
+	xsk_ring_cons__release(&x->rx, n);
+	w->rx_packets += n;
+	transmit(w, nout);
+}
+
+/* Nothing received: push out what waits, then sleep a bounded time. */
+static void idle(struct worker *w, bool stopping)
+{
+	struct xr_xsk *x = &w->x;
+	struct pollfd pfd = { .fd = x->rx_fd, .events = POLLIN };
+	int err;
+
+	if (xr_xsk_tx_queued(x)) {
+		err = xr_xsk_kick_tx(x);
+		if (err)
+			w->err = err;
+	}
+	if (w->r->cfg->busy_poll && !stopping) {
+		/* Drives the device's NAPI from here (SO_BUSY_POLL). */
+		recvfrom(x->rx_fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+		return;
+	}
+	poll(&pfd, 1, x->in_tx || stopping ? XR_TX_POLL_MS : XR_IDLE_POLL_MS);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct relay *r = w->r;
+	struct xr_xsk *x = &w->x;
+	uint64_t stop_at = 0, now;
+	uint32_t idx, n;
+
+	for (;;) {
+		if (!stop_at && __atomic_load_n(&r->stop, __ATOMIC_ACQUIRE))
+			stop_at = now_ms();
+		if (stop_at) {
+			now = now_ms();
+			if (now - stop_at >= XR_STOP_DRAIN_MS)
+				break;
+			if (now - stop_at >= XR_STOP_GRACE_MS && !x->in_tx &&
+			    !xsk_cons_nb_avail(&x->rx, 1))
+				break;
+		}
+		w->ngen = xr_neigh_gen(r->neigh);
+		w->cgen = __atomic_load_n(&r->cgen, __ATOMIC_ACQUIRE);
+
+		xr_xsk_reclaim(x);
+		/* After stop nothing new arrives: leave the fill ring be. */
+		if (!stop_at && xr_xsk_refill(x, r->reserve) &&
+		    xsk_ring_prod__needs_wakeup(&x->fill))
+			recvfrom(x->rx_fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+
+		n = xsk_ring_cons__peek(&x->rx, r->batch, &idx);
+		if (n) {
+			x->in_fill -= n;
+			relay_batch(w, idx, n);
+			flush_counters(w);
+		} else {
+			idle(w, stop_at);
+		}
+		if (w->err)
+			break;
+	}
+	xr_xsk_reclaim(x);
+	flush_counters(w);
+	__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* ---- set-up ------------------------------------------------------- */
+
+static bool has_cap(const struct __user_cap_data_struct *d, int cap)
+{
+	return d[cap / 32].effective & (1U << (cap % 32));
+}
+
+static int check_caps(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2] = {};
+
+	if (syscall(SYS_capget, &h, d))
+		return 0;	/* cannot tell: the calls will */
+	if (has_cap(d, CAP_NET_ADMIN) && has_cap(d, CAP_NET_RAW) &&
+	    (has_cap(d, CAP_BPF) || has_cap(d, CAP_SYS_ADMIN)))
+		return 0;
+	pr_err("run needs CAP_NET_ADMIN, CAP_NET_RAW and CAP_BPF (AF_XDP sockets, the pinned maps): run it as root, or grant them (systemd AmbientCapabilities=)");
+	return -EPERM;
+}
+
+static int if_ioctl(const char *ifname, unsigned long req, struct ifreq *ifr)
+{
+	int fd, err = 0;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr->ifr_name, IFNAMSIZ, "%s", ifname);
+	if (ioctl(fd, req, ifr))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* Combined plus RX-only channels; 0 when the driver cannot say. */
+static unsigned int rx_channels(const char *ifname, unsigned int *tx)
+{
+	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
+	struct ifreq ifr = { .ifr_data = (void *)&ch };
+
+	*tx = 0;
+	if (if_ioctl(ifname, SIOCETHTOOL, &ifr))
+		return 0;
+	*tx = ch.combined_count + ch.tx_count;
+	return ch.combined_count + ch.rx_count;
+}
+
+static int interface_index(const char *what, const char *ifname)
+{
+	int ifindex;
+
+	if (!ifname || !*ifname) {
+		pr_err("no %s interface given", what);
+		return -EINVAL;
+	}
+	ifindex = if_nametoindex(ifname);
+	if (!ifindex) {
+		pr_err("%s interface %s does not exist (%s): check the name with 'ip link'",
+		       what, ifname, strerror(errno));
+		return -ENODEV;
+	}
+	return ifindex;
+}
+
+/* The attached program must be the one whose xr_xsks is pinned. */
+static int check_program(struct relay *r)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	const char *ifname = r->cfg->ingress;
+	struct bpf_prog_info pi = {};
+	struct bpf_map_info mi = {};
+	uint32_t ids[64], len, i;
+	const char *pin = getenv("XDPRELAY_PIN_DIR");
+	int err, fd;
+
+	if (!pin)
+		pin = XDPRELAY_PIN_DIR;
+	err = bpf_xdp_query(r->ingress_ifindex, 0, &q);
+	if (err) {
+		pr_err("cannot query the XDP program of %s: %s", ifname,
+		       strerror(-err));
+		return err;
+	}
+	if (!q.prog_id) {
+		pr_err("no XDP program is attached to %s: attach it with 'ip link set dev %s xdp obj xdprelay.bpf.o sec xdp' or 'xdprelayctl attach %s'",
+		       ifname, ifname, ifname);
+		return -ENOENT;
+	}
+	if (q.attach_mode == XDP_ATTACHED_SKB)
+		pr_info("%s: the XDP program runs in generic (skb) mode: AF_XDP copy mode only, at a lower rate",
+			ifname);
+
+	fd = bpf_prog_get_fd_by_id(q.prog_id);
+	if (fd < 0)
+		return 0;	/* cannot look inside: trust the pins */
+	len = sizeof(pi);
+	pi.nr_map_ids = ARRAY_SIZE(ids);
+	pi.map_ids = (uint64_t)(unsigned long)ids;
+	err = bpf_obj_get_info_by_fd(fd, &pi, &len);
+	close(fd);
+	len = sizeof(mi);
+	if (err || bpf_obj_get_info_by_fd(r->st.xsks_fd, &mi, &len))
+		return 0;
+	for (i = 0; i < pi.nr_map_ids && i < ARRAY_SIZE(ids);
+	     i++)
+		if (ids[i] == mi.id)
+			return 0;
+	/* libxdp's dispatcher: the relay's program sits behind it. */
+	if (!strncmp(pi.name, "xdp_dispatcher", strlen("xdp_dispatcher")))
+		return 0;
+	pr_err("the XDP program on %s (id %u, %s) does not use %s/%s: it is not xdprelay's, or it was loaded before the maps were pinned again; attach xdprelay.bpf.o to %s again",
+	       ifname, q.prog_id, pi.name, pin, XDPRELAY_MAP_XSKS, ifname);
+	return -ENOENT;
+}
+
+/* Frame size, ring size, queues, egress MAC. */
+static int check_interfaces(struct relay *r)
+{
+	const struct relay_config *cfg = r->cfg;
+	unsigned int in_rx, in_tx, eg_rx, eg_tx, head, mtu;
+	struct ifreq ifr = {};
+	int err;
+
+	err = if_ioctl(cfg->ingress, SIOCGIFMTU, &ifr);
+	if (err) {
+		pr_err("cannot read the MTU of %s: %s", cfg->ingress,
+		       strerror(-err));
+		return err;
+	}
+	mtu = ifr.ifr_mtu;
+	/* The kernel's headroom, Ethernet and two VLAN tags. */
+	head = XR_XDP_HEADROOM + XR_ETH_HLEN + XR_MAX_VLAN * XR_VLAN_HLEN;
+	r->frame_size = mtu + head <= 2048 ? 2048 : XR_MAX_FRAME_SIZE;
+	if (mtu + head > XR_MAX_FRAME_SIZE) {
+		pr_err("the MTU of %s (%u) does not fit an AF_XDP frame: lower it to %u or less (ip link set dev %s mtu %u)",
+		       cfg->ingress, mtu, XR_MAX_FRAME_SIZE - head,
+		       cfg->ingress, XR_MAX_FRAME_SIZE - head);
+		return -EMSGSIZE;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	if (!if_ioctl(cfg->egress, SIOCGIFMTU, &ifr) &&
+	    (unsigned int)ifr.ifr_mtu < mtu)
+		pr_warn("the MTU of %s (%d) is below that of %s (%u): larger datagrams will not leave",
+			cfg->egress, ifr.ifr_mtu, cfg->ingress, mtu);
+
+	memset(&ifr, 0, sizeof(ifr));
+	err = if_ioctl(cfg->egress, SIOCGIFHWADDR, &ifr);
+	if (err) {
+		pr_err("cannot read the MAC address of %s: %s", cfg->egress,
+		       strerror(-err));
+		return err;
+	}
+	memcpy(r->egress_mac, ifr.ifr_hwaddr.sa_data, 6);
+
+	in_rx = rx_channels(cfg->ingress, &in_tx);
+	if (!in_rx)
+		in_rx = 1;
+	if (cfg->queues > XDPRELAY_MAX_QUEUES) {
+		pr_err("--queues %u: at most %u", cfg->queues,
+		       XDPRELAY_MAX_QUEUES);
+		return -ERANGE;
+	}
+	if (cfg->queues > in_rx) {
+		pr_err("%s has %u RX queue(s), fewer than --queues %u: lower it, or raise the channels (ethtool -L %s combined %u)",
+		       cfg->ingress, in_rx, cfg->queues, cfg->ingress,
+		       cfg->queues);
+		return -ERANGE;
+	}
+	r->nq = cfg->queues ? cfg->queues : in_rx;
+	if (r->nq > XDPRELAY_MAX_QUEUES) {
+		pr_warn("%s has %u RX queues; the relay serves the first %u",
+			cfg->ingress, r->nq, XDPRELAY_MAX_QUEUES);
+		r->nq = XDPRELAY_MAX_QUEUES;
+	}
+	if (r->nq < in_rx)
+		pr_warn("queues %u-%u of %s get no socket: their streams' packets go to the kernel stack",
+			r->nq, in_rx - 1, cfg->ingress);
+
+	if (r->egress_ifindex != r->ingress_ifindex) {
+		eg_rx = rx_channels(cfg->egress, &eg_tx);
+		if (eg_rx && eg_tx && eg_tx < r->nq && eg_rx < r->nq) {
+			pr_err("%s has %u TX queue(s), the relay needs one per ingress queue (%u): raise them (ethtool -L %s combined %u) or lower --queues",
+			       cfg->egress, eg_tx, r->nq, cfg->egress, r->nq);
+			return -ERANGE;
+		}
+	}
+	return 0;
+}
+
+static int check_config(struct relay *r)
+{
+	const struct relay_config *cfg = r->cfg;
+	unsigned int ring;
+
+	r->frames = cfg->frames ? cfg->frames : RELAY_DEFAULT_FRAMES;
+	r->batch = cfg->batch ? cfg->batch : RELAY_DEFAULT_BATCH;
+	if (r->frames < RELAY_MIN_FRAMES || r->frames > RELAY_MAX_FRAMES) {
+		pr_err("--frames %u: must be %u to %u", r->frames,
+		       RELAY_MIN_FRAMES, RELAY_MAX_FRAMES);
+		return -ERANGE;
+	}
+	if (r->batch > RELAY_MAX_BATCH) {
+		pr_err("--batch %u: must be 1 to %u", r->batch,
+		       RELAY_MAX_BATCH);
+		return -ERANGE;
+	}
+	if ((unsigned int)cfg->mode > RELAY_MODE_COPY) {
+		pr_err("unknown mode %d", cfg->mode);
+		return -EINVAL;
+	}
+	/* Half the frames may wait on the fill ring, the rest travel. */
+	for (ring = 1; ring * 2 <= r->frames / 2; ring *= 2)
+		;
+	r->ring_size = ring < XR_MAX_RING ? ring : XR_MAX_RING;
+	/*
+	 * The fill and RX rings could hold every frame between them, and
+	 * a fan-out would find none to copy into: keep enough back for a
+	 * batch to the most subscribers, a quarter of the frames at most.
+	 */
+	r->reserve = r->batch * (XDPRELAY_MAX_SUBS - 1);
+	if (r->reserve > r->frames / 4)
+		r->reserve = r->frames / 4;
+	return 0;
+}
+
+static void explain_open_error(struct relay *r, struct worker *w, int err)
+{
+	const struct relay_config *cfg = r->cfg;
+	const char *step = w->x.failed ? w->x.failed : "opening";
+	const char *ifname = strstr(step, "egress") ? cfg->egress :
+			     cfg->ingress;
+	unsigned int q = w->queue;
+
+	switch (-err) {
+	case EBUSY:
+		pr_err("queue %u of %s already has an AF_XDP socket (another 'xdprelayctl run', or another AF_XDP program): stop it, or serve other queues",
+		       q, ifname);
+		break;
+	case EPERM:
+	case EACCES:
+		pr_err("queue %u: %s: %s: run as root (CAP_NET_ADMIN, CAP_NET_RAW, CAP_BPF)",
+		       q, step, strerror(-err));
+		break;
+	case ENOMEM:
+	case ENOBUFS:
+		pr_err("queue %u: %s: %s: %u frames of %u bytes are too many to lock; raise the limit (ulimit -l, LimitMEMLOCK=) or lower --frames",
+		       q, step, strerror(-err), r->frames, r->frame_size);
+		break;
+	case EOPNOTSUPP:
+		pr_err("queue %u: %s: %s does not support zero-copy AF_XDP: use --mode auto or --mode copy",
+		       q, step, ifname);
+		break;
+	case EINVAL:
+		pr_err("queue %u: %s on %s: %s: does %s have a queue %u? (ethtool -l %s)",
+		       q, step, ifname, strerror(-err), ifname, q, ifname);
+		break;
+	default:
+		pr_err("queue %u: %s on %s: %s", q, step, ifname,
+		       strerror(-err));
+	}
+}
+
+/* Zero-copy first in auto mode, copy when the drivers cannot. */
+static int open_queue(struct relay *r, struct worker *w)
+{
+	const struct relay_config *cfg = r->cfg;
+	struct xr_xsk_cfg c = {
+		.ingress = cfg->ingress,
+		.egress = r->egress_ifindex == r->ingress_ifindex ?
+			  cfg->ingress : cfg->egress,
+		.queue = w->queue,
+		.nframes = r->frames,
+		.frame_size = r->frame_size,
+		.ring_size = r->ring_size,
+		.busy_poll = cfg->busy_poll,
+		.busy_poll_budget = r->batch,
+	};
+	int err;
+
+	if (cfg->mode != RELAY_MODE_COPY) {
+		c.zerocopy = true;
+		err = xr_xsk_open(&w->x, &c);
+		if (!err)
+			return 0;
+		if (cfg->mode == RELAY_MODE_ZEROCOPY) {
+			explain_open_error(r, w, err);
+			return err;
+		}
+		w->zc_err = err;
+		w->zc_failed = w->x.failed;
+	}
+	c.zerocopy = false;
+	err = xr_xsk_open(&w->x, &c);
+	if (err)
+		explain_open_error(r, w, err);
+	return err;
+}
+
+static void log_queue_mode(struct relay *r, struct worker *w)
+{
+	const struct relay_config *cfg = r->cfg;
+
+	if (w->x.zerocopy)
+		pr_info("queue %u: zero-copy mode, CPU %d", w->queue, w->cpu);
+	else if (cfg->mode == RELAY_MODE_COPY)
+		pr_info("queue %u: copy mode (--mode copy), CPU %d", w->queue,
+			w->cpu);
+	else
+		pr_info("queue %u: copy mode, CPU %d: zero-copy failed %s: %s",
+			w->queue, w->cpu, w->zc_failed ? w->zc_failed : "",
+			strerror(-w->zc_err));
+}
+
+static int alloc_worker(struct relay *r, struct worker *w, unsigned int q,
+			const int *cpus, int ncpus)
+{
+	w->r = r;
+	w->queue = q;
+	w->cpu = cpus[q % ncpus];
+	w->cache = calloc(XDPRELAY_MAX_STREAMS, sizeof(*w->cache));
+	w->acc = calloc(XDPRELAY_MAX_STREAMS, sizeof(*w->acc));
+	w->dirty = calloc(XDPRELAY_MAX_STREAMS, 1);
+	w->dirty_ids = calloc(XDPRELAY_MAX_STREAMS, sizeof(*w->dirty_ids));
+	w->out = calloc((size_t)r->batch * XDPRELAY_MAX_SUBS,
+			sizeof(*w->out));
+	if (!w->cache || !w->acc || !w->dirty || !w->dirty_ids || !w->out)
+		return -ENOMEM;
+	return 0;
+}
+
+static void free_worker(struct worker *w)
+{
+	free(w->cache);
+	free(w->acc);
+	free(w->dirty);
+	free(w->dirty_ids);
+	free(w->out);
+}
+
+static int start_worker(struct worker *w)
+{
+	char name[16];
+	cpu_set_t set;
+	int err;
+
+	err = pthread_create(&w->thread, NULL, worker_main, w);
+	if (err)
+		return -err;
+	w->started = true;
+	CPU_ZERO(&set);
+	CPU_SET(w->cpu, &set);
+	err = pthread_setaffinity_np(w->thread, sizeof(set), &set);
+	if (err)
+		pr_warn("queue %u: cannot pin to CPU %d: %s", w->queue, w->cpu,
+			strerror(err));
+	snprintf(name, sizeof(name), "xdprelay-q%u", w->queue);
+	pthread_setname_np(w->thread, name);
+	return 0;
+}
+
+static int register_socket(struct relay *r, struct worker *w)
+{
+	uint32_t key = w->queue;
+	int fd = w->x.rx_fd, err;
+
+	err = bpf_map_update_elem(r->st.xsks_fd, &key, &fd, BPF_ANY);
+	if (err) {
+		pr_err("queue %u: cannot put the socket into %s: %s",
+		       w->queue, XDPRELAY_MAP_XSKS, strerror(-err));
+		return err;
+	}
+	w->registered = true;
+	return 0;
+}
+
+static void unregister_socket(struct relay *r, struct worker *w)
+{
+	uint32_t key = w->queue;
+
+	if (!w->registered)
+		return;
+	if (bpf_map_delete_elem(r->st.xsks_fd, &key))
+		pr_warn("queue %u: cannot remove the socket from %s: %s",
+			w->queue, XDPRELAY_MAP_XSKS, strerror(errno));
+	w->registered = false;
+}
+
+/* ---- status file -------------------------------------------------- */
+
+static bool same_program(pid_t pid)
+{
+	char path[64], mine[64] = "", theirs[64] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (!fgets(theirs, sizeof(theirs), f))
+		theirs[0] = 0;
+	fclose(f);
+	f = fopen("/proc/self/comm", "r");
+	if (f) {
+		if (!fgets(mine, sizeof(mine), f))
+			mine[0] = 0;
+		fclose(f);
+	}
+	return !strcmp(mine, theirs);
+}
+
+/* Another live relay owns the status file: one relay per host. */
+static int check_status_owner(void)
+{
+	FILE *f = fopen(RELAY_STATUS_FILE, "r");
+	char line[128];
+	int pid = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "pid=%d", &pid) == 1)
+			break;
+	fclose(f);
+	if (pid <= 0 || pid == getpid())
+		return 0;
+	if ((kill(pid, 0) == 0 || errno == EPERM) && same_program(pid)) {
+		pr_err("another relay (pid %d) is running, see %s: stop it first",
+		       pid, RELAY_STATUS_FILE);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+static void write_status(struct relay *r)
+{
+	char tmp[sizeof(RELAY_STATUS_FILE) + 16];
+	unsigned int q;
+	FILE *f;
+
+	if (mkdir(RELAY_STATUS_DIR, 0755) && errno != EEXIST)
+		goto fail;
+	snprintf(tmp, sizeof(tmp), "%s.%d", RELAY_STATUS_FILE, getpid());
+	f = fopen(tmp, "w");
+	if (!f)
+		goto fail;
+	fprintf(f, "pid=%d\ningress=%s\negress=%s\nqueues=%u\n", getpid(),
+		r->cfg->ingress, r->cfg->egress, r->nq);
+	for (q = 0; q < r->nq; q++)
+		fprintf(f, "queue.%u.mode=%s\n", q,
+			r->w[q].x.zerocopy ? "zerocopy" : "copy");
+	fprintf(f, "busy_poll=%d\n", r->cfg->busy_poll ? 1 : 0);
+	if (fclose(f) || rename(tmp, RELAY_STATUS_FILE)) {
+		unlink(tmp);
+		goto fail;
+	}
+	r->status_written = true;
+	return;
+fail:
+	pr_warn("cannot write %s: %s ('xdprelayctl status' will not show the queues)",
+		RELAY_STATUS_FILE, strerror(errno));
+}
+
+/* ---- control: streams, subscribers, groups, counters -------------- */
+
+static void mcast_leave(struct mcast_join *m)
+{
+	if (m->fd >= 0)
+		close(m->fd);
+	m->fd = -1;
+}
+
+static int mcast_join(struct relay *r, struct mcast_join *m, int family,
+		      const uint8_t *group)
+{
+	int fd, err;
+
+	fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (family == AF_INET) {
+		struct ip_mreqn mr = { .imr_ifindex = r->ingress_ifindex };
+
+		memcpy(&mr.imr_multiaddr, group, 4);
+		err = setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr,
+				 sizeof(mr));
+	} else {
+		struct ipv6_mreq mr = {
+			.ipv6mr_interface = r->ingress_ifindex,
+		};
+
+		memcpy(&mr.ipv6mr_multiaddr, group, 16);
+		err = setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mr,
+				 sizeof(mr));
+	}
+	if (err) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	m->fd = fd;
+	m->family = family;
+	memcpy(m->group, group, 16);
+	return 0;
+}
+
+/*
+ * Hold a membership of the group a stream listens on, on the ingress, so
+ * that switches and the NIC's filter let the stream in.
+ */
+static void mcast_update(struct relay *r, uint32_t id,
+			 const struct xdprelay_info *info)
+{
+	const struct xdprelay_endpoint *l = &info->listen;
+	struct mcast_join *m = &r->mc[id];
+	bool want = info->name[0] && is_multicast(l->family, l->addr);
+	char buf[INET6_ADDRSTRLEN];
+	int err;
+
+	if (m->fd >= 0 && (!want || m->family != l->family ||
+			   memcmp(m->group, l->addr, 16))) {
+		pr_debug("left %s on %s", addr_str(m->family, m->group, buf,
+						   sizeof(buf)),
+			 r->cfg->ingress);
+		mcast_leave(m);
+		m->warned = false;
+	}
+	if (!want || m->fd >= 0)
+		return;
+	err = mcast_join(r, m, l->family, l->addr);
+	addr_str(l->family, l->addr, buf, sizeof(buf));
+	if (!err) {
+		pr_info("joined %s on %s for stream %.*s", buf,
+			r->cfg->ingress, XDPRELAY_NAME_LEN, info->name);
+	} else if (!m->warned) {
+		pr_warn("cannot join %s on %s for stream %.*s: %s", buf,
+			r->cfg->ingress, XDPRELAY_NAME_LEN, info->name,
+			strerror(-err));
+		m->warned = true;
+	}
+}
+
+/* A stream's settings as the workers need them. */
+static bool ctl_update(struct relay *r, uint32_t id,
+		       const struct xdprelay_info *info)
+{
+	uint32_t ctl = info->name[0] ? XR_CTL_KNOWN | info->src_port : 0;
+
+	if (__atomic_load_n(&r->ctl[id], __ATOMIC_RELAXED) == ctl)
+		return false;
+	__atomic_store_n(&r->ctl[id], ctl, __ATOMIC_RELAXED);
+	return true;
+}
+
+static void ctl_publish(struct relay *r)
+{
+	__atomic_fetch_add(&r->cgen, 1, __ATOMIC_RELEASE);
+}
+
+static int read_info(struct relay *r, uint32_t id, struct xdprelay_info *info)
+{
+	if (bpf_map_lookup_elem(r->st.info_fd, &id, info)) {
+		memset(info, 0, sizeof(*info));
+		return -errno;
+	}
+	return 0;
+}
+
+/* Every stream's xr_info entry: settings and multicast groups. */
+static void scan_info(struct relay *r)
+{
+	static struct xdprelay_info infos[XDPRELAY_MAX_STREAMS];
+	static uint32_t keys[XDPRELAY_MAX_STREAMS];
+	uint32_t count = XDPRELAY_MAX_STREAMS, out, id;
+	bool changed = false;
+	int err;
+
+	/* One syscall for the table; element by element where it fails. */
+	err = bpf_map_lookup_batch(r->st.info_fd, NULL, &out, keys, infos,
+				   &count, NULL);
+	if ((err && err != -ENOENT) || count != XDPRELAY_MAX_STREAMS) {
+		for (id = 0; id < XDPRELAY_MAX_STREAMS; id++)
+			read_info(r, id, &infos[id]);
+	}
+	for (id = 1; id < XDPRELAY_MAX_STREAMS; id++) {
+		changed |= ctl_update(r, id, &infos[id]);
+		mcast_update(r, id, &infos[id]);
+	}
+	if (changed)
+		ctl_publish(r);
+}
+
+/* Subscriber lists that changed since the last tick. */
+static int scan_subs(struct relay *r)
+{
+	struct xdprelay_info info;
+	int changed = 0, err;
+	uint32_t id, j, seq;
+
+	for (id = 1; id < XDPRELAY_MAX_STREAMS; id++) {
+		const struct xdprelay_subs *e = &r->st.subs[id];
+		struct xdprelay_subs *s = &r->subs[id];
+
+		seq = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
+		if (seq == r->subs_seen[id] ||
+		    !xr_subs_read(e, s, &r->subs_seen[id]))
+			continue;
+		changed++;
+		if (!r->apply_seq[id])
+			r->apply_pending++;
+		r->apply_seq[id] = r->subs_seen[id];
+		/* The stream is new, or its settings may be: read them
+		 * before the workers meet its subscribers.
+		 */
+		read_info(r, id, &info);
+		if (ctl_update(r, id, &info))
+			ctl_publish(r);
+		mcast_update(r, id, &info);
+		for (j = 0; j < s->nr && j < XDPRELAY_MAX_SUBS; j++) {
+			err = xr_neigh_want(r->neigh, s->sub[j].family,
+					    s->sub[j].addr);
+			if (err == -ENOSPC)
+				pr_warn("too many subscriber addresses: stream %u's are not relayed",
+					id);
+		}
+	}
+	return changed;
+}
+
+/*
+ * Tell the control plane which subscriber lists have their next hops
+ * resolved (or found unreachable for good): it waits for that before it
+ * makes a stream live.  With @force, publish whatever state there is.
+ */
+static void publish_applied(struct relay *r, bool force)
+{
+	const struct xdprelay_subs *s;
+	struct xr_nh nh;
+	uint32_t id, j;
+
+	for (id = 1; id < XDPRELAY_MAX_STREAMS && r->apply_pending; id++) {
+		if (!r->apply_seq[id])
+			continue;
+		s = &r->subs[id];
+		for (j = 0; !force && j < s->nr && j < XDPRELAY_MAX_SUBS; j++) {
+			if (!xr_neigh_lookup(r->neigh, s->sub[j].family,
+					     s->sub[j].addr, &nh) ||
+			    nh.state == XR_NH_NONE ||
+			    nh.state == XR_NH_UNRESOLVED)
+				break;
+		}
+		if (!force && j < s->nr && j < XDPRELAY_MAX_SUBS)
+			continue;
+		__atomic_store_n(&r->st.subs[id].applied, r->apply_seq[id],
+				 __ATOMIC_RELEASE);
+		r->apply_seq[id] = 0;
+		r->apply_pending--;
+	}
+}
+
+static void want_all(struct relay *r)
+{
+	uint32_t id, j;
+
+	xr_neigh_sweep_begin(r->neigh);
+	for (id = 1; id < XDPRELAY_MAX_STREAMS; id++) {
+		const struct xdprelay_subs *s = &r->subs[id];
+
+		for (j = 0; j < s->nr && j < XDPRELAY_MAX_SUBS; j++)
+			xr_neigh_want(r->neigh, s->sub[j].family,
+				      s->sub[j].addr);
+	}
+	xr_neigh_sweep_end(r->neigh);
+}
+
+static void neigh_changed(void *arg, int family, const uint8_t *addr,
+			  const struct xr_nh *old, const struct xr_nh *now)
+{
+	struct relay *r = arg;
+	char buf[INET6_ADDRSTRLEN], ifname[IF_NAMESIZE] = "?";
+
+	addr_str(family, addr, buf, sizeof(buf));
+	switch (now->state) {
+	case XR_NH_OK:
+		if (old->state == XR_NH_NONE)
+			pr_debug("subscriber %s: next hop resolved", buf);
+		else
+			pr_info("subscriber %s: next hop resolved, relaying",
+				buf);
+		break;
+	case XR_NH_UNRESOLVED:
+		pr_debug("subscriber %s: resolving its next hop on %s", buf,
+			 r->cfg->egress);
+		break;
+	case XR_NH_OTHER_DEV:
+		if_indextoname(now->oif, ifname);
+		pr_warn("subscriber %s: the route to it leaves through %s, not the egress %s: not relayed (fix the route, or run with --egress %s)",
+			buf, ifname, r->cfg->egress, ifname);
+		break;
+	case XR_NH_NO_ROUTE:
+		pr_warn("subscriber %s: no route to it through %s, or no address on %s to send from: not relayed",
+			buf, r->cfg->egress, r->cfg->egress);
+		break;
+	}
+}
+
+static void refresh_neigh(struct relay *r, bool all)
+{
+	int ret = xr_neigh_refresh(r->neigh, all, neigh_changed, r);
+
+	if (ret < 0) {
+		pr_warn("route and neighbour lookup failed: %s",
+			strerror(-ret));
+		return;
+	}
+	r->neigh_pending = ret;
+}
+
+/* Baseline: the module hears only what this run sends. */
+static void tx_baseline(struct relay *r)
+{
+	uint32_t id;
+
+	for (id = 0; id < XDPRELAY_MAX_STREAMS; id++) {
+		r->tx_seen[id].packets = __atomic_load_n(
+			&r->st.tx[id].packets, __ATOMIC_RELAXED);
+		r->tx_seen[id].bytes = __atomic_load_n(&r->st.tx[id].bytes,
+						       __ATOMIC_RELAXED);
+	}
+}
+
+static void dev_open(struct relay *r)
+{
+	if (r->dev_fd >= 0)
+		return;
+	r->dev_fd = open(XDPRELAY_DEVICE, O_RDWR | O_CLOEXEC);
+	if (r->dev_fd < 0)
+		return;
+	pr_debug("reporting transmit counters to %s", XDPRELAY_DEVICE);
+	tx_baseline(r);
+}
+
+static int tx_add(struct relay *r, struct xdprelay_tx_report *rep,
+		  uint32_t nr)
+{
+	struct xdprelay_tx_batch b = {
+		.nr = nr,
+		.reports = (uint64_t)(unsigned long)rep,
+	};
+
+	return ioctl(r->dev_fd, XDPRELAY_IOC_TX_ADD, &b) ? -errno : 0;
+}
+
+/* Deltas of xr_tx since the last report, all streams in one ioctl. */
+static void report_tx(struct relay *r)
+{
+	static struct xdprelay_tx_report rep[XDPRELAY_MAX_STREAMS];
+	static struct tx_seen now[XDPRELAY_MAX_STREAMS];
+	uint32_t id, nr = 0, i;
+	int err;
+
+	if (r->dev_fd < 0)
+		return;
+	for (id = 1; id < XDPRELAY_MAX_STREAMS; id++) {
+		struct tx_seen *last = &r->tx_seen[id];
+		struct tx_seen *n = &now[id];
+
+		n->packets = __atomic_load_n(&r->st.tx[id].packets,
+					     __ATOMIC_RELAXED);
+		n->bytes = __atomic_load_n(&r->st.tx[id].bytes,
+					   __ATOMIC_RELAXED);
+		if (n->packets == last->packets && n->bytes == last->bytes)
+			continue;
+		/* A row that went back was reset for a new stream. */
+		rep[nr] = (struct xdprelay_tx_report){
+			.stream = id,
+			.packets = n->packets >= last->packets ?
+				   n->packets - last->packets : n->packets,
+			.bytes = n->bytes >= last->bytes ?
+				 n->bytes - last->bytes : n->bytes,
+		};
+		nr++;
+	}
+	if (!nr)
+		return;
+
+	err = tx_add(r, rep, nr);
+	if (err == -EINVAL && nr > 1) {
+		/* One stream unknown to the module spoils the batch. */
+		for (i = 0; i < nr; i++)
+			if (tx_add(r, &rep[i], 1))
+				pr_debug("%s refused the counts of stream %u",
+					 XDPRELAY_DEVICE, rep[i].stream);
+		err = 0;
+	}
+	if (err == -ENOTTY || err == -EBADF) {
+		if (!r->dev_warned)
+			pr_warn("%s does not take transmit reports (%s): load a matching xdprelay.ko",
+				XDPRELAY_DEVICE, strerror(-err));
+		r->dev_warned = true;
+		close(r->dev_fd);
+		r->dev_fd = -1;
+		return;
+	}
+	if (err && err != -EINVAL) {
+		/* Keep the deltas: the next tick reports them. */
+		if (!r->dev_warned)
+			pr_warn("transmit report to %s failed: %s",
+				XDPRELAY_DEVICE, strerror(-err));
+		r->dev_warned = true;
+		return;
+	}
+	for (i = 0; i < nr; i++)
+		r->tx_seen[rep[i].stream] = now[rep[i].stream];
+}
+
+/* ---- run ---------------------------------------------------------- */
+
+static void rescan_all(struct relay *r)
+{
+	uint32_t id;
+
+	for (id = 0; id < XDPRELAY_MAX_STREAMS; id++)
+		r->subs_seen[id] = XR_SEEN_NONE;
+	scan_info(r);
+	scan_subs(r);
+	want_all(r);
+	refresh_neigh(r, true);
+}
+
+static void stop_workers(struct relay *r)
+{
+	unsigned int q;
+
+	/* No new frame may be steered to a socket about to go. */
+	for (q = 0; q < r->nq; q++)
+		unregister_socket(r, &r->w[q]);
+	__atomic_store_n(&r->stop, 1, __ATOMIC_RELEASE);
+	for (q = 0; q < r->nq; q++) {
+		if (r->w[q].started)
+			pthread_join(r->w[q].thread, NULL);
+		r->w[q].started = false;
+	}
+}
+
+/* The kernel's own drops are the operator's first clue to overload. */
+static void log_kernel_drops(struct worker *w)
+{
+	uint64_t dropped, ring_full, fill_empty, tx_invalid;
+
+	if (xr_xsk_stats(&w->x, &dropped, &ring_full, &fill_empty,
+			 &tx_invalid))
+		return;
+	if (ring_full)
+		pr_info("queue %u: %lu frames dropped by the kernel on a full RX ring: the relay could not keep up",
+			w->queue, (unsigned long)ring_full);
+	if (dropped)
+		pr_info("queue %u: %lu frames dropped by the kernel: no free frame, or no room in one",
+			w->queue, (unsigned long)dropped);
+	if (tx_invalid)
+		pr_info("queue %u: %lu TX descriptors refused by the kernel",
+			w->queue, (unsigned long)tx_invalid);
+	pr_debug("queue %u: fill ring empty %lu times", w->queue,
+		 (unsigned long)fill_empty);
+}
+
+/* After the workers: were all frames home? */
+static int check_frames(struct relay *r)
+{
+	uint64_t total = 0, home = 0, kernel = 0, flight = 0;
+	struct xr_xsk_audit a;
+	unsigned int q;
+	int ret = 0;
+
+	for (q = 0; q < r->nq; q++) {
+		struct worker *w = &r->w[q];
+		bool ok;
+
+		if (!w->x.umem)
+			continue;
+		xr_xsk_reclaim(&w->x);
+		ok = xr_xsk_audit(&w->x, &a);
+		total += a.nframes;
+		kernel += a.kernel_rx;
+		flight += a.in_flight;
+		if (ok && !a.in_flight)
+			home += a.seen + a.kernel_rx;
+		else
+			home += a.seen;
+		pr_debug("queue %u: %lu received, %lu TX kicks (%lu met back-pressure); frames: %u free, %u on the fill ring, %u on the RX ring, %u on the TX ring, %u with the kernel, %u in flight",
+			 q, (unsigned long)w->rx_packets,
+			 (unsigned long)w->x.kicks,
+			 (unsigned long)w->x.kick_backoff, a.free, a.fill_ring,
+			 a.rx_ring, a.tx_ring, a.kernel_rx, a.in_flight);
+		log_kernel_drops(w);
+		if (w->bad_meta || w->malformed)
+			pr_info("queue %u: %lu frames without xdprelay metadata, %lu malformed: recycled",
+				q, (unsigned long)w->bad_meta,
+				(unsigned long)w->malformed);
+		if (!ok) {
+			pr_err("queue %u: frame accounting is off: %u duplicate, %u invalid, %u seen + %u with the kernel + %u in flight of %u",
+			       q, a.duplicate, a.invalid, a.seen, a.kernel_rx,
+			       a.in_flight, a.nframes);
+			ret = -EIO;
+		} else if (a.in_flight) {
+			ret = -EIO;
+		}
+	}
+	if (!ret) {
+		pr_info("frames: %lu of %lu accounted for%s",
+			(unsigned long)home, (unsigned long)total,
+			kernel ? " (some with the driver until the sockets close)" : "");
+		return 0;
+	}
+	pr_err("frames: %lu of %lu accounted for, %lu still in flight on TX after %u ms",
+	       (unsigned long)home, (unsigned long)total, (unsigned long)flight,
+	       XR_STOP_DRAIN_MS);
+	return ret;
+}
+
+static void hup_reload(struct relay *r)
+{
+	const struct relay_config *cfg = r->cfg;
+
+	pr_info("SIGHUP: reloading");
+	if (cfg->reload && cfg->reload(cfg->reload_arg))
+		pr_warn("reload failed: running on with the state as it is");
+	rescan_all(r);
+}
+
+/* Returns 1 to stop. */
+static int handle_signals(struct relay *r)
+{
+	struct signalfd_siginfo si;
+	int stop = 0;
+
+	while (read(r->sfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			hup_reload(r);
+		} else {
+			pr_info("%s: stopping", strsignal(si.ssi_signo));
+			stop = 1;
+		}
+	}
+	return stop;
+}
+
+static int check_workers(struct relay *r)
+{
+	unsigned int q;
+
+	for (q = 0; q < r->nq; q++) {
+		struct worker *w = &r->w[q];
+
+		if (!__atomic_load_n(&w->done, __ATOMIC_ACQUIRE))
+			continue;
+		if (w->err == -ENXIO || w->err == -ENODEV)
+			pr_err("queue %u: the socket lost its interface (%s): was %s or %s removed?",
+			       q, strerror(-w->err), r->cfg->ingress,
+			       r->cfg->egress);
+		else
+			pr_err("queue %u: transmit failed: %s", q,
+			       strerror(-w->err));
+		return -EIO;
+	}
+	return 0;
+}
+
+static int main_loop(struct relay *r)
+{
+	uint64_t next_full = now_ms() + XR_FULL_REFRESH_MS, now;
+	struct pollfd pfd = { .fd = r->sfd, .events = POLLIN };
+	int err = 0;
+
+	for (;;) {
+		/* A control plane waits while next hops resolve: look often. */
+		poll(&pfd, 1, r->apply_pending ? XR_APPLY_POLL_MS : XR_TICK_MS);
+		if (handle_signals(r))
+			break;
+		err = check_workers(r);
+		if (err)
+			break;
+		if (scan_subs(r) || r->neigh_pending)
+			refresh_neigh(r, false);
+		publish_applied(r, false);
+		now = now_ms();
+		if (now >= next_full) {
+			next_full = now + XR_FULL_REFRESH_MS;
+			scan_info(r);
+			want_all(r);
+			refresh_neigh(r, true);
+			publish_applied(r, true);
+			dev_open(r);
+		}
+		report_tx(r);
+	}
+	return err;
+}
+
+static int block_signals(struct relay *r)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	/* Threads inherit the mask: only the main thread hears them. */
+	pthread_sigmask(SIG_BLOCK, &set, &r->oldmask);
+	r->sigs_blocked = true;
+	r->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (r->sfd < 0) {
+		pr_err("signalfd: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static void unblock_signals(struct relay *r)
+{
+	struct signalfd_siginfo si;
+
+	if (r->sfd >= 0) {
+		/* Consumed here, they must not kill us on unblocking. */
+		while (read(r->sfd, &si, sizeof(si)) == sizeof(si))
+			;
+		close(r->sfd);
+	}
+	pthread_sigmask(SIG_SETMASK, &r->oldmask, NULL);
+}
+
+static int usable_cpus(int *cpus, int max)
+{
+	cpu_set_t set;
+	int i, n = 0;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return 0;
+	for (i = 0; i < CPU_SETSIZE && n < max; i++)
+		if (CPU_ISSET(i, &set))
+			cpus[n++] = i;
+	return n;
+}
+
+static int setup(struct relay *r)
+{
+	const struct relay_config *cfg = r->cfg;
+	uint64_t deadline;
+	int cpus[CPU_SETSIZE], ncpus, err;
+	unsigned int q;
+
+	err = check_config(r);
+	if (err)
+		return err;
+	err = check_caps();
+	if (err)
+		return err;
+	r->ingress_ifindex = interface_index("ingress", cfg->ingress);
+	if (r->ingress_ifindex < 0)
+		return r->ingress_ifindex;
+	r->egress_ifindex = interface_index("egress", cfg->egress);
+	if (r->egress_ifindex < 0)
+		return r->egress_ifindex;
+	err = check_status_owner();
+	if (err)
+		return err;
+
+	err = xr_state_open(&r->st);
+	if (err)
+		return err;
+	r->st_open = true;
+	err = check_program(r);
+	if (err)
+		return err;
+	err = check_interfaces(r);
+	if (err)
+		return err;
+
+	r->neigh = xr_neigh_open(r->egress_ifindex);
+	r->subs = calloc(XDPRELAY_MAX_STREAMS, sizeof(*r->subs));
+	r->subs_seen = calloc(XDPRELAY_MAX_STREAMS, sizeof(*r->subs_seen));
+	r->apply_seq = calloc(XDPRELAY_MAX_STREAMS, sizeof(*r->apply_seq));
+	r->tx_seen = calloc(XDPRELAY_MAX_STREAMS, sizeof(*r->tx_seen));
+	r->w = calloc(r->nq, sizeof(*r->w));
+	if (!r->neigh || !r->subs || !r->subs_seen || !r->apply_seq ||
+	    !r->tx_seen || !r->w) {
+		pr_err("out of memory, or no rtnetlink socket: %s",
+		       strerror(errno));
+		return -ENOMEM;
+	}
+
+	/* Subscribers' next hops before the first frame, where quick. */
+	rescan_all(r);
+	deadline = now_ms() + XR_STARTUP_RESOLVE_MS;
+	while (r->neigh_pending && now_ms() < deadline) {
+		usleep(XR_TICK_MS * 1000 / 4);
+		refresh_neigh(r, false);
+	}
+	publish_applied(r, true);
+
+	err = block_signals(r);
+	if (err)
+		return err;
+
+	ncpus = usable_cpus(cpus, CPU_SETSIZE);
+	if (!ncpus) {
+		cpus[0] = 0;
+		ncpus = 1;
+	}
+	for (q = 0; q < r->nq; q++) {
+		struct worker *w = &r->w[q];
+
+		w->x.rx_fd = w->x.tx_fd = -1;
+		err = alloc_worker(r, w, q, cpus, ncpus);
+		if (err) {
+			pr_err("queue %u: out of memory", q);
+			return err;
+		}
+		err = open_queue(r, w);
+		if (err)
+			return err;
+		xr_xsk_refill(&w->x, r->reserve);
+		log_queue_mode(r, w);
+	}
+	for (q = 0; q < r->nq; q++) {
+		err = start_worker(&r->w[q]);
+		if (err) {
+			pr_err("queue %u: cannot start a thread: %s", q,
+			       strerror(-err));
+			return err;
+		}
+	}
+	for (q = 0; q < r->nq; q++) {
+		err = register_socket(r, &r->w[q]);
+		if (err)
+			return err;
+	}
+
+	dev_open(r);
+	tx_baseline(r);
+	write_status(r);
+	pr_info("relaying from %s to %s on %u queue(s)%s", cfg->ingress,
+		cfg->egress, r->nq, cfg->busy_poll ? ", busy polling" : "");
+	return 0;
+}
+
+static void teardown(struct relay *r)
+{
+	unsigned int q;
+	uint32_t id;
+
+	if (r->w) {
+		for (q = 0; q < r->nq; q++) {
+			xr_xsk_close(&r->w[q].x);
+			free_worker(&r->w[q]);
+		}
+	}
+	for (id = 0; id < XDPRELAY_MAX_STREAMS; id++)
+		mcast_leave(&r->mc[id]);
+	if (r->dev_fd >= 0)
+		close(r->dev_fd);
+	if (r->status_written)
+		unlink(RELAY_STATUS_FILE);
+	xr_neigh_close(r->neigh);
+	if (r->st_open)
+		xr_state_close(&r->st);
+	free(r->w);
+	free(r->subs);
+	free(r->subs_seen);
+	free(r->apply_seq);
+	free(r->tx_seen);
+}
+
+int relay_run(const struct relay_config *cfg)
+{
+	libxdp_print_fn_t old_xdp_print;
+	libbpf_print_fn_t old_print;
+	struct relay *r;
+	int err, ret = 1;
+	uint32_t id;
+
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		pr_err("out of memory");
+		return 1;
+	}
+	r->cfg = cfg;
+	r->dev_fd = -1;
+	r->sfd = -1;
+	for (id = 0; id < XDPRELAY_MAX_STREAMS; id++)
+		r->mc[id].fd = -1;
+	xr_verbose = cfg->verbose;
+	old_print = libbpf_set_print(lib_print);
+	old_xdp_print = libxdp_set_print(xdp_lib_print);
+
+	err = setup(r);
+	if (!err) {
+		err = main_loop(r);
+		stop_workers(r);
+		report_tx(r);
+		if (check_frames(r))
+			err = err ? err : -EIO;
+	} else if (r->w) {
+		stop_workers(r);
+	}
+	if (!err)
+		ret = 0;
+	teardown(r);
+	if (r->sigs_blocked)
+		unblock_signals(r);
+	libbpf_set_print(old_print);
+	libxdp_set_print(old_xdp_print);
+	free(r);
+	return ret;
+}

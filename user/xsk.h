@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * One relay worker's AF_XDP sockets: a UMEM, the socket on an ingress RX
+ * queue and the socket on the egress interface that shares the UMEM, and
+ * the worker's pool of free frames.
+ *
+ * Frame accounting: every frame of the UMEM is at every moment in exactly
+ * one of these places, and the counters below follow it:
+ *   free list      nfree          the worker's, ready for the fill ring
+ *                                 or a fan-out copy
+ *   in_fill        fill ring, the kernel's or driver's hands, RX ring
+ *   in_tx          TX ring, in flight, completion ring
+ *   the worker's hands, only between a ring operation and the next, so
+ *   nfree + in_fill + in_tx == nframes whenever the worker is not inside
+ *   a batch.
+ * Nothing here is thread-safe: a worker owns its struct xr_xsk.
+ */
+#ifndef XR_XSK_H
+#define XR_XSK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <xdp/xsk.h>
+
+struct xr_xsk_cfg {
+	const char *ingress;
+	const char *egress;	/* == ingress: TX goes out on the RX socket */
+	uint32_t queue;		/* RX queue on ingress, TX queue on egress */
+	uint32_t nframes;
+	uint32_t frame_size;	/* power of two */
+	uint32_t ring_size;	/* every ring; power of two */
+	bool zerocopy;		/* XDP_ZEROCOPY, else XDP_COPY */
+	bool busy_poll;
+	uint32_t busy_poll_budget;
+};
+
+struct xr_xsk {
+	void *area;
+	size_t area_len;
+	uint32_t frame_size;
+	uint32_t nframes;
+	struct xsk_umem *umem;
+	struct xsk_ring_prod fill;	/* of the ingress queue */
+	struct xsk_ring_cons comp;	/* TX completions of the RX socket */
+
+	struct xsk_socket *rx_xsk;
+	struct xsk_ring_cons rx;
+	int rx_fd;
+
+	struct xsk_socket *tx_xsk;	/* NULL when egress is ingress */
+	struct xsk_ring_prod tx;	/* on tx_xsk, else on rx_xsk */
+	struct xsk_ring_prod tx_fill;	/* tx_xsk's context: never filled */
+	struct xsk_ring_cons tx_comp;	/* tx_xsk's completions */
+	int tx_fd;
+
+	bool zerocopy;		/* what the kernel reports after bind */
+	const char *failed;	/* the step xr_xsk_open() failed at */
+
+	/* Transmit kicks, and how many met back-pressure. */
+	uint64_t kicks;
+	uint64_t kick_backoff;
+
+	uint64_t *free;		/* frame addresses, a stack */
+	uint32_t nfree;
+	uint32_t in_fill;
+	uint32_t in_tx;
+};
+
+/*
+ * Create the UMEM and both sockets, bound with XDP_USE_NEED_WAKEUP, and
+ * put every frame on the free list.  The sockets load no XDP program.
+ * Returns 0 or -errno with x->failed naming the step.
+ */
+int xr_xsk_open(struct xr_xsk *x, const struct xr_xsk_cfg *cfg);
+void xr_xsk_close(struct xr_xsk *x);
+
+/*
+ * Free list to fill ring, as much as fits but @keep frames, which stay for
+ * fan-out copies.  Returns the frames moved.
+ */
+uint32_t xr_xsk_refill(struct xr_xsk *x, uint32_t keep);
+
+/* Completion rings to free list.  Returns the frames that came back. */
+uint32_t xr_xsk_reclaim(struct xr_xsk *x);
+
+/*
+ * Have the kernel transmit what is on the TX ring when it asks for it
+ * (needs_wakeup).  Back-pressure (EAGAIN, ENOBUFS, EBUSY, ENETDOWN) is not
+ * an error: it returns 0 and the descriptors wait on the ring.  Returns
+ * -errno for anything else (ENXIO: the interface went away).
+ */
+int xr_xsk_kick_tx(struct xr_xsk *x);
+
+/* Descriptors on the TX ring that the kernel has not taken yet. */
+static inline uint32_t xr_xsk_tx_queued(const struct xr_xsk *x)
+{
+	return *x->tx.producer -
+	       __atomic_load_n(x->tx.consumer, __ATOMIC_ACQUIRE);
+}
+
+static inline uint64_t xr_frame_base(const struct xr_xsk *x, uint64_t addr)
+{
+	return addr & ~(uint64_t)(x->frame_size - 1);
+}
+
+static inline bool xr_frame_get(struct xr_xsk *x, uint64_t *addr)
+{
+	if (!x->nfree)
+		return false;
+	*addr = x->free[--x->nfree];
+	return true;
+}
+
+/* Any address inside a frame gives the frame back. */
+static inline void xr_frame_put(struct xr_xsk *x, uint64_t addr)
+{
+	x->free[x->nfree++] = xr_frame_base(x, addr);
+}
+
+/*
+ * What the kernel dropped or refused on the ingress socket (XDP_STATISTICS):
+ * frames lost because the RX ring was full, or the fill ring empty, and
+ * descriptors it found invalid on the TX ring.  Returns 0 or -errno.
+ */
+int xr_xsk_stats(const struct xr_xsk *x, uint64_t *rx_dropped,
+		 uint64_t *rx_ring_full, uint64_t *fill_empty,
+		 uint64_t *tx_invalid);
+
+/* Where every frame is, checked frame by frame. */
+struct xr_xsk_audit {
+	uint32_t nframes;
+	uint32_t free;		/* on the free list */
+	uint32_t fill_ring;	/* still on the fill ring */
+	uint32_t rx_ring;	/* received, not yet consumed */
+	uint32_t tx_ring;	/* not yet taken by the kernel */
+	/* Taken from the fill ring, held by the kernel or the driver. */
+	uint32_t kernel_rx;
+	uint32_t in_flight;	/* taken from the TX ring, not completed */
+	uint32_t seen;		/* distinct frames found on list and rings */
+	uint32_t duplicate;	/* found twice: a bookkeeping bug */
+	uint32_t invalid;	/* address outside the UMEM */
+};
+
+/*
+ * Walk the free list and every ring.  Returns true when each frame is in
+ * exactly one place: what is not seen is what the kernel holds.
+ */
+bool xr_xsk_audit(const struct xr_xsk *x, struct xr_xsk_audit *a);
+
+#endif /* XR_XSK_H */
