@@ -39,7 +39,7 @@ BPF_OBJS	:= bpf/xdprelay.bpf.o bpf/xdprelay_maps.bpf.o
 USER_SRCS	:= $(wildcard user/*.c)
 USER_HDRS	:= $(wildcard user/*.h) bpf/xdprelay.h kmod/xdprelay_kfunc.h \
 		   kmod/xdprelay_uapi.h
-USER_PROGS	:= $(if $(wildcard user/xdprelayctl.c),user/xdprelayctl)
+USER_PROGS	:= user/xdprelayctl
 BPF_DEPS	:= bpf/xdprelay.bpf.c bpf/xdprelay.h kmod/xdprelay_kfunc.h
 
 # The kselftest harness ships in Debian's linux-source tarball.
@@ -47,7 +47,7 @@ KSFT_DIR	:= build/kselftest
 KSFT_TAR	:= $(lastword $(sort $(wildcard /usr/src/linux-source-*.tar.xz)))
 KSFT_HDRS	:= $(KSFT_DIR)/kselftest.h $(KSFT_DIR)/kselftest_harness.h
 
-TEST_GEN_PROGS	:= selftests/xdp_prog_test \
+TEST_GEN_PROGS	:= selftests/xdp_prog_test selftests/rewrite_test \
 		   selftests/mod_tx_report selftests/udpsend selftests/udprecv
 
 .PHONY: all bpf kmod user tests check demo bench install clean deps
@@ -115,6 +115,7 @@ install: all
 	install -m 0644 $(BPF_OBJS) $(DESTDIR)$(PREFIX)/lib/xdprelay/
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0755 $(USER_PROGS) $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0644 docs/xdprelayctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) modules_install
 
 clean:

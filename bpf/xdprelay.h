@@ -60,10 +60,15 @@ struct xdprelay_policer {
  * sends the stream.  xdprelayctl writes it while the relay reads it in
  * place, without a syscall: seq is odd while an entry is being written
  * (a sequence lock), and the relay re-reads an entry only when seq moved.
+ * The relay sets applied to the seq whose subscribers it has resolved
+ * next hops for: xdprelayctl waits for it before it makes a stream live,
+ * so that no packet is lost to a neighbour not yet resolved.
  */
 struct xdprelay_subs {
 	__u32 seq;
 	__u32 nr;
+	__u32 applied;
+	__u32 pad;		/* mmapped elements are 8-byte aligned */
 	struct xdprelay_endpoint sub[XDPRELAY_MAX_SUBS];
 };
 

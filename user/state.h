@@ -42,9 +42,20 @@ void xr_state_unlock(int lock_fd);
 int xr_stream_find(struct xr_state *st, const char *name,
 		   struct xdprelay_info *info);
 
-/* Subscribers: writers hold xr_state_lock(); seq makes readers retry. */
-void xr_subs_write(struct xdprelay_subs *e,
-		   const struct xdprelay_endpoint *sub, uint32_t nr);
+/*
+ * Subscribers: writers hold xr_state_lock(); seq makes readers retry.
+ * Returns the entry's new seq.
+ */
+uint32_t xr_subs_write(struct xdprelay_subs *e,
+		       const struct xdprelay_endpoint *sub, uint32_t nr);
+
+/*
+ * Waits at most @timeout_ms until a running relay has resolved the next
+ * hops of the subscribers entry @e has as of @seq.  Returns true when it
+ * has or no relay runs; false (with a warning) on timeout.
+ */
+bool xr_subs_wait_applied(const struct xdprelay_subs *e, uint32_t seq,
+			  int timeout_ms);
 /* Copies entry @e into @out when its seq differs from *seen; returns true
  * when it copied (and updates *seen). */
 bool xr_subs_read(const struct xdprelay_subs *e, struct xdprelay_subs *out,

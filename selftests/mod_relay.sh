@@ -1,0 +1,81 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The operator's story with the module, in the VM: insmod, ip link ... xdp
+# obj, xdprelayctl stream add, run, traffic, and the stream's rx_packets and
+# tx_packets in /sys equal to what the receivers saw.  Lab: see
+# selftests/lib/lab.sh.
+
+. "$(dirname "$0")/lib/mod.sh"
+mod_enter_vm "$@"
+. "$top/selftests/lib/lab.sh"
+
+CTL=$top/user/xdprelayctl
+S=$SYSFS/streams/tv1
+TMP=$(mktemp -d)
+relay_pid=
+
+cleanup()
+{
+	[ -n "$relay_pid" ] && kill -KILL "$relay_pid" 2>/dev/null
+	wait 2>/dev/null
+	in_rly ip link set dev xr0 xdp off 2>/dev/null
+	rm -f /sys/fs/bpf/tc/globals/xr_*
+	lab_cleanup
+	mod_loaded && wait_for 5000 rmmod xdprelay
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+ktap_plan 9
+mod_check_vermagic
+[ -x "$CTL" ] || ktap_bail "$CTL not built: run make"
+insmod "$KO" || ktap_bail "insmod $KO failed"
+lab_setup || ktap_bail "cannot build the lab"
+
+ktap_check "ip link set dev xr0 xdp obj bpf/xdprelay.bpf.o sec xdp" \
+	in_rly ip link set dev xr0 xdp obj "$top/bpf/xdprelay.bpf.o" sec xdp
+ktap_check "xdprelayctl stream add tv1 (two receivers)" \
+	in_rly "$CTL" stream add tv1 --listen 239.1.1.1:5000 \
+		--to 10.70.2.2:6000 --to 10.70.2.3:6000
+ktap_eq "stream registered with the module" 1 "$(cat $S/id 2>/dev/null)"
+
+# nsenter execs the relay: $! is the relay itself.
+nsenter --net=/run/netns/$LAB_RLY "$CTL" run --ingress xr0 --egress xr1 \
+	> "$TMP/relay.log" 2>&1 &
+relay_pid=$!
+wait_for 30000 grep -q '^queue.0.mode=' /run/xdprelay/status 2>/dev/null ||
+	ktap_bail "relay did not start: $(cat "$TMP/relay.log")"
+
+N=3000
+for i in 2 3; do
+	in_sink "$top/selftests/udprecv" -c $N -s 1316 -t 5000 \
+		-r "$TMP/r$i.ready" 10.70.2.$i 6000 > "$TMP/r$i.out" 2>&1 &
+	recv_pid[$i]=$!
+done
+wait_for 10000 test -e "$TMP/r2.ready" -a -e "$TMP/r3.ready"
+in_gen "$top/selftests/udpsend" -c $N -s 1316 -r 1000 239.1.1.1 5000
+
+got=0
+for i in 2 3; do
+	wait "${recv_pid[$i]}"
+	ktap_info "receiver $i: $(cat "$TMP/r$i.out")"
+	r=$(awk '{ print $2 }' "$TMP/r$i.out")
+	got=$((got + r))
+done
+ktap_eq "receivers got every datagram" $((2 * N)) $got
+
+kill -TERM $relay_pid
+wait $relay_pid
+rc=$?
+relay_pid=
+ktap_eq "relay stopped cleanly" 0 $rc
+ktap_info "$(grep -m1 frames "$TMP/relay.log")"
+
+ktap_eq "/sys rx_packets = datagrams sent" $N "$(cat $S/rx_packets)"
+ktap_eq "/sys redirected = datagrams sent" $N "$(cat $S/redirected)"
+ktap_eq "/sys tx_packets = datagrams received" $got "$(cat $S/tx_packets)"
+ktap_eq "/sys tx_bytes" $((got * (14 + 20 + 8 + 1316))) \
+	"$(cat $S/tx_bytes)"
+
+ktap_finish

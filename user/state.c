@@ -1,0 +1,415 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The relay's shared state: the maps the XDP program pins (by ip link or
+ * xdprelayctl attach) and the subscriber table's sequence lock.
+ *
+ * Everything read back from a pinned map was written by another process,
+ * possibly by another version of this program: the maps' layout is
+ * checked when they are opened, and entries are bounded when read.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "relay.h"
+#include "state.h"
+#include "util.h"
+
+#define HOW_TO_ATTACH							\
+	"attach it with 'ip link set dev DEV xdp obj bpf/xdprelay.bpf.o sec xdp' or 'xdprelayctl attach DEV'"
+
+/* Readers give up after this many torn copies and use the old one. */
+#define SUBS_READ_TRIES	4
+
+struct map_spec {
+	const char *name;
+	size_t fd_off;		/* in struct xr_state */
+	__u32 type;
+	__u32 key_size;
+	__u32 value_size;
+	__u32 max_entries;
+	bool mmapable;
+	bool optional;		/* xr_counters: maps variant only */
+};
+
+#define MAP(_name, _fd, _type, _val, _max, _mmap, _opt) {		\
+	.name = _name,							\
+	.fd_off = offsetof(struct xr_state, _fd),			\
+	.type = _type,							\
+	.key_size = sizeof(__u32),					\
+	.value_size = _val,						\
+	.max_entries = _max,						\
+	.mmapable = _mmap,						\
+	.optional = _opt,						\
+}
+
+/* xr_streams first: its absence means that nothing is attached. */
+static const struct map_spec maps[] = {
+	{
+		.name = XDPRELAY_MAP_STREAMS,
+		.fd_off = offsetof(struct xr_state, streams_fd),
+		.type = BPF_MAP_TYPE_HASH,
+		.key_size = sizeof(struct xdprelay_endpoint),
+		.value_size = sizeof(struct xdprelay_stream),
+		.max_entries = XDPRELAY_MAX_STREAMS,
+	},
+	MAP(XDPRELAY_MAP_XSKS, xsks_fd, BPF_MAP_TYPE_XSKMAP, sizeof(__u32),
+	    XDPRELAY_MAX_QUEUES, false, false),
+	MAP(XDPRELAY_MAP_POLICERS, policers_fd, BPF_MAP_TYPE_ARRAY,
+	    sizeof(struct xdprelay_policer), XDPRELAY_MAX_STREAMS, false,
+	    false),
+	MAP(XDPRELAY_MAP_INFO, info_fd, BPF_MAP_TYPE_ARRAY,
+	    sizeof(struct xdprelay_info), XDPRELAY_MAX_STREAMS, false, false),
+	MAP(XDPRELAY_MAP_SUBS, subs_fd, BPF_MAP_TYPE_ARRAY,
+	    sizeof(struct xdprelay_subs), XDPRELAY_MAX_STREAMS, true, false),
+	MAP(XDPRELAY_MAP_TX, tx_fd, BPF_MAP_TYPE_ARRAY,
+	    sizeof(struct xdprelay_tx), XDPRELAY_MAX_STREAMS, true, false),
+	MAP(XDPRELAY_MAP_COUNTERS, counters_fd, BPF_MAP_TYPE_PERCPU_ARRAY,
+	    sizeof(struct xdprelay_counters), XDPRELAY_MAX_STREAMS, false,
+	    true),
+};
+
+static int *map_fd(struct xr_state *st, const struct map_spec *m)
+{
+	return (int *)((char *)st + m->fd_off);
+}
+
+/* An mmapped array map: values 8-byte aligned, whole pages. */
+static size_t mmap_len(size_t value_size)
+{
+	size_t page = sysconf(_SC_PAGESIZE);
+	size_t len = ((value_size + 7) & ~7UL) * XDPRELAY_MAX_STREAMS;
+
+	return (len + page - 1) & ~(page - 1);
+}
+
+static int map_check(const char *path, int fd, const struct map_spec *m)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	const char *what = NULL;
+	__u32 got = 0, want = 0;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		pr_err("cannot read the description of %s: %s", path,
+		       strerror(errno));
+		return -errno;
+	}
+	if (info.type != m->type) {
+		what = "type";
+		got = info.type;
+		want = m->type;
+	} else if (info.key_size != m->key_size) {
+		what = "key size";
+		got = info.key_size;
+		want = m->key_size;
+	} else if (info.value_size != m->value_size) {
+		what = "value size";
+		got = info.value_size;
+		want = m->value_size;
+	} else if (info.max_entries != m->max_entries) {
+		what = "size";
+		got = info.max_entries;
+		want = m->max_entries;
+	} else if (m->mmapable && !(info.map_flags & BPF_F_MMAPABLE)) {
+		what = "mmapable flag";
+		want = 1;
+	}
+	if (!what)
+		return 0;
+	pr_err("%s has %s %u where this xdprelayctl expects %u: it comes from another version of the XDP object; detach the program, remove the xr_* pins in %s and attach it again",
+	       path, what, got, want, xr_pin_dir());
+	return -EPROTO;
+}
+
+/*
+ * Whether ip link pinned the maps in BASE/xdp/globals instead of
+ * BASE/tc/globals (see iproute2_links() in xdprelayctl.c); sets @alt.
+ */
+static bool pinned_by_ip_xdp(const char *dir, char *alt, size_t len)
+{
+	static const char tail[] = "/tc/globals";
+	size_t n = strlen(dir);
+	char path[PATH_MAX + 16];
+
+	if (n < sizeof(tail) || strcmp(dir + n - sizeof(tail) + 1, tail))
+		return false;
+	snprintf(alt, len, "%.*s/xdp/globals", (int)(n - sizeof(tail) + 1),
+		 dir);
+	snprintf(path, sizeof(path), "%s/%s", alt, XDPRELAY_MAP_STREAMS);
+	return !access(path, F_OK);
+}
+
+static int map_open(struct xr_state *st, const struct map_spec *m,
+		    bool first)
+{
+	const char *dir = xr_pin_dir();
+	char path[PATH_MAX];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, m->name);
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		ret = -errno;
+		if (ret == -ENOENT && m->optional)
+			return 0;
+		if (ret == -ENOENT && first && pinned_by_ip_xdp(dir, path,
+								 sizeof(path)))
+			pr_err("no maps pinned in %s, but in %s: ip link pinned them there because the xdp directory next to tc is not its link to tc; run with XDPRELAY_PIN_DIR=%s, or detach, remove them and attach again with 'xdprelayctl attach DEV'",
+			       dir, path, path);
+		else if (ret == -ENOENT && first)
+			pr_err("the xdprelay XDP program is not attached (no maps pinned in %s): "
+			       HOW_TO_ATTACH, dir);
+		else if (ret == -ENOENT)
+			pr_err("%s is missing while %s/%s is pinned: the program attached is another version; detach it, remove the xr_* pins in %s and "
+			       HOW_TO_ATTACH, path, dir, XDPRELAY_MAP_STREAMS,
+			       dir);
+		else if (ret == -EPERM || ret == -EACCES)
+			pr_err("permission denied opening %s: run as root (xdprelayctl needs CAP_BPF and CAP_NET_ADMIN)",
+			       path);
+		else
+			pr_err("cannot open pinned map %s: %s", path,
+			       strerror(-ret));
+		return ret;
+	}
+	ret = map_check(path, fd, m);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	*map_fd(st, m) = fd;
+	return 0;
+}
+
+static void *map_mmap(int fd, size_t value_size, const char *name)
+{
+	void *p;
+
+	p = mmap(NULL, mmap_len(value_size), PROT_READ | PROT_WRITE,
+		 MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		pr_err("cannot mmap %s/%s: %s", xr_pin_dir(), name,
+		       strerror(errno));
+		return NULL;
+	}
+	return p;
+}
+
+int xr_state_open(struct xr_state *st)
+{
+	size_t i;
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	for (i = 0; i < XR_ARRAY_SIZE(maps); i++)
+		*map_fd(st, &maps[i]) = -1;
+
+	ret = xr_pin_dir_check(xr_pin_dir(), false);
+	if (ret)
+		return ret;
+
+	for (i = 0; i < XR_ARRAY_SIZE(maps); i++) {
+		ret = map_open(st, &maps[i], i == 0);
+		if (ret)
+			goto err;
+	}
+
+	st->subs = map_mmap(st->subs_fd, sizeof(struct xdprelay_subs),
+			    XDPRELAY_MAP_SUBS);
+	if (!st->subs) {
+		ret = -errno;
+		goto err;
+	}
+	st->tx = map_mmap(st->tx_fd, sizeof(struct xdprelay_tx),
+			  XDPRELAY_MAP_TX);
+	if (!st->tx) {
+		ret = -errno;
+		goto err;
+	}
+
+	st->module = !access(XR_SYSFS_DIR, F_OK);
+	return 0;
+
+err:
+	xr_state_close(st);
+	return ret;
+}
+
+void xr_state_close(struct xr_state *st)
+{
+	size_t i;
+	int *fd;
+
+	if (st->tx)
+		munmap(st->tx, mmap_len(sizeof(struct xdprelay_tx)));
+	if (st->subs)
+		munmap(st->subs, mmap_len(sizeof(struct xdprelay_subs)));
+	st->tx = NULL;
+	st->subs = NULL;
+	for (i = 0; i < XR_ARRAY_SIZE(maps); i++) {
+		fd = map_fd(st, &maps[i]);
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+	}
+}
+
+int xr_state_lock(void)
+{
+	int fd, ret;
+
+	if (mkdir(XR_RUN_DIR, 0755) && errno != EEXIST) {
+		ret = -errno;
+		pr_err("cannot create %s: %s", XR_RUN_DIR, strerror(-ret));
+		return ret;
+	}
+	fd = open(XR_LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		ret = -errno;
+		pr_err("cannot open %s: %s%s", XR_LOCK_FILE, strerror(-ret),
+		       ret == -EACCES ? ": run as root" : "");
+		return ret;
+	}
+	if (!flock(fd, LOCK_EX | LOCK_NB))
+		return fd;
+	if (errno == EWOULDBLOCK) {
+		pr_info("waiting for another xdprelayctl to finish its change");
+		if (!flock(fd, LOCK_EX))
+			return fd;
+	}
+	ret = -errno;
+	pr_err("cannot lock %s: %s", XR_LOCK_FILE, strerror(-ret));
+	close(fd);
+	return ret;
+}
+
+void xr_state_unlock(int lock_fd)
+{
+	if (lock_fd >= 0)
+		close(lock_fd);
+}
+
+int xr_stream_find(struct xr_state *st, const char *name,
+		   struct xdprelay_info *info)
+{
+	struct xdprelay_info rec;
+	__u32 id;
+
+	for (id = 1; id < XDPRELAY_MAX_STREAMS; id++) {
+		if (bpf_map_lookup_elem(st->info_fd, &id, &rec))
+			return -errno;
+		rec.name[XDPRELAY_NAME_LEN - 1] = '\0';
+		if (!rec.name[0] || strcmp(rec.name, name))
+			continue;
+		if (info)
+			*info = rec;
+		return id;
+	}
+	return -ENOENT;
+}
+
+/*
+ * The writer makes seq odd, writes the entry and makes seq even again.  A
+ * writer that died half-way left seq odd: the next one keeps it odd while
+ * it writes, and the final value still differs from every value a reader
+ * saw.
+ */
+uint32_t xr_subs_write(struct xdprelay_subs *e,
+		       const struct xdprelay_endpoint *sub, uint32_t nr)
+{
+	uint32_t seq = __atomic_load_n(&e->seq, __ATOMIC_RELAXED) | 1;
+
+	if (nr > XDPRELAY_MAX_SUBS)
+		nr = XDPRELAY_MAX_SUBS;
+	__atomic_store_n(&e->seq, seq, __ATOMIC_RELAXED);
+	/* The odd seq is visible before any of the entry changes. */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	memset(e->sub, 0, sizeof(e->sub));
+	memcpy(e->sub, sub, nr * sizeof(*sub));
+	e->nr = nr;
+	__atomic_store_n(&e->seq, seq + 1, __ATOMIC_RELEASE);
+	return seq + 1;
+}
+
+/* The pid of the relay that runs, from its status file, or 0. */
+static int relay_pid(void)
+{
+	FILE *f = fopen(RELAY_STATUS_FILE, "re");
+	char line[128];
+	int pid = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "pid=%d", &pid) == 1)
+			break;
+	fclose(f);
+	if (pid <= 0 || (kill(pid, 0) && errno != EPERM))
+		return 0;
+	return pid;
+}
+
+bool xr_subs_wait_applied(const struct xdprelay_subs *e, uint32_t seq,
+			  int timeout_ms)
+{
+	int waited = 0;
+
+	if (!relay_pid())
+		return true;
+	/* Serial arithmetic: applied may be behind or past seq. */
+	while ((int32_t)(__atomic_load_n(&e->applied, __ATOMIC_ACQUIRE) -
+			 seq) < 0) {
+		if (waited >= timeout_ms) {
+			pr_warn("the relay has not resolved the subscribers' next hops after %d ms: their packets count as no_neigh until it does",
+				timeout_ms);
+			return false;
+		}
+		usleep(2000);
+		waited += 2;
+	}
+	return true;
+}
+
+/* User space indexes the mmapped arrays with the kernel's stride. */
+_Static_assert(sizeof(struct xdprelay_subs) % 8 == 0, "xr_subs stride");
+_Static_assert(sizeof(struct xdprelay_tx) % 8 == 0, "xr_tx stride");
+
+bool xr_subs_read(const struct xdprelay_subs *e, struct xdprelay_subs *out,
+		  uint32_t *seen)
+{
+	struct xdprelay_subs tmp;
+	uint32_t s1, s2;
+	int tries;
+
+	for (tries = 0; tries < SUBS_READ_TRIES; tries++) {
+		s1 = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
+		if (s1 == *seen)
+			return false;
+		/* A write in progress: keep the old copy, look again later. */
+		if (s1 & 1)
+			return false;
+		memcpy(&tmp, e, sizeof(tmp));
+		/* The copy is complete before seq is read again. */
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		s2 = __atomic_load_n(&e->seq, __ATOMIC_RELAXED);
+		if (s1 != s2)
+			continue;
+		tmp.seq = s1;
+		if (tmp.nr > XDPRELAY_MAX_SUBS)
+			tmp.nr = XDPRELAY_MAX_SUBS;
+		*out = tmp;
+		*seen = s1;
+		return true;
+	}
+	return false;
+}

@@ -1,0 +1,576 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Counters: what the XDP program received, from the module's sysfs tree
+ * when the kfunc object counts there, else from the per-CPU xr_counters
+ * map; what the relay sent, from the mmapped xr_tx map.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "state.h"
+#include "stats.h"
+
+const struct xr_opt xr_stats_opts[] = {
+	XR_STR("NAME", struct xr_stats_cfg, name, "NAME",
+	       "Show only the stream NAME", xr_check_name,
+	       XR_OPT_POSITIONAL),
+	XR_U32("watch", struct xr_stats_cfg, watch, "SEC", 1, 3600,
+	       "Redraw every SEC seconds, 1 to 3600, with rates, until interrupted"),
+	XR_U32("count", struct xr_stats_cfg, count, "N", 1, UINT32_MAX,
+	       "With --watch: stop after N redraws (default: unlimited)"),
+	XR_FLAG("json", struct xr_stats_cfg, json, "Print JSON"),
+	XR_FLAG("prometheus", struct xr_stats_cfg, prometheus,
+		"Print the Prometheus text exposition format"),
+	XR_OPT_END
+};
+
+/* What the XDP program counts, by the names of the module's files. */
+static const struct rx_counter {
+	const char *name;
+	const char *hdr;
+	enum xdprelay_counter idx;
+	bool global_only;
+	const char *help;
+} rx_counters[] = {
+	{ "rx_packets", "RX_PKTS", XDPRELAY_RX_PACKETS, false,
+	  "Packets the XDP program saw, whatever their outcome" },
+	{ "rx_bytes", "RX_BYTES", XDPRELAY_RX_BYTES, false,
+	  "Bytes of the packets counted in rx_packets, from the MAC header" },
+	{ "redirected", "REDIRECTED", XDPRELAY_REDIRECTED, false,
+	  "Packets redirected to an AF_XDP socket of the relay" },
+	{ "pass_no_socket", "NO_SOCKET", XDPRELAY_PASS_NO_SOCKET, false,
+	  "Packets passed to the stack: no AF_XDP socket on the queue" },
+	{ "pass_no_meta", "NO_META", XDPRELAY_PASS_NO_META, false,
+	  "Packets passed to the stack: the driver has no XDP metadata" },
+	{ "policed", "POLICED", XDPRELAY_POLICED, false,
+	  "Packets dropped for exceeding the stream's rate" },
+	{ "src_refused", "SRC_REFUSED", XDPRELAY_SRC_REFUSED, false,
+	  "Packets passed to the stack: source outside the allowed prefix" },
+	{ "malformed", "MALFORMED", XDPRELAY_MALFORMED, false,
+	  "Packets that did not parse, passed to the stack" },
+	{ "fragments", "FRAGMENTS", XDPRELAY_FRAGMENTS, true,
+	  "IP fragments, passed to the stack" },
+	{ "unmatched", "UNMATCHED", XDPRELAY_UNMATCHED, true,
+	  "Packets of no stream, passed to the stack" },
+};
+
+/* What the relay counts in xr_tx. */
+enum { TX_PACKETS, TX_BYTES, TX_COPIES, TX_ERRORS, TX_NO_NEIGH, TX_NR };
+
+static const struct tx_counter {
+	const char *name;
+	const char *hdr;
+	const char *help;
+} tx_counters[TX_NR] = {
+	[TX_PACKETS] = { "tx_packets", "TX_PKTS",
+			 "Packets the relay sent, one per subscriber" },
+	[TX_BYTES] = { "tx_bytes", "TX_BYTES",
+		       "Bytes of the packets counted in tx_packets" },
+	[TX_COPIES] = { "tx_copies", "COPIES",
+			"Payload copies the relay made for fan-out" },
+	[TX_ERRORS] = { "tx_errors", "TX_ERRORS",
+			"Frames the relay could not send" },
+	[TX_NO_NEIGH] = { "tx_no_neigh", "NO_NEIGH",
+			  "Packets not sent: subscriber's neighbour unresolved" },
+};
+
+struct row {
+	uint32_t id;		/* 0: the total */
+	char name[XDPRELAY_NAME_LEN];
+	uint64_t rx[XDPRELAY_NR_COUNTERS];
+	uint64_t tx[TX_NR];
+	/* With --watch, from the second sample on. */
+	bool has_rate;
+	double rx_pps, rx_bps, tx_pps, tx_bps;
+};
+
+struct sample {
+	struct row *rows;	/* streams by id, then the total */
+	unsigned int nr;	/* rows including the total */
+	double t;		/* CLOCK_MONOTONIC, seconds */
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static int rx_from_map(struct xr_state *st, struct row *r)
+{
+	struct xdprelay_counters *vals;
+	int ncpus, cpu, i, ret = 0;
+
+	ncpus = libbpf_num_possible_cpus();
+	if (ncpus < 0)
+		return ncpus;
+	vals = calloc(ncpus, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(st->counters_fd, &r->id, vals)) {
+		ret = -errno;
+		pr_err("cannot read row %u of %s: %s", r->id,
+		       XDPRELAY_MAP_COUNTERS, strerror(-ret));
+		goto out;
+	}
+	for (cpu = 0; cpu < ncpus; cpu++)
+		for (i = 0; i < XDPRELAY_NR_COUNTERS; i++)
+			r->rx[i] += vals[cpu].c[i];
+out:
+	free(vals);
+	return ret;
+}
+
+static int rx_from_sysfs(struct row *r)
+{
+	char path[PATH_MAX];
+	size_t i;
+	int ret;
+
+	for (i = 0; i < XR_ARRAY_SIZE(rx_counters); i++) {
+		const struct rx_counter *c = &rx_counters[i];
+
+		if (r->id && c->global_only)
+			continue;
+		if (r->id)
+			snprintf(path, sizeof(path), "%s/streams/%s/%s",
+				 XR_SYSFS_DIR, r->name, c->name);
+		else
+			snprintf(path, sizeof(path), "%s/stats/%s",
+				 XR_SYSFS_DIR, c->name);
+		ret = xr_read_u64(path, &r->rx[c->idx]);
+		if (ret == -ENOENT && r->id) {
+			pr_warn("stream '%s' is not registered with xdprelay.ko: its receive counters read 0 (remove and add it again to register it)",
+				r->name);
+			return 0;
+		}
+		if (ret) {
+			pr_err("cannot read %s: %s", path, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static void tx_read(struct xr_state *st, struct row *r)
+{
+	const struct xdprelay_tx *t = &st->tx[r->id];
+
+	r->tx[TX_PACKETS] = __atomic_load_n(&t->packets, __ATOMIC_RELAXED);
+	r->tx[TX_BYTES] = __atomic_load_n(&t->bytes, __ATOMIC_RELAXED);
+	r->tx[TX_COPIES] = __atomic_load_n(&t->copies, __ATOMIC_RELAXED);
+	r->tx[TX_ERRORS] = __atomic_load_n(&t->tx_errors, __ATOMIC_RELAXED);
+	r->tx[TX_NO_NEIGH] = __atomic_load_n(&t->no_neigh, __ATOMIC_RELAXED);
+}
+
+static int row_read(struct xr_state *st, struct row *r)
+{
+	int ret;
+
+	if (st->counters_fd >= 0)
+		ret = rx_from_map(st, r);
+	else
+		ret = rx_from_sysfs(r);
+	if (ret)
+		return ret;
+	tx_read(st, r);
+	return 0;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int sample_take(struct xr_state *st, const char *only,
+		       struct sample *s)
+{
+	struct xdprelay_info info;
+	struct row *r;
+	uint32_t id;
+	int ret;
+
+	s->nr = 0;
+	for (id = 1; id < XDPRELAY_MAX_STREAMS; id++) {
+		if (bpf_map_lookup_elem(st->info_fd, &id, &info)) {
+			ret = -errno;
+			pr_err("cannot read %s: %s", XDPRELAY_MAP_INFO,
+			       strerror(-ret));
+			return ret;
+		}
+		info.name[XDPRELAY_NAME_LEN - 1] = '\0';
+		if (!xr_name_valid(info.name))
+			continue;
+		if (only && strcmp(only, info.name))
+			continue;
+		r = &s->rows[s->nr++];
+		memset(r, 0, sizeof(*r));
+		r->id = id;
+		memcpy(r->name, info.name, sizeof(r->name));
+		ret = row_read(st, r);
+		if (ret)
+			return ret;
+	}
+	if (only && !s->nr) {
+		pr_err("no stream named '%s' (see 'xdprelayctl stream list')",
+		       only);
+		return -ENOENT;
+	}
+	r = &s->rows[s->nr++];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->name, sizeof(r->name), "total");
+	ret = row_read(st, r);
+	s->t = now();
+	return ret;
+}
+
+/* Rates against the same stream (id and name) in the previous sample. */
+static void sample_rates(struct sample *s, const struct sample *prev)
+{
+	double dt = s->t - prev->t;
+	unsigned int i, j;
+
+	if (dt <= 0)
+		return;
+	for (i = 0; i < s->nr; i++) {
+		struct row *r = &s->rows[i];
+
+		for (j = 0; j < prev->nr; j++) {
+			const struct row *p = &prev->rows[j];
+
+			if (p->id != r->id || strcmp(p->name, r->name))
+				continue;
+			r->has_rate = true;
+			r->rx_pps = (r->rx[XDPRELAY_RX_PACKETS] -
+				     p->rx[XDPRELAY_RX_PACKETS]) / dt;
+			r->rx_bps = (r->rx[XDPRELAY_RX_BYTES] -
+				     p->rx[XDPRELAY_RX_BYTES]) * 8 / dt;
+			r->tx_pps = (r->tx[TX_PACKETS] -
+				     p->tx[TX_PACKETS]) / dt;
+			r->tx_bps = (r->tx[TX_BYTES] -
+				     p->tx[TX_BYTES]) * 8 / dt;
+			break;
+		}
+	}
+}
+
+/* Plain table */
+
+struct column {
+	const char *hdr;
+	bool left;
+	bool rate;		/* shown with --watch only */
+	/* Writes the cell of @r into @buf. */
+	void (*cell)(const struct row *r, const struct column *c, char *buf,
+		     size_t len);
+	int idx;
+};
+
+static void cell_name(const struct row *r, const struct column *c,
+		      char *buf, size_t len)
+{
+	(void)c;
+	snprintf(buf, len, "%s", r->name);
+}
+
+static void cell_id(const struct row *r, const struct column *c, char *buf,
+		    size_t len)
+{
+	(void)c;
+	if (r->id)
+		snprintf(buf, len, "%u", r->id);
+	else
+		snprintf(buf, len, "-");
+}
+
+static void cell_rx(const struct row *r, const struct column *c, char *buf,
+		    size_t len)
+{
+	if (r->id && rx_counters[c->idx].global_only)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%llu", (unsigned long long)
+			 r->rx[rx_counters[c->idx].idx]);
+}
+
+static void cell_tx(const struct row *r, const struct column *c, char *buf,
+		    size_t len)
+{
+	snprintf(buf, len, "%llu", (unsigned long long)r->tx[c->idx]);
+}
+
+static void cell_rate(const struct row *r, const struct column *c,
+		      char *buf, size_t len)
+{
+	static const size_t off[] = {
+		offsetof(struct row, rx_pps), offsetof(struct row, rx_bps),
+		offsetof(struct row, tx_pps), offsetof(struct row, tx_bps),
+	};
+	double v = *(const double *)((const char *)r + off[c->idx]);
+
+	if (!r->has_rate)
+		snprintf(buf, len, "-");
+	else if (c->idx & 1)	/* bits/s, shown in Mbit/s */
+		snprintf(buf, len, "%.1f", v / 1e6);
+	else
+		snprintf(buf, len, "%.0f", v);
+}
+
+#define NR_COLUMNS	(2 + 4 + XR_ARRAY_SIZE(rx_counters) + TX_NR)
+#define CELL_LEN	24
+
+static unsigned int columns_build(struct column *cols)
+{
+	unsigned int n = 0;
+	size_t i;
+
+	cols[n++] = (struct column){ "STREAM", true, false, cell_name, 0 };
+	cols[n++] = (struct column){ "ID", false, false, cell_id, 0 };
+	cols[n++] = (struct column){ "RX_PPS", false, true, cell_rate, 0 };
+	cols[n++] = (struct column){ "RX_MBIT/S", false, true, cell_rate, 1 };
+	cols[n++] = (struct column){ "TX_PPS", false, true, cell_rate, 2 };
+	cols[n++] = (struct column){ "TX_MBIT/S", false, true, cell_rate, 3 };
+	for (i = 0; i < XR_ARRAY_SIZE(rx_counters); i++)
+		cols[n++] = (struct column){ rx_counters[i].hdr, false, false,
+					     cell_rx, i };
+	for (i = 0; i < TX_NR; i++)
+		cols[n++] = (struct column){ tx_counters[i].hdr, false, false,
+					     cell_tx, i };
+	return n;
+}
+
+static void print_table(const struct sample *s, bool rates)
+{
+	struct column cols[NR_COLUMNS];
+	unsigned int nc, c, i;
+	int width[NR_COLUMNS];
+	char cell[CELL_LEN];
+
+	nc = columns_build(cols);
+	for (c = 0; c < nc; c++) {
+		width[c] = strlen(cols[c].hdr);
+		for (i = 0; i < s->nr; i++) {
+			cols[c].cell(&s->rows[i], &cols[c], cell, sizeof(cell));
+			if ((int)strlen(cell) > width[c])
+				width[c] = strlen(cell);
+		}
+	}
+	for (i = 0; i <= s->nr; i++) {
+		for (c = 0; c < nc; c++) {
+			const char *text = cols[c].hdr;
+
+			if (cols[c].rate && !rates)
+				continue;
+			if (i) {
+				cols[c].cell(&s->rows[i - 1], &cols[c], cell,
+					     sizeof(cell));
+				text = cell;
+			}
+			printf("%s%*s", c ? "  " : "",
+			       cols[c].left ? -width[c] : width[c], text);
+		}
+		printf("\n");
+	}
+}
+
+/* JSON */
+
+static void json_row(const struct row *r)
+{
+	size_t i;
+
+	jw_obj_open();
+	if (r->id) {
+		jw_kv_str("name", r->name);
+		jw_kv_u64("id", r->id);
+	}
+	for (i = 0; i < XR_ARRAY_SIZE(rx_counters); i++)
+		if (!r->id || !rx_counters[i].global_only)
+			jw_kv_u64(rx_counters[i].name,
+				  r->rx[rx_counters[i].idx]);
+	for (i = 0; i < TX_NR; i++)
+		jw_kv_u64(tx_counters[i].name, r->tx[i]);
+	if (r->has_rate) {
+		jw_key("rates");
+		jw_obj_open();
+		jw_key("rx_pps");
+		jw_double(r->rx_pps);
+		jw_key("rx_bps");
+		jw_double(r->rx_bps);
+		jw_key("tx_pps");
+		jw_double(r->tx_pps);
+		jw_key("tx_bps");
+		jw_double(r->tx_bps);
+		jw_obj_close();
+	}
+	jw_obj_close();
+}
+
+static void print_json(const struct sample *s)
+{
+	unsigned int i;
+
+	jw_obj_open();
+	jw_key("streams");
+	jw_arr_open();
+	for (i = 0; i + 1 < s->nr; i++)
+		json_row(&s->rows[i]);
+	jw_arr_close();
+	jw_key("total");
+	json_row(&s->rows[s->nr - 1]);
+	jw_obj_close();
+}
+
+/* Prometheus text format: streams labelled, the total unlabelled. */
+
+static void prom_header(const char *metric, const char *help)
+{
+	printf("# HELP %s %s.\n", metric, help);
+	printf("# TYPE %s counter\n", metric);
+}
+
+/* One counter: a family labelled by stream, and the global one. */
+static void prom_family(const struct sample *s, const char *name,
+			const char *help, bool global_only, int rx_idx,
+			int tx_idx)
+{
+	const struct row *r;
+	char metric[64];
+	unsigned int i;
+
+	if (!global_only) {
+		snprintf(metric, sizeof(metric), "xdprelay_stream_%s_total",
+			 name);
+		prom_header(metric, help);
+		for (i = 0; i + 1 < s->nr; i++) {
+			r = &s->rows[i];
+			printf("%s{stream=\"%s\"} %llu\n", metric, r->name,
+			       (unsigned long long)(rx_idx >= 0 ?
+			       r->rx[rx_idx] : r->tx[tx_idx]));
+		}
+	}
+	r = &s->rows[s->nr - 1];
+	snprintf(metric, sizeof(metric), "xdprelay_%s_total", name);
+	prom_header(metric, help);
+	printf("%s %llu\n", metric, (unsigned long long)(rx_idx >= 0 ?
+	       r->rx[rx_idx] : r->tx[tx_idx]));
+}
+
+static void print_prometheus(const struct sample *s)
+{
+	size_t i;
+
+	for (i = 0; i < XR_ARRAY_SIZE(rx_counters); i++)
+		prom_family(s, rx_counters[i].name, rx_counters[i].help,
+			    rx_counters[i].global_only, rx_counters[i].idx,
+			    -1);
+	for (i = 0; i < TX_NR; i++)
+		prom_family(s, tx_counters[i].name, tx_counters[i].help,
+			    false, -1, i);
+}
+
+static void sample_print(const struct xr_stats_cfg *cfg,
+			 const struct sample *s, bool clear)
+{
+	if (cfg->json) {
+		print_json(s);
+	} else if (cfg->prometheus) {
+		print_prometheus(s);
+	} else {
+		if (clear)
+			printf("\033[H\033[2J");
+		if (cfg->watch)
+			printf("every %u s; Ctrl-C stops\n", cfg->watch);
+		print_table(s, cfg->watch);
+	}
+	fflush(stdout);
+}
+
+/* Sleeps @sec seconds, or less when a signal asks to stop. */
+static void watch_sleep(uint32_t sec)
+{
+	struct timespec ts = { .tv_sec = sec };
+
+	while (!stop && nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+int xr_stats_cmd(void *arg)
+{
+	struct xr_stats_cfg *cfg = arg;
+	struct sample cur = {}, prev = {}, tmp;
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct xr_state st;
+	bool clear;
+	uint32_t n;
+	int ret;
+
+	if (cfg->json && cfg->prometheus) {
+		pr_err("--json and --prometheus exclude each other: choose one");
+		return -XR_EUSAGE;
+	}
+	if (cfg->count && !cfg->watch) {
+		pr_err("--count needs --watch SEC");
+		return -XR_EUSAGE;
+	}
+
+	ret = xr_state_open(&st);
+	if (ret)
+		return ret;
+	if (st.counters_fd < 0 && !st.module) {
+		pr_err("no receive counters: the program attached counts through xdprelay.ko (no %s pinned in %s), which is not loaded; load it with 'insmod kmod/xdprelay.ko', or attach bpf/xdprelay_maps.bpf.o instead",
+		       XDPRELAY_MAP_COUNTERS, xr_pin_dir());
+		ret = -ENOENT;
+		goto out;
+	}
+
+	cur.rows = calloc(XDPRELAY_MAX_STREAMS, sizeof(struct row));
+	prev.rows = calloc(XDPRELAY_MAX_STREAMS, sizeof(struct row));
+	if (!cur.rows || !prev.rows) {
+		ret = -ENOMEM;
+		pr_err("out of memory");
+		goto out;
+	}
+
+	/* No SA_RESTART: the signal ends the sleep at once. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	clear = cfg->watch && isatty(STDOUT_FILENO) && !cfg->json &&
+		!cfg->prometheus;
+
+	for (n = 0; !stop; n++) {
+		ret = sample_take(&st, cfg->name, &cur);
+		if (ret)
+			break;
+		if (n)
+			sample_rates(&cur, &prev);
+		if (n && !clear && !cfg->json)
+			printf("\n");
+		sample_print(cfg, &cur, clear);
+		if (!cfg->watch || (cfg->count && n + 1 >= cfg->count))
+			break;
+		watch_sleep(cfg->watch);
+		tmp = prev;
+		prev = cur;
+		cur = tmp;
+	}
+out:
+	free(cur.rows);
+	free(prev.rows);
+	xr_state_close(&st);
+	return ret;
+}

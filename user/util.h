@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by xdprelayctl and the relay: messages, the parsers of
+ * endpoints, prefixes, numbers and stream names, and a small JSON printer.
+ */
+#ifndef XR_UTIL_H
+#define XR_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+#include <linux/bpf.h>	/* struct bpf_spin_lock, for xdprelay.h */
+
+#include "xdprelay.h"
+
+#ifndef XDPRELAY_VERSION
+#define XDPRELAY_VERSION	"unknown"
+#endif
+
+#define XR_ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* Where control-plane writers serialise (the relay's status is there too). */
+#define XR_RUN_DIR		"/run/xdprelay"
+#define XR_LOCK_FILE		XR_RUN_DIR "/lock"
+
+/* Long enough for any message a parser writes. */
+#define XR_ERR_LEN		256
+/* "[ffff:...:ffff]:65535" and "ffff:...:ffff/128", with the NUL. */
+#define XR_ENDPOINT_STRLEN	(INET6_ADDRSTRLEN + 8)
+
+/* Messages: errors and warnings always, info from -v, debug from -vv. */
+enum xr_log_level {
+	XR_LOG_ERR,
+	XR_LOG_WARN,
+	XR_LOG_INFO,
+	XR_LOG_DEBUG,
+};
+
+extern int xr_verbose;		/* number of -v */
+extern bool xr_json;		/* errors as JSON objects on stdout */
+
+void xr_log(enum xr_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#define pr_err(...)	xr_log(XR_LOG_ERR, __VA_ARGS__)
+#define pr_warn(...)	xr_log(XR_LOG_WARN, __VA_ARGS__)
+#define pr_info(...)	xr_log(XR_LOG_INFO, __VA_ARGS__)
+#define pr_debug(...)	xr_log(XR_LOG_DEBUG, __VA_ARGS__)
+
+/*
+ * The directory the maps are pinned in: $XDPRELAY_PIN_DIR, else
+ * XDPRELAY_PIN_DIR (where ip link pins them).
+ */
+const char *xr_pin_dir(void);
+/*
+ * Checks that @dir is, or would be created, on a BPF filesystem; unless
+ * @quiet, prints what is wrong and how to fix it.  Returns 0 or -errno
+ * (-ENODEV: no bpffs).
+ */
+int xr_pin_dir_check(const char *dir, bool quiet);
+
+/* Routes libbpf's and libxdp's messages through xr_log(). */
+void xr_libbpf_quiet(void);
+
+/*
+ * Parsers.  Each returns 0, or -EINVAL (-ERANGE for a number out of range)
+ * with a sentence in @err that says what is wrong and what would be right.
+ */
+int xr_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out,
+		 char *err, size_t errlen);
+int xr_parse_port(const char *s, uint16_t *port, char *err, size_t errlen);
+/* "239.1.1.1:5000", "[ff0e::1]:5000"; the port in network order. */
+int xr_parse_endpoint(const char *s, struct xdprelay_endpoint *ep,
+		      char *err, size_t errlen);
+
+/* Repeated endpoints: the subscribers of a stream. */
+struct xr_endpoints {
+	uint32_t nr;
+	struct xdprelay_endpoint ep[XDPRELAY_MAX_SUBS];
+};
+
+/* An address prefix: the source filter of a stream. */
+struct xr_prefix {
+	uint16_t family;	/* 0: none */
+	uint8_t len;
+	uint8_t addr[16];	/* host bits zero */
+};
+
+/* "10.0.0.0/8", "fd00::/8"; a bare address is a host prefix. */
+int xr_parse_prefix(const char *s, struct xr_prefix *p, char *err,
+		    size_t errlen);
+void xr_prefix_mask(const struct xr_prefix *p, uint8_t mask[16]);
+
+/* 1 to 31 characters of [A-Za-z0-9_.-], not starting with '.'. */
+bool xr_name_valid(const char *name);
+int xr_check_name(const char *name, char *err, size_t errlen);
+
+/* Formatting: @buf holds at least XR_ENDPOINT_STRLEN bytes. */
+const char *xr_endpoint_str(const struct xdprelay_endpoint *ep, char *buf);
+const char *xr_prefix_str(const struct xr_prefix *p, char *buf);
+const char *xr_family_str(uint16_t family);
+bool xr_endpoint_eq(const struct xdprelay_endpoint *a,
+		    const struct xdprelay_endpoint *b);
+
+/* mkdir -p: 0 or -errno. */
+int xr_mkdir_p(const char *dir, unsigned int mode);
+
+/* sysfs-style files: one value, one line. */
+int xr_read_file(const char *path, char *buf, size_t len);
+int xr_read_u64(const char *path, uint64_t *val);
+int xr_write_file(const char *path, const char *s);
+
+/*
+ * JSON printer on stdout: containers nest, commas are placed for the
+ * caller, a newline ends every top-level value.
+ */
+void jw_obj_open(void);
+void jw_obj_close(void);
+void jw_arr_open(void);
+void jw_arr_close(void);
+void jw_key(const char *key);
+void jw_str(const char *s);
+void jw_u64(uint64_t v);
+void jw_double(double v);
+void jw_bool(bool v);
+void jw_null(void);
+void jw_kv_str(const char *key, const char *s);
+void jw_kv_u64(const char *key, uint64_t v);
+void jw_kv_bool(const char *key, bool v);
+
+#endif /* XR_UTIL_H */
