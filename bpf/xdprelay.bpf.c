@@ -267,7 +267,7 @@ static __always_inline int parse(void *data, void *data_end,
 }
 
 static __always_inline int src_allowed(const struct xdprelay_stream *s,
-					const struct xr_pkt *pkt)
+				       const struct xr_pkt *pkt)
 {
 	__u32 addr[4], mask[4];
 	int i;
