@@ -6,7 +6,7 @@
 # are ordinary UDP sockets in the sink namespace: a datagram with a bad
 # checksum is dropped there, so exact counts prove the rewrite.
 #
-#  - 1:1 and 1:4, IPv4 and IPv6: every datagram, in order, intact
+#  - 1:1 and 1:4, IPv4 (1:4 to a multicast group) and IPv6: every datagram, in order, intact
 #  - 1:1 makes no payload copy; 1:4 makes three per datagram
 #  - unmatched traffic on the ingress still reaches the relay's own stack
 #  - a subscriber added and one removed mid-stream: no loss on the others
@@ -104,7 +104,7 @@ tx_above()
 	[ "$(tx_stat "$1" packets)" -gt "$2" ] 2>/dev/null
 }
 
-ktap_plan 20
+ktap_plan 22
 lab_setup || ktap_bail "cannot build the lab"
 
 ktap_check "program attached with ip link" \
@@ -139,18 +139,21 @@ done
 ktap_eq "1:4: three copies per datagram" $((3 * N)) "$(tx_stat fan4 copies)"
 ctl stream del fan4
 
-# 1:1 and 1:2 IPv6
+# 1:1 and 1:4 IPv6
 ctl stream add six --listen [fd70:1::2]:5002 --to [fd70:2::2]:6000 ||
 	ktap_bail "stream add six failed"
 recv_start s2 fd70:2::2 $N
 in_gen "$UDPSEND" -c $N -s $SIZE -r $RATE fd70:1::2 5002
 ktap_check "1:1 IPv6: $N datagrams in order and intact" recv_check s2
-ctl sub add six --to [fd70:2::3]:6000
-recv_start s2 fd70:2::2 $N
-recv_start s3 fd70:2::3 $N
+ctl sub add six --to [fd70:2::3]:6000 --to [fd70:2::4]:6000 \
+	--to [fd70:2::5]:6000
+for i in 2 3 4 5; do
+	recv_start s$i fd70:2::$i $N
+done
 in_gen "$UDPSEND" -c $N -s $SIZE -r $RATE fd70:1::2 5002
-ktap_check "1:2 IPv6: first receiver" recv_check s2
-ktap_check "1:2 IPv6: second receiver" recv_check s3
+for i in 2 3 4 5; do
+	ktap_check "1:4 IPv6: receiver $i got $N" recv_check s$i
+done
 ctl stream del six
 
 # Unmatched traffic goes to the relay namespace's own stack.
