@@ -1020,19 +1020,11 @@ static bool same_program(pid_t pid)
 /* Another live relay owns the status file: one relay per host. */
 static int check_status_owner(void)
 {
-	FILE *f = fopen(RELAY_STATUS_FILE, "r");
-	char line[128];
-	int pid = 0;
+	int pid = xr_relay_pid();
 
-	if (!f)
+	if (!pid || pid == getpid())
 		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "pid=%d", &pid) == 1)
-			break;
-	fclose(f);
-	if (pid <= 0 || pid == getpid())
-		return 0;
-	if ((kill(pid, 0) == 0 || errno == EPERM) && same_program(pid)) {
+	if (same_program(pid)) {
 		pr_err("another relay (pid %d) is running, see %s: stop it first",
 		       pid, RELAY_STATUS_FILE);
 		return -EBUSY;

@@ -341,8 +341,7 @@ uint32_t xr_subs_write(struct xdprelay_subs *e,
 	return seq + 1;
 }
 
-/* The pid of the relay that runs, from its status file, or 0. */
-static int relay_pid(void)
+int xr_relay_pid(void)
 {
 	FILE *f = fopen(RELAY_STATUS_FILE, "re");
 	char line[128];
@@ -364,7 +363,7 @@ bool xr_subs_wait_applied(const struct xdprelay_subs *e, uint32_t seq,
 {
 	int waited = 0;
 
-	if (!relay_pid())
+	if (!xr_relay_pid())
 		return true;
 	/* Serial arithmetic: applied may be behind or past seq. */
 	while ((int32_t)(__atomic_load_n(&e->applied, __ATOMIC_ACQUIRE) -

@@ -49,6 +49,9 @@ int xr_stream_find(struct xr_state *st, const char *name,
 uint32_t xr_subs_write(struct xdprelay_subs *e,
 		       const struct xdprelay_endpoint *sub, uint32_t nr);
 
+/* The pid of the live process named in the relay's status file, or 0. */
+int xr_relay_pid(void);
+
 /*
  * Waits at most @timeout_ms until a running relay has resolved the next
  * hops of the subscribers entry @e has as of @seq.  Returns true when it
