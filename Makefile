@@ -48,7 +48,8 @@ KSFT_TAR	:= $(lastword $(sort $(wildcard /usr/src/linux-source-*.tar.xz)))
 KSFT_HDRS	:= $(KSFT_DIR)/kselftest.h $(KSFT_DIR)/kselftest_harness.h
 
 TEST_GEN_PROGS	:= selftests/xdp_prog_test selftests/rewrite_test \
-		   selftests/mod_tx_report selftests/udpsend selftests/udprecv
+		   selftests/mod_tx_report selftests/mod_tune \
+		   selftests/udpsend selftests/udprecv
 
 .PHONY: all bpf kmod user tests check demo bench install clean deps
 
@@ -93,7 +94,7 @@ selftests/rewrite_test: selftests/rewrite_test.c user/rewrite.c \
 		user/rewrite.h $(KSFT_HDRS)
 	$(CC) $(USER_CFLAGS) -I$(KSFT_DIR) $< user/rewrite.c -o $@
 
-selftests/mod_tx_report: selftests/mod_tx_report.c kmod/xdprelay_uapi.h \
+selftests/mod_tx_report selftests/mod_tune: %: %.c kmod/xdprelay_uapi.h \
 		$(KSFT_HDRS)
 	$(CC) $(USER_CFLAGS) -I$(KSFT_DIR) $< -o $@
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /dev/xdprelay: the ioctls of xdprelay_uapi.h.  The relay reports its
- * transmit counts here, a batch of streams per call.
+ * transmit counts here, a batch of streams per call, and processes
+ * register the UDP sockets whose buffers tune.c tunes.
  */
 #include <linux/build_bug.h>
 #include <linux/capability.h>
@@ -20,6 +21,7 @@
 /* The layout is the same for 32- and 64-bit callers: no compat structs. */
 static_assert(sizeof(struct xdprelay_tx_report) == 24);
 static_assert(sizeof(struct xdprelay_tx_batch) == 16);
+static_assert(sizeof(struct xdprelay_sock_reg) == 12);
 
 static bool xdprelay_tx_report_valid(const struct xdprelay_tx_report *r)
 {
@@ -73,6 +75,39 @@ out:
 	return err;
 }
 
+static int xdprelay_ioc_sock_register(void __user *argp)
+{
+	struct xdprelay_sock_reg reg;
+	int err;
+
+	if (copy_from_user(&reg, argp, sizeof(reg)))
+		return -EFAULT;
+	if (reg.flags)
+		return -EINVAL;
+
+	err = xdprelay_tune_register(reg.fd, &reg.id);
+	if (err)
+		return err;
+
+	/*
+	 * The socket stays registered if the id cannot be written back: the
+	 * caller can still unregister it by fd, or close it.
+	 */
+	if (put_user(reg.id, &((struct xdprelay_sock_reg __user *)argp)->id))
+		return -EFAULT;
+	return 0;
+}
+
+static int xdprelay_ioc_sock_unregister(const void __user *argp)
+{
+	__s32 fd;
+
+	if (get_user(fd, (const __s32 __user *)argp))
+		return -EFAULT;
+
+	return xdprelay_tune_unregister(fd);
+}
+
 static long xdprelay_dev_ioctl(struct file *file, unsigned int cmd,
 			       unsigned long arg)
 {
@@ -88,6 +123,10 @@ static long xdprelay_dev_ioctl(struct file *file, unsigned int cmd,
 	switch (cmd) {
 	case XDPRELAY_IOC_TX_ADD:
 		return xdprelay_ioc_tx_add(argp);
+	case XDPRELAY_IOC_SOCK_REGISTER:
+		return xdprelay_ioc_sock_register(argp);
+	case XDPRELAY_IOC_SOCK_UNREGISTER:
+		return xdprelay_ioc_sock_unregister(argp);
 	default:
 		return -ENOTTY;
 	}

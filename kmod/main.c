@@ -5,7 +5,8 @@
  * The XDP program counts packets through the kfuncs in kfunc.c; the
  * counters and the stream registry are exposed under /sys/kernel/xdprelay/
  * (sysfs.c); the relay reports its transmit counts through /dev/xdprelay
- * (dev.c).
+ * (dev.c), where processes also register UDP sockets whose receive
+ * buffers tune.c grows under load.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -26,10 +27,14 @@ static int __init xdprelay_init(void)
 	if (err)
 		goto err_counters;
 
+	err = xdprelay_tune_init(xdprelay_sysfs_root());
+	if (err)
+		goto err_sysfs;
+
 	err = xdprelay_dev_init();
 	if (err) {
 		pr_err("cannot register /dev/xdprelay: %d\n", err);
-		goto err_sysfs;
+		goto err_tune;
 	}
 
 	/* Last: a kfunc set cannot be unregistered if a later step fails. */
@@ -43,6 +48,8 @@ static int __init xdprelay_init(void)
 
 err_dev:
 	xdprelay_dev_exit();
+err_tune:
+	xdprelay_tune_exit();
 err_sysfs:
 	xdprelay_sysfs_exit();
 err_counters:
@@ -53,6 +60,7 @@ err_counters:
 static void __exit xdprelay_exit(void)
 {
 	xdprelay_dev_exit();
+	xdprelay_tune_exit();
 	xdprelay_sysfs_exit();
 	xdprelay_counters_exit();
 }

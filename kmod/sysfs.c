@@ -383,6 +383,12 @@ err_put:
 	return err;
 }
 
+/* /sys/kernel/xdprelay/, for the directories of tune.c. */
+struct kobject *xdprelay_sysfs_root(void)
+{
+	return xdprelay_kobj;
+}
+
 void xdprelay_sysfs_exit(void)
 {
 	struct xdprelay_stream *stream;

@@ -54,8 +54,16 @@ void xdprelay_counters_reset(u32 row);
 
 int xdprelay_kfunc_init(void);
 
+struct kobject;
+
 int xdprelay_sysfs_init(void);
 void xdprelay_sysfs_exit(void);
+struct kobject *xdprelay_sysfs_root(void);
+
+int xdprelay_tune_init(struct kobject *parent);
+void xdprelay_tune_exit(void);
+int xdprelay_tune_register(int fd, u32 *id);
+int xdprelay_tune_unregister(int fd);
 
 int xdprelay_dev_init(void);
 void xdprelay_dev_exit(void);

@@ -32,7 +32,23 @@ struct xdprelay_tx_batch {
 
 #define XDPRELAY_TX_BATCH_MAX	1024
 
+/*
+ * XDPRELAY_IOC_SOCK_REGISTER: have the module tune the receive buffer of
+ * UDP socket @fd; @id is set to the socket's directory under
+ * /sys/kernel/xdprelay/sockets/.  XDPRELAY_IOC_SOCK_UNREGISTER takes the
+ * socket's fd (an int) and stops tuning it.  Closing the socket also ends
+ * its registration.
+ */
+struct xdprelay_sock_reg {
+	__s32 fd;
+	__u32 flags;		/* must be 0 */
+	__u32 id;		/* out */
+};
+
 #define XDPRELAY_IOC_MAGIC	0xb8
 #define XDPRELAY_IOC_TX_ADD	_IOW(XDPRELAY_IOC_MAGIC, 1, struct xdprelay_tx_batch)
+#define XDPRELAY_IOC_SOCK_REGISTER \
+	_IOWR(XDPRELAY_IOC_MAGIC, 2, struct xdprelay_sock_reg)
+#define XDPRELAY_IOC_SOCK_UNREGISTER	_IOW(XDPRELAY_IOC_MAGIC, 3, __s32)
 
 #endif /* _XDPRELAY_UAPI_H */
