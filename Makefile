@@ -95,6 +95,7 @@ selftests/rewrite_test: selftests/rewrite_test.c user/rewrite.c \
 	$(CC) $(USER_CFLAGS) -I$(KSFT_DIR) $< user/rewrite.c -o $@
 
 selftests/mod_tx_report selftests/mod_tune: %: %.c kmod/xdprelay_uapi.h \
+		selftests/lib/sysfs.h \
 		$(KSFT_HDRS)
 	$(CC) $(USER_CFLAGS) -I$(KSFT_DIR) $< -o $@
 

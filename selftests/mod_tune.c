@@ -33,6 +33,7 @@
 #pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
 #include "xdprelay_uapi.h"
+#include "lib/sysfs.h"
 
 #define SYSFS		"/sys/kernel/xdprelay"
 #define SOCKETS		SYSFS "/sockets"
@@ -52,49 +53,14 @@
 #define INTERVAL_MS	20
 #define QUIET_MS	300
 
-static int sysfs_write(const char *path, const char *val)
-{
-	ssize_t len = strlen(val);
-	int fd, err = 0;
-
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, len) != len)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
-static int sysfs_read_long(const char *path, long *val)
-{
-	char buf[32], *end;
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
-	errno = 0;
-	*val = strtol(buf, &end, 10);
-	if (errno || end == buf || *end != '\n')
-		return -EINVAL;
-	return 0;
-}
-
 /* sockets/<id>/<file> as a number, -1 if unreadable. */
 static long sock_attr(__u32 id, const char *file)
 {
 	char path[128];
-	long val;
+	__u64 val = 0;
 
 	snprintf(path, sizeof(path), SOCKETS "/%u/%s", id, file);
-	return sysfs_read_long(path, &val) ? -1 : val;
+	return sysfs_read_u64(path, &val) ? -1 : (long)val;
 }
 
 static bool sock_entry_exists(__u32 id)
@@ -244,10 +210,10 @@ static int knob_set(const char *knob, long val)
 static long knob_get(const char *knob)
 {
 	char path[64];
-	long val;
+	__u64 val = 0;
 
 	knob_path(path, sizeof(path), knob);
-	return sysfs_read_long(path, &val) ? -1 : val;
+	return sysfs_read_u64(path, &val) ? -1 : (long)val;
 }
 
 FIXTURE(tune) {

@@ -30,6 +30,7 @@
 #include "kselftest_harness.h"
 #include "xdprelay_kfunc.h"
 #include "xdprelay_uapi.h"
+#include "lib/sysfs.h"
 
 #define SYSFS		"/sys/kernel/xdprelay"
 #define NOBODY		65534
@@ -51,41 +52,6 @@ struct tx_counts {
 	__u64 packets[1 + NR_STREAMS];
 	__u64 bytes[1 + NR_STREAMS];
 };
-
-static int sysfs_write(const char *path, const char *val)
-{
-	ssize_t len = strlen(val);
-	int fd, err = 0;
-
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, len) != len)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
-static int sysfs_read_u64(const char *path, __u64 *val)
-{
-	char buf[32], *end;
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
-	errno = 0;
-	*val = strtoull(buf, &end, 10);
-	if (errno || end == buf || *end != '\n')
-		return -EINVAL;
-	return 0;
-}
 
 static int read_counts(struct tx_counts *c)
 {
