@@ -49,7 +49,7 @@ KSFT_HDRS	:= $(KSFT_DIR)/kselftest.h $(KSFT_DIR)/kselftest_harness.h
 
 TEST_GEN_PROGS	:= selftests/xdp_prog_test selftests/rewrite_test \
 		   selftests/mod_tx_report selftests/mod_tune \
-		   selftests/udpsend selftests/udprecv
+		   selftests/tune_hold selftests/udpsend selftests/udprecv
 
 .PHONY: all bpf kmod user tests check demo bench install clean deps
 
@@ -98,6 +98,9 @@ selftests/mod_tx_report selftests/mod_tune: %: %.c kmod/xdprelay_uapi.h \
 		selftests/lib/sysfs.h \
 		$(KSFT_HDRS)
 	$(CC) $(USER_CFLAGS) -I$(KSFT_DIR) $< -o $@
+
+selftests/tune_hold: selftests/tune_hold.c kmod/xdprelay_uapi.h
+	$(CC) $(USER_CFLAGS) $< -o $@
 
 selftests/udpsend selftests/udprecv: %: %.c
 	$(CC) $(USER_CFLAGS) $< -o $@

@@ -82,24 +82,6 @@ ctl()
 	in_ns "$CTL" "$@"
 }
 
-# expect NAME RC FRAGMENT COMMAND...: COMMAND exits with RC and says
-# FRAGMENT (on stdout or stderr).
-expect()
-{
-	local name=$1 rc=$2 frag=$3 out got
-
-	shift 3
-	out=$("$@" 2>&1)
-	got=$?
-	if [ $got -eq "$rc" ] && [[ $out == *"$frag"* ]]; then
-		ktap_ok "$name"
-	else
-		ktap_info "$name: wanted exit $rc and '$frag'"
-		ktap_info "got exit $got: $out"
-		ktap_fail "$name"
-	fi
-}
-
 # expect_out NAME FRAGMENT COMMAND...: COMMAND succeeds, prints FRAGMENT.
 expect_out()
 {
@@ -136,7 +118,7 @@ help_entries()
 		END { if (e != "") print e }'
 }
 
-ktap_plan 110
+ktap_plan 111
 
 # Command lines that cannot be right: exit 2.
 expect "no command" 2 "missing command" "$CTL"
@@ -215,6 +197,9 @@ expect "stats --json with --prometheus" 2 "exclude each other" \
 	"$CTL" stats --json --prometheus
 expect "extra argument" 2 "unexpected argument 'tv2'" \
 	"$CTL" stream del tv1 tv2
+expect "tune --interval-ms not a number" 2 \
+	"option --interval-ms: 'abc' is not a number" \
+	"$CTL" tune --interval-ms abc
 expect "usage error as JSON" 2 '{"error":"stream list: unknown option' \
 	"$CTL" stream list --json --frob
 
@@ -405,7 +390,7 @@ man_text=$(LC_ALL=C.UTF-8 nroff -man -Tutf8 -rLL=2000n "$MAN" 2>/dev/null |
 	   sed 's/.\x08//g' | tr -s ' \n' '  ')
 missing=0
 for cmd in attach detach "stream add" "stream del" "stream list" \
-	   "stream apply" "sub add" "sub del" run stats status; do
+	   "stream apply" "sub add" "sub del" run stats status tune; do
 	while read -r entry; do
 		[[ $man_text == *"$entry"* ]] && continue
 		ktap_info "man page lacks, for $cmd: $entry"

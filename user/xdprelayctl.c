@@ -28,6 +28,7 @@
 #include "relay.h"
 #include "state.h"
 #include "stats.h"
+#include "tune.h"
 #include "util.h"
 
 #ifndef XDPRELAY_LIBDIR
@@ -1288,6 +1289,14 @@ static const struct xr_cmd root_cmds[] = {
 		.opts = status_opts,
 		.cfg_size = sizeof(struct status_cfg),
 		.run = cmd_status,
+	},
+	{
+		.name = "tune",
+		.summary = "Show or set UDP receive buffer autotuning",
+		.desc = "Without options, show the knobs of xdprelay.ko's UDP receive buffer autotuning and the sockets registered for it; with options, set the knobs. The module checks the values: a refused one changes nothing.",
+		.opts = xr_tune_opts,
+		.cfg_size = sizeof(struct xr_tune_cfg),
+		.run = xr_tune_cmd,
 	},
 	{ .name = NULL }
 };

@@ -87,6 +87,24 @@ ktap_eq()
 	fi
 }
 
+# expect NAME RC FRAGMENT COMMAND...: COMMAND exits with RC and says
+# FRAGMENT (on stdout or stderr).
+expect()
+{
+	local name=$1 rc=$2 frag=$3 out got
+
+	shift 3
+	out=$("$@" 2>&1)
+	got=$?
+	if [ $got -eq "$rc" ] && [[ $out == *"$frag"* ]]; then
+		ktap_ok "$name"
+	else
+		ktap_info "$name: wanted exit $rc and '$frag'"
+		ktap_info "got exit $got: $out"
+		ktap_fail "$name"
+	fi
+}
+
 ktap_finish()
 {
 	echo "# totals: pass:$((ktap_nr - ktap_nr_fail - ktap_nr_skip)) fail:$ktap_nr_fail skip:$ktap_nr_skip"
