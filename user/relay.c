@@ -53,6 +53,7 @@
 #include "neigh.h"
 #include "relay.h"
 #include "rewrite.h"
+#include "sockrelay.h"
 #include "state.h"
 #include "xsk.h"
 
@@ -1777,7 +1778,17 @@ int relay_run(const struct relay_config *cfg)
 	libbpf_print_fn_t old_print;
 	struct relay *r;
 	int err, ret = 1;
+	char why[256];
 	uint32_t id;
+
+	if (cfg->backend == RELAY_BACKEND_SOCKET)
+		return sock_relay_run(cfg);
+	if (cfg->backend == RELAY_BACKEND_AUTO &&
+	    !sock_relay_xdp_usable(cfg->ingress, why, sizeof(why))) {
+		pr_info("using the socket backend (UDP sockets, not AF_XDP): %s; '--backend xdp' insists on AF_XDP",
+			why);
+		return sock_relay_run(cfg);
+	}
 
 	r = calloc(1, sizeof(*r));
 	if (!r) {

@@ -7,6 +7,12 @@
 
 #include <stdbool.h>
 
+enum relay_backend {
+	RELAY_BACKEND_AUTO,	/* AF_XDP where the program is attached, else socket */
+	RELAY_BACKEND_XDP,
+	RELAY_BACKEND_SOCKET,
+};
+
 enum relay_mode {
 	RELAY_MODE_AUTO,	/* zero-copy where the drivers can, else copy */
 	RELAY_MODE_ZEROCOPY,	/* zero-copy or fail */
@@ -36,6 +42,7 @@ enum relay_mode {
 struct relay_config {
 	const char *ingress;	/* where the XDP program is attached */
 	const char *egress;	/* where frames leave; may be the ingress */
+	enum relay_backend backend;
 	/* RX queues served, from 0 up; 0: all combined/RX channels. */
 	unsigned int queues;
 	enum relay_mode mode;

@@ -715,16 +715,26 @@ static const struct xr_choice run_modes[] = {
 	{ NULL }
 };
 
+static const struct xr_choice run_backends[] = {
+	{ "xdp", RELAY_BACKEND_XDP },
+	{ "socket", RELAY_BACKEND_SOCKET },
+	{ NULL }
+};
+
 struct run_cfg {
 	const char *ingress;
 	const char *egress;
+	unsigned int backend;
 	uint32_t queues;
 	unsigned int mode;
 	bool busy_poll;
 	const char *config;
 };
 
-static const struct run_cfg run_defaults = { .mode = RELAY_MODE_AUTO };
+static const struct run_cfg run_defaults = {
+	.backend = RELAY_BACKEND_AUTO,
+	.mode = RELAY_MODE_AUTO,
+};
 
 static const struct xr_opt run_opts[] = {
 	XR_STR("ingress", struct run_cfg, ingress, "DEV",
@@ -733,6 +743,8 @@ static const struct xr_opt run_opts[] = {
 	XR_STR("egress", struct run_cfg, egress, "DEV",
 	       "Interface the subscribers are reached through; may be the ingress",
 	       check_ifname, XR_OPT_REQUIRED),
+	XR_ENUM("backend", struct run_cfg, backend, NULL, run_backends,
+		"xdp: AF_XDP sockets fed by xdprelay's XDP program; socket: ordinary UDP sockets (recvmmsg, sendmmsg, UDP GSO). Default: xdp when xr_xsks is pinned and xdprelay's program is attached to the ingress, else socket, said in one log line"),
 	XR_U32("queues", struct run_cfg, queues, "N", 1, XDPRELAY_MAX_QUEUES,
 	       "Serve the first N receive queues of the ingress, one worker each (default: all)"),
 	XR_ENUM("mode", struct run_cfg, mode, NULL, run_modes,
@@ -764,6 +776,7 @@ static int cmd_run(void *arg)
 	struct relay_config rc = {
 		.ingress = cfg->ingress,
 		.egress = cfg->egress,
+		.backend = cfg->backend,
 		.queues = cfg->queues,
 		.mode = cfg->mode,
 		.busy_poll = cfg->busy_poll,
@@ -1268,7 +1281,7 @@ static const struct xr_cmd root_cmds[] = {
 	{
 		.name = "run",
 		.summary = "Run the relay",
-		.desc = "Run the relay in the foreground: one worker per ingress receive queue, each with its AF_XDP socket. SIGINT and SIGTERM stop it, SIGHUP applies the config file again.",
+		.desc = "Run the relay in the foreground: one worker per ingress receive queue, each with its AF_XDP socket, or with --backend socket one worker thread on UDP sockets, which counts what it receives in the xr_counters map only when that map exists and no xdprelay XDP program counts it. SIGINT and SIGTERM stop it, SIGHUP applies the config file again.",
 		.opts = run_opts,
 		.cfg_size = sizeof(struct run_cfg),
 		.defaults = &run_defaults,
