@@ -15,93 +15,12 @@
 #  - frames: all accounted for after a run of 1e6 packets
 
 . "$(dirname "$0")/lib/ktap.sh"
-top=$(cd "$(dirname "$0")/.." && pwd)
-. "$top/selftests/lib/lab.sh"
-
-CTL=$top/user/xdprelayctl
-UDPSEND=$top/selftests/udpsend
-UDPRECV=$top/selftests/udprecv
-OBJ=$top/bpf/xdprelay_maps.bpf.o
-TMP=
-
-[ "$(id -u)" = 0 ] || ktap_skip_all "needs root (network namespaces, XDP)"
-for f in "$CTL" "$UDPSEND" "$UDPRECV" "$OBJ"; do
-	[ -e "$f" ] || ktap_skip_all "$f not built: run make tests"
-done
-lab_private_bpffs "$@" || ktap_bail "cannot mount a private bpffs"
-
-relay_pid=
-cleanup()
-{
-	[ -n "$relay_pid" ] && kill -KILL "$relay_pid" 2>/dev/null
-	jobs -p | xargs -r kill 2>/dev/null
-	wait 2>/dev/null
-	lab_cleanup
-	[ -n "$TMP" ] && rm -rf "$TMP"
-}
-trap cleanup EXIT
-TMP=$(mktemp -d)
-
-ctl()
-{
-	in_rly "$CTL" "$@"
-}
-
-relay_start()
-{
-	# nsenter execs the relay: $! is the relay itself.
-	nsenter --net=/run/netns/$LAB_RLY "$CTL" run --ingress xr0 --egress xr1 \
-		> "$TMP/relay.log" 2>&1 &
-	relay_pid=$!
-	# Ready when the relay reports its queues in the status file.
-	wait_for 10000 grep -q "^queue.0.mode=" /run/xdprelay/status 2>/dev/null
-}
-
-relay_stop()
-{
-	local rc
-
-	kill -TERM "$relay_pid"
-	wait "$relay_pid"
-	rc=$?
-	relay_pid=
-	return $rc
-}
-
-# recv_start NAME ADDR COUNT: a receiver in the sink namespace.
-recv_start()
-{
-	rm -f "$TMP/$1.ready"
-	in_sink "$UDPRECV" -c "$3" -s $SIZE -t 3000 -r "$TMP/$1.ready" \
-		"$2" 6000 > "$TMP/$1.out" 2>&1 &
-	eval "recv_pid_$1=$!"
-	wait_for 5000 test -e "$TMP/$1.ready"
-}
-
-# recv_check NAME: passes when the receiver got its COUNT, in order, intact.
-recv_check()
-{
-	local pid
-
-	eval "pid=\$recv_pid_$1"
-	if wait "$pid"; then
-		return 0
-	fi
-	ktap_info "$1: $(cat "$TMP/$1.out")"
-	return 1
-}
-
-# tx_stat STREAM FIELD: one transmit counter of a stream.
-tx_stat()
-{
-	ctl stats "$1" --json | sed -n "s/.*\"tx_$2\": *\([0-9]*\).*/\1/p" |
-		head -n 1
-}
+. "$(dirname "$0")/lib/relay.sh"
 
 # tx_above STREAM N: the relay has sent more than N packets of STREAM.
 tx_above()
 {
-	[ "$(tx_stat "$1" packets)" -gt "$2" ] 2>/dev/null
+	[ "$(stream_stat "$1" tx_packets)" -gt "$2" ] 2>/dev/null
 }
 
 ktap_plan 22
@@ -122,7 +41,7 @@ ctl stream add one4 --listen 10.70.1.2:5000 --to 10.70.2.2:6000 ||
 recv_start r1 10.70.2.2 $N
 in_gen "$UDPSEND" -c $N -s $SIZE -r $RATE 10.70.1.2 5000
 ktap_check "1:1 IPv4: $N datagrams in order and intact" recv_check r1
-ktap_eq "1:1 IPv4: no payload copy" 0 "$(tx_stat one4 copies)"
+ktap_eq "1:1 IPv4: no payload copy" 0 "$(stream_stat one4 tx_copies)"
 ctl stream del one4
 
 # 1:4 IPv4 multicast
@@ -136,7 +55,7 @@ in_gen "$UDPSEND" -c $N -s $SIZE -r $RATE 239.7.7.7 5000
 for i in 2 3 4 5; do
 	ktap_check "1:4 IPv4 multicast: receiver $i got $N" recv_check f$i
 done
-ktap_eq "1:4: three copies per datagram" $((3 * N)) "$(tx_stat fan4 copies)"
+ktap_eq "1:4: three copies per datagram" $((3 * N)) "$(stream_stat fan4 tx_copies)"
 ctl stream del fan4
 
 # 1:1 and 1:4 IPv6

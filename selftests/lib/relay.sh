@@ -1,0 +1,90 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Shared by the relay's end-to-end tests on the host: their checks, the
+# private bpffs they run in, the lab (selftests/lib/lab.sh), the relay and
+# the receivers, and cleanup.  Source it after ktap.sh, with "$@".
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$top/selftests/lib/lab.sh"
+
+CTL=$top/user/xdprelayctl
+UDPSEND=$top/selftests/udpsend
+UDPRECV=$top/selftests/udprecv
+OBJ=$top/bpf/xdprelay_maps.bpf.o
+TMP=
+
+[ "$(id -u)" = 0 ] || ktap_skip_all "needs root (network namespaces, XDP)"
+for f in "$CTL" "$UDPSEND" "$UDPRECV" "$OBJ"; do
+	[ -e "$f" ] || ktap_skip_all "$f not built: run make tests"
+done
+lab_private_bpffs "$@" || ktap_bail "cannot mount a private bpffs"
+
+relay_pid=
+cleanup()
+{
+	[ -n "$relay_pid" ] && kill -KILL "$relay_pid" 2>/dev/null
+	jobs -p | xargs -r kill 2>/dev/null
+	wait 2>/dev/null
+	lab_cleanup
+	[ -n "$TMP" ] && rm -rf "$TMP"
+}
+trap cleanup EXIT
+TMP=$(mktemp -d)
+
+ctl()
+{
+	in_rly "$CTL" "$@"
+}
+
+# relay_start [ARGS]: nsenter execs the relay, so $! is the relay itself.
+# Ready when the relay reports its queues in the status file.
+relay_start()
+{
+	nsenter --net=/run/netns/$LAB_RLY "$CTL" run --ingress xr0 \
+		--egress xr1 "$@" > "$TMP/relay.log" 2>&1 &
+	relay_pid=$!
+	wait_for 10000 grep -q "^queue.0.mode=" /run/xdprelay/status \
+		2>/dev/null
+}
+
+relay_stop()
+{
+	local rc
+
+	kill -TERM "$relay_pid"
+	wait "$relay_pid"
+	rc=$?
+	relay_pid=
+	[ $rc = 0 ] && [ ! -e /run/xdprelay/status ]
+}
+
+# recv_start NAME ADDR COUNT: a receiver in the sink namespace.
+recv_start()
+{
+	rm -f "$TMP/$1.ready"
+	in_sink "$UDPRECV" -c "$3" -s $SIZE -t 3000 -r "$TMP/$1.ready" \
+		"$2" 6000 > "$TMP/$1.out" 2>&1 &
+	eval "recv_pid_$1=$!"
+	wait_for 5000 test -e "$TMP/$1.ready"
+}
+
+# recv_check NAME: passes when the receiver got its COUNT, in order, intact.
+recv_check()
+{
+	local pid
+
+	eval "pid=\$recv_pid_$1"
+	if wait "$pid"; then
+		return 0
+	fi
+	ktap_info "$1: $(cat "$TMP/$1.out")"
+	return 1
+}
+
+# stream_stat STREAM FIELD: one counter of a stream from stats --json (the
+# stream's object, not the total that follows it).
+stream_stat()
+{
+	ctl stats "$1" --json | tr -d '\n' | sed 's/"total".*//' |
+		grep -o "\"$2\": *[0-9]*" | head -n 1 | grep -o '[0-9]*$'
+}
