@@ -1598,7 +1598,7 @@ static int main_loop(struct relay *r)
 	return err;
 }
 
-static int block_signals(struct relay *r)
+int relay_signals_block(int *sfd, sigset_t *oldmask)
 {
 	sigset_t set;
 
@@ -1607,27 +1607,37 @@ static int block_signals(struct relay *r)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
 	/* Threads inherit the mask: only the main thread hears them. */
-	pthread_sigmask(SIG_BLOCK, &set, &r->oldmask);
-	r->sigs_blocked = true;
-	r->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (r->sfd < 0) {
+	pthread_sigmask(SIG_BLOCK, &set, oldmask);
+	*sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (*sfd < 0) {
 		pr_err("signalfd: %s", strerror(errno));
 		return -errno;
 	}
 	return 0;
 }
 
-static void unblock_signals(struct relay *r)
+void relay_signals_unblock(int sfd, const sigset_t *oldmask)
 {
 	struct signalfd_siginfo si;
 
-	if (r->sfd >= 0) {
+	if (sfd >= 0) {
 		/* Consumed here, they must not kill us on unblocking. */
-		while (read(r->sfd, &si, sizeof(si)) == sizeof(si))
+		while (read(sfd, &si, sizeof(si)) == sizeof(si))
 			;
-		close(r->sfd);
+		close(sfd);
 	}
-	pthread_sigmask(SIG_SETMASK, &r->oldmask, NULL);
+	pthread_sigmask(SIG_SETMASK, oldmask, NULL);
+}
+
+static int block_signals(struct relay *r)
+{
+	r->sigs_blocked = true;
+	return relay_signals_block(&r->sfd, &r->oldmask);
+}
+
+static void unblock_signals(struct relay *r)
+{
+	relay_signals_unblock(r->sfd, &r->oldmask);
 }
 
 static int usable_cpus(int *cpus, int max)

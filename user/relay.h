@@ -5,6 +5,7 @@
 #ifndef XR_RELAY_H
 #define XR_RELAY_H
 
+#include <signal.h>
 #include <stdbool.h>
 
 enum relay_backend {
@@ -65,6 +66,14 @@ struct relay_config {
  * it.  SIGINT, SIGTERM and SIGHUP are blocked in the calling thread while
  * it runs and restored when it returns.
  */
+/*
+ * SIGINT, SIGTERM and SIGHUP are read from *@sfd (a signalfd) by the main
+ * thread of either backend, never delivered: block them before starting
+ * workers, unblock when they are gone.
+ */
+int relay_signals_block(int *sfd, sigset_t *oldmask);
+void relay_signals_unblock(int sfd, const sigset_t *oldmask);
+
 int relay_run(const struct relay_config *cfg);
 
 /* "auto", "zerocopy", "copy": 0, or -EINVAL. */

@@ -745,32 +745,13 @@ fail:
 
 static int block_signals(struct sr *r)
 {
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &set, &r->oldmask);
 	r->sigs_blocked = true;
-	r->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (r->sfd < 0) {
-		sr_err("signalfd: %s", strerror(errno));
-		return -errno;
-	}
-	return 0;
+	return relay_signals_block(&r->sfd, &r->oldmask);
 }
 
 static void unblock_signals(struct sr *r)
 {
-	struct signalfd_siginfo si;
-
-	if (r->sfd >= 0) {
-		while (read(r->sfd, &si, sizeof(si)) == sizeof(si))
-			;
-		close(r->sfd);
-	}
-	pthread_sigmask(SIG_SETMASK, &r->oldmask, NULL);
+	relay_signals_unblock(r->sfd, &r->oldmask);
 }
 
 /* Returns true to stop. */
