@@ -1033,7 +1033,9 @@ static int check_status_owner(void)
 	return 0;
 }
 
-static void write_status(struct relay *r)
+int relay_status_write(const char *ingress, const char *egress,
+		       unsigned int nq, const char *(*mode)(void *, unsigned int),
+		       void *arg, bool busy_poll)
 {
 	char tmp[sizeof(RELAY_STATUS_FILE) + 16];
 	unsigned int q;
@@ -1046,20 +1048,33 @@ static void write_status(struct relay *r)
 	if (!f)
 		goto fail;
 	fprintf(f, "pid=%d\ningress=%s\negress=%s\nqueues=%u\n", getpid(),
-		r->cfg->ingress, r->cfg->egress, r->nq);
-	for (q = 0; q < r->nq; q++)
-		fprintf(f, "queue.%u.mode=%s\n", q,
-			r->w[q].x.zerocopy ? "zerocopy" : "copy");
-	fprintf(f, "busy_poll=%d\n", r->cfg->busy_poll ? 1 : 0);
+		ingress, egress, nq);
+	for (q = 0; q < nq; q++)
+		fprintf(f, "queue.%u.mode=%s\n", q, mode(arg, q));
+	fprintf(f, "busy_poll=%d\n", busy_poll ? 1 : 0);
 	if (fclose(f) || rename(tmp, RELAY_STATUS_FILE)) {
 		unlink(tmp);
 		goto fail;
 	}
-	r->status_written = true;
-	return;
+	return 0;
 fail:
-	pr_warn("cannot write %s: %s ('xdprelayctl status' will not show the queues)",
+	pr_warn("cannot write %s: %s ('xdprelayctl status' will not show the relay)",
 		RELAY_STATUS_FILE, strerror(errno));
+	return -1;
+}
+
+static const char *queue_mode(void *arg, unsigned int q)
+{
+	const struct relay *r = arg;
+
+	return r->w[q].x.zerocopy ? "zerocopy" : "copy";
+}
+
+static void write_status(struct relay *r)
+{
+	if (!relay_status_write(r->cfg->ingress, r->cfg->egress, r->nq,
+				queue_mode, r, r->cfg->busy_poll))
+		r->status_written = true;
 }
 
 /* ---- control: streams, subscribers, groups, counters -------------- */

@@ -74,6 +74,14 @@ struct relay_config {
 int relay_signals_block(int *sfd, sigset_t *oldmask);
 void relay_signals_unblock(int sfd, const sigset_t *oldmask);
 
+/*
+ * Write RELAY_STATUS_FILE for xdprelayctl status: the pid, interfaces and
+ * @mode(@arg, q) of each of @nq queues.  Returns 0, or -1 with a warning.
+ */
+int relay_status_write(const char *ingress, const char *egress,
+		       unsigned int nq, const char *(*mode)(void *, unsigned int),
+		       void *arg, bool busy_poll);
+
 int relay_run(const struct relay_config *cfg);
 
 /* "auto", "zerocopy", "copy": 0, or -EINVAL. */

@@ -35,7 +35,6 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 
 #include <linux/if_link.h>
 
@@ -719,28 +718,18 @@ static void check_xdp(struct sr *r)
 
 /* ---- status file and signals -------------------------------------- */
 
+/* One worker, one mode. */
+static const char *socket_mode(void *arg __attribute__((unused)),
+			       unsigned int q __attribute__((unused)))
+{
+	return "socket";
+}
+
 static void write_status(struct sr *r)
 {
-	char tmp[sizeof(RELAY_STATUS_FILE) + 16];
-	FILE *f;
-
-	if (mkdir(RELAY_STATUS_DIR, 0755) && errno != EEXIST)
-		goto fail;
-	snprintf(tmp, sizeof(tmp), "%s.%d", RELAY_STATUS_FILE, getpid());
-	f = fopen(tmp, "w");
-	if (!f)
-		goto fail;
-	fprintf(f, "pid=%d\ningress=%s\negress=%s\nqueues=1\nqueue.0.mode=socket\nbusy_poll=0\n",
-		getpid(), r->cfg->ingress, r->cfg->egress);
-	if (fclose(f) || rename(tmp, RELAY_STATUS_FILE)) {
-		unlink(tmp);
-		goto fail;
-	}
-	r->status_written = true;
-	return;
-fail:
-	sr_warn("cannot write %s: %s ('xdprelayctl status' will not show the relay)",
-		RELAY_STATUS_FILE, strerror(errno));
+	if (!relay_status_write(r->cfg->ingress, r->cfg->egress, 1,
+				socket_mode, NULL, false))
+		r->status_written = true;
 }
 
 static int block_signals(struct sr *r)
