@@ -95,7 +95,8 @@ struct xdprelay_tx {
 	__u64 copies;		/* payload copies made for fan-out */
 	__u64 tx_errors;	/* frames that could not be sent */
 	__u64 no_neigh;		/* subscriber's neighbour not resolved */
-	__u64 pad[3];
+	__u64 rx_dropped;	/* lost on the relay's receive path */
+	__u64 pad[2];
 };
 
 /* Value of xr_counters (per-CPU array indexed by stream id). */

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /dev/xdprelay: the ioctls of xdprelay_uapi.h.  The relay reports its
- * transmit counts here, a batch of streams per call, and processes
- * register the UDP sockets whose buffers tune.c tunes.
+ * transmit counts here, a batch of streams per call, and the socket
+ * backend its receive counts too; processes register the UDP sockets
+ * whose buffers tune.c tunes.
  */
 #include <linux/build_bug.h>
 #include <linux/capability.h>
@@ -19,11 +20,11 @@
 #include "xdprelay_uapi.h"
 
 /* The layout is the same for 32- and 64-bit callers: no compat structs. */
-static_assert(sizeof(struct xdprelay_tx_report) == 24);
-static_assert(sizeof(struct xdprelay_tx_batch) == 16);
+static_assert(sizeof(struct xdprelay_report) == 24);
+static_assert(sizeof(struct xdprelay_report_batch) == 16);
 static_assert(sizeof(struct xdprelay_sock_reg) == 12);
 
-static bool xdprelay_tx_report_valid(const struct xdprelay_tx_report *r)
+static bool xdprelay_report_valid(const struct xdprelay_report *r)
 {
 	return r->stream && r->stream < XDPRELAY_MAX_STREAMS && !r->pad;
 }
@@ -33,17 +34,19 @@ static bool xdprelay_tx_report_valid(const struct xdprelay_tx_report *r)
  * reading user memory twice (a pass to validate, one to count) would let
  * another thread change a report in between.
  */
-static int xdprelay_ioc_tx_add(const void __user *argp)
+static int xdprelay_ioc_report(const void __user *argp,
+			       enum xdprelay_counter pkts_ctr,
+			       enum xdprelay_counter bytes_ctr)
 {
-	struct xdprelay_tx_report *reports;
-	struct xdprelay_tx_batch batch;
+	struct xdprelay_report *reports;
+	struct xdprelay_report_batch batch;
 	u64 packets = 0, bytes = 0;
 	int err = 0;
 	u32 i;
 
 	if (copy_from_user(&batch, argp, sizeof(batch)))
 		return -EFAULT;
-	if (!batch.nr || batch.nr > XDPRELAY_TX_BATCH_MAX || batch.pad)
+	if (!batch.nr || batch.nr > XDPRELAY_REPORT_BATCH_MAX || batch.pad)
 		return -EINVAL;
 
 	reports = vmemdup_array_user(u64_to_user_ptr(batch.reports), batch.nr,
@@ -52,23 +55,22 @@ static int xdprelay_ioc_tx_add(const void __user *argp)
 		return PTR_ERR(reports);
 
 	for (i = 0; i < batch.nr; i++) {
-		if (!xdprelay_tx_report_valid(&reports[i])) {
+		if (!xdprelay_report_valid(&reports[i])) {
 			err = -EINVAL;
 			goto out;
 		}
 	}
 
 	for (i = 0; i < batch.nr; i++) {
-		const struct xdprelay_tx_report *r = &reports[i];
+		const struct xdprelay_report *r = &reports[i];
 
-		xdprelay_counter_add(r->stream, XDPRELAY_TX_PACKETS,
-				     r->packets);
-		xdprelay_counter_add(r->stream, XDPRELAY_TX_BYTES, r->bytes);
+		xdprelay_counter_add(r->stream, pkts_ctr, r->packets);
+		xdprelay_counter_add(r->stream, bytes_ctr, r->bytes);
 		packets += r->packets;
 		bytes += r->bytes;
 	}
-	xdprelay_counter_add(0, XDPRELAY_TX_PACKETS, packets);
-	xdprelay_counter_add(0, XDPRELAY_TX_BYTES, bytes);
+	xdprelay_counter_add(0, pkts_ctr, packets);
+	xdprelay_counter_add(0, bytes_ctr, bytes);
 
 out:
 	kvfree(reports);
@@ -122,7 +124,11 @@ static long xdprelay_dev_ioctl(struct file *file, unsigned int cmd,
 
 	switch (cmd) {
 	case XDPRELAY_IOC_TX_ADD:
-		return xdprelay_ioc_tx_add(argp);
+		return xdprelay_ioc_report(argp, XDPRELAY_TX_PACKETS,
+					   XDPRELAY_TX_BYTES);
+	case XDPRELAY_IOC_RX_ADD:
+		return xdprelay_ioc_report(argp, XDPRELAY_RX_PACKETS,
+					   XDPRELAY_RX_BYTES);
 	case XDPRELAY_IOC_SOCK_REGISTER:
 		return xdprelay_ioc_sock_register(argp);
 	case XDPRELAY_IOC_SOCK_UNREGISTER:

@@ -10,8 +10,8 @@
 
 #define XDPRELAY_DEVICE		"/dev/xdprelay"
 
-/* One stream's transmit counts since the previous report. */
-struct xdprelay_tx_report {
+/* One stream's packets and bytes since the previous report. */
+struct xdprelay_report {
 	__u32 stream;		/* 1 .. XDPRELAY_MAX_STREAMS - 1 */
 	__u32 pad;		/* must be 0 */
 	__u64 packets;
@@ -19,18 +19,20 @@ struct xdprelay_tx_report {
 };
 
 /*
- * XDPRELAY_IOC_TX_ADD: add @nr reports (at most XDPRELAY_TX_BATCH_MAX) at
- * user address @reports to the streams' and the global tx_packets and
- * tx_bytes.  The whole batch is validated first: a bad stream id, a
+ * XDPRELAY_IOC_TX_ADD: add @nr reports (at most XDPRELAY_REPORT_BATCH_MAX)
+ * at user address @reports to the streams' and the global tx_packets and
+ * tx_bytes.  XDPRELAY_IOC_RX_ADD: the same, to rx_packets and rx_bytes,
+ * for a relay that receives what no XDP program counted (the socket
+ * backend).  The whole batch is validated first: a bad stream id, a
  * non-zero pad or @nr out of range gives -EINVAL and counts nothing.
  */
-struct xdprelay_tx_batch {
+struct xdprelay_report_batch {
 	__u32 nr;
 	__u32 pad;		/* must be 0 */
-	__u64 reports;		/* struct xdprelay_tx_report * */
+	__u64 reports;		/* struct xdprelay_report * */
 };
 
-#define XDPRELAY_TX_BATCH_MAX	1024
+#define XDPRELAY_REPORT_BATCH_MAX	1024
 
 /*
  * XDPRELAY_IOC_SOCK_REGISTER: have the module tune the receive buffer of
@@ -46,9 +48,12 @@ struct xdprelay_sock_reg {
 };
 
 #define XDPRELAY_IOC_MAGIC	0xb8
-#define XDPRELAY_IOC_TX_ADD	_IOW(XDPRELAY_IOC_MAGIC, 1, struct xdprelay_tx_batch)
+#define XDPRELAY_IOC_TX_ADD	\
+	_IOW(XDPRELAY_IOC_MAGIC, 1, struct xdprelay_report_batch)
 #define XDPRELAY_IOC_SOCK_REGISTER \
 	_IOWR(XDPRELAY_IOC_MAGIC, 2, struct xdprelay_sock_reg)
 #define XDPRELAY_IOC_SOCK_UNREGISTER	_IOW(XDPRELAY_IOC_MAGIC, 3, __s32)
+#define XDPRELAY_IOC_RX_ADD	\
+	_IOW(XDPRELAY_IOC_MAGIC, 4, struct xdprelay_report_batch)
 
 #endif /* _XDPRELAY_UAPI_H */

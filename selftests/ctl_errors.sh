@@ -118,7 +118,7 @@ help_entries()
 		END { if (e != "") print e }'
 }
 
-ktap_plan 111
+ktap_plan 118
 
 # Command lines that cannot be right: exit 2.
 expect "no command" 2 "missing command" "$CTL"
@@ -224,6 +224,26 @@ expect "detach where nothing is attached" 1 \
 expect "attach an object that does not exist" 1 \
 	"cannot read the XDP object $TMP/none.o" \
 	ctl attach xc1 --object $TMP/none.o
+
+# init: the maps without a program, for the socket backend.
+INIT_PIN=$MNT/init/tc/globals
+expect "init without bpffs" 1 "no BPF filesystem mounted at $TMP/plain/pins" \
+	env XDPRELAY_PIN_DIR=$TMP/plain/pins "$CTL" init
+expect "init with an object that does not exist" 1 \
+	"cannot read the XDP object $TMP/none.o" \
+	env XDPRELAY_PIN_DIR=$INIT_PIN "$CTL" init --object $TMP/none.o
+expect_out "init pins the maps, attaches nothing" "no program attached" \
+	env XDPRELAY_PIN_DIR=$INIT_PIN "$CTL" -v init
+ktap_check "init: every map pinned" test -e $INIT_PIN/xr_streams -a \
+	-e $INIT_PIN/xr_subs -a -e $INIT_PIN/xr_info -a \
+	-e $INIT_PIN/xr_tx -a -e $INIT_PIN/xr_counters
+expect_out "init: stream add works on its maps" "" \
+	env XDPRELAY_PIN_DIR=$INIT_PIN "$CTL" stream add i1 \
+	--listen 10.9.9.9:5000 --to 10.9.9.10:6000
+expect_out "init twice: nothing to do, the stream stays" "nothing to do" \
+	env XDPRELAY_PIN_DIR=$INIT_PIN "$CTL" -v init
+expect_out "init twice: stream i1 still there" "stream i1 listen" \
+	env XDPRELAY_PIN_DIR=$INIT_PIN "$CTL" stream list
 
 # Attached by ip link and by xdprelayctl: the same pinned maps.
 ktap_check "ip link set dev xc0 xdp obj xdprelay_maps.bpf.o sec xdp" \
@@ -389,7 +409,7 @@ expect_out "streams survive the detach" "stream tv1 listen 239.1.1.1:5000" \
 man_text=$(LC_ALL=C.UTF-8 nroff -man -Tutf8 -rLL=2000n "$MAN" 2>/dev/null |
 	   sed 's/.\x08//g' | tr -s ' \n' '  ')
 missing=0
-for cmd in attach detach "stream add" "stream del" "stream list" \
+for cmd in attach init detach "stream add" "stream del" "stream list" \
 	   "stream apply" "sub add" "sub del" run stats status tune; do
 	while read -r entry; do
 		[[ $man_text == *"$entry"* ]] && continue

@@ -85,7 +85,7 @@ static int counts_idx(__u32 id)
 
 /* What @c becomes once @nr reports are counted. */
 static void counts_add(struct tx_counts *c,
-		       const struct xdprelay_tx_report *r, __u32 nr)
+		       const struct xdprelay_report *r, __u32 nr)
 {
 	__u32 i;
 	int idx;
@@ -119,9 +119,9 @@ static void expect_counts(struct __test_metadata *_metadata,
 }
 
 /* XDPRELAY_IOC_TX_ADD of @nr reports at @r: 0 or -errno. */
-static int tx_add(int fd, const struct xdprelay_tx_report *r, __u32 nr)
+static int tx_add(int fd, const struct xdprelay_report *r, __u32 nr)
 {
-	struct xdprelay_tx_batch batch = {
+	struct xdprelay_report_batch batch = {
 		.nr = nr,
 		.reports = (uintptr_t)r,
 	};
@@ -220,7 +220,7 @@ TEST_F(tx, new_stream_starts_at_zero)
 
 TEST_F(tx, one_report)
 {
-	struct xdprelay_tx_report r = { .stream = 1, .packets = 3,
+	struct xdprelay_report r = { .stream = 1, .packets = 3,
 					.bytes = 3 * 1358 };
 	struct tx_counts want = self->before;
 
@@ -237,7 +237,7 @@ TEST_F(tx, one_report)
 
 TEST_F(tx, several_streams_in_one_batch)
 {
-	struct xdprelay_tx_report r[] = {
+	struct xdprelay_report r[] = {
 		{ .stream = 2, .packets = 10, .bytes = 13160 },
 		{ .stream = 1023, .packets = 1, .bytes = 60 },
 		{ .stream = 2, .packets = 5, .bytes = 6580 },
@@ -253,23 +253,23 @@ TEST_F(tx, several_streams_in_one_batch)
 
 TEST_F(tx, full_batch)
 {
-	struct xdprelay_tx_report r[XDPRELAY_TX_BATCH_MAX] = {};
+	struct xdprelay_report r[XDPRELAY_REPORT_BATCH_MAX] = {};
 	struct tx_counts want = self->before;
 	__u32 i;
 
-	for (i = 0; i < XDPRELAY_TX_BATCH_MAX; i++) {
+	for (i = 0; i < XDPRELAY_REPORT_BATCH_MAX; i++) {
 		r[i].stream = streams[i % NR_STREAMS].id;
 		r[i].packets = i + 1;
 		r[i].bytes = (i + 1) * 1000 + i;
 	}
-	ASSERT_EQ(0, tx_add(self->fd, r, XDPRELAY_TX_BATCH_MAX));
-	counts_add(&want, r, XDPRELAY_TX_BATCH_MAX);
+	ASSERT_EQ(0, tx_add(self->fd, r, XDPRELAY_REPORT_BATCH_MAX));
+	counts_add(&want, r, XDPRELAY_REPORT_BATCH_MAX);
 	expect_counts(_metadata, &want);
 }
 
 TEST_F(tx, counts_are_64_bit)
 {
-	struct xdprelay_tx_report r = { .stream = 1, .packets = 1ULL << 40,
+	struct xdprelay_report r = { .stream = 1, .packets = 1ULL << 40,
 					.bytes = 3ULL << 50 };
 	struct tx_counts want = self->before;
 
@@ -281,7 +281,7 @@ TEST_F(tx, counts_are_64_bit)
 /* Like the kfunc, the ioctl counts any id in range, registered or not. */
 TEST_F(tx, unregistered_stream_counts_in_global_row)
 {
-	struct xdprelay_tx_report r = { .stream = 500, .packets = 7,
+	struct xdprelay_report r = { .stream = 500, .packets = 7,
 					.bytes = 700 };
 	struct tx_counts want = self->before;
 
@@ -294,7 +294,7 @@ TEST_F(tx, unregistered_stream_counts_in_global_row)
 FIXTURE(bad) {
 	int fd;
 	struct tx_counts before;
-	struct xdprelay_tx_report r[XDPRELAY_TX_BATCH_MAX + 1];
+	struct xdprelay_report r[XDPRELAY_REPORT_BATCH_MAX + 1];
 };
 
 FIXTURE_VARIANT(bad) {
@@ -311,7 +311,7 @@ FIXTURE_VARIANT_ADD(bad, nr_0) {
 };
 
 FIXTURE_VARIANT_ADD(bad, nr_over_max) {
-	.nr = XDPRELAY_TX_BATCH_MAX + 1,
+	.nr = XDPRELAY_REPORT_BATCH_MAX + 1,
 };
 
 FIXTURE_VARIANT_ADD(bad, batch_pad) {
@@ -345,8 +345,8 @@ FIXTURE_VARIANT_ADD(bad, report_pad_mid_batch) {
 };
 
 FIXTURE_VARIANT_ADD(bad, stream_1024_last_of_full_batch) {
-	.nr = XDPRELAY_TX_BATCH_MAX, .spoil = true,
-	.bad_idx = XDPRELAY_TX_BATCH_MAX - 1,
+	.nr = XDPRELAY_REPORT_BATCH_MAX, .spoil = true,
+	.bad_idx = XDPRELAY_REPORT_BATCH_MAX - 1,
 	.bad_stream = XDPRELAY_MAX_STREAMS,
 };
 
@@ -357,7 +357,7 @@ FIXTURE_SETUP(bad)
 	setup_streams(_metadata, &self->fd, &self->before);
 
 	/* Valid reports around the spoilt one, so only it can be refused. */
-	for (i = 0; i < XDPRELAY_TX_BATCH_MAX + 1; i++) {
+	for (i = 0; i < XDPRELAY_REPORT_BATCH_MAX + 1; i++) {
 		self->r[i].stream = streams[i % NR_STREAMS].id;
 		self->r[i].packets = 1;
 		self->r[i].bytes = 100;
@@ -375,7 +375,7 @@ FIXTURE_TEARDOWN(bad)
 
 TEST_F(bad, refused_and_nothing_counted)
 {
-	struct xdprelay_tx_batch batch = {
+	struct xdprelay_report_batch batch = {
 		.nr = variant->nr,
 		.pad = variant->batch_pad,
 		.reports = (uintptr_t)self->r,
@@ -389,8 +389,8 @@ TEST_F(bad, refused_and_nothing_counted)
 	/* The batch without its fault is accepted: the fault was refused. */
 	batch.pad = 0;
 	batch.nr = variant->spoil ? variant->bad_idx : variant->nr;
-	if (batch.nr > XDPRELAY_TX_BATCH_MAX)
-		batch.nr = XDPRELAY_TX_BATCH_MAX;
+	if (batch.nr > XDPRELAY_REPORT_BATCH_MAX)
+		batch.nr = XDPRELAY_REPORT_BATCH_MAX;
 	if (!batch.nr)
 		return;
 	ASSERT_EQ(0, ioctl(self->fd, XDPRELAY_IOC_TX_ADD, &batch));
@@ -418,7 +418,7 @@ TEST_F(tx, bad_reports_pointer_efault)
 TEST_F(tx, reports_cross_into_unmapped_page_efault)
 {
 	long page = sysconf(_SC_PAGESIZE);
-	struct xdprelay_tx_report *r;
+	struct xdprelay_report *r;
 	__u32 nr, i;
 	char *map;
 
@@ -428,9 +428,9 @@ TEST_F(tx, reports_cross_into_unmapped_page_efault)
 	ASSERT_EQ(0, munmap(map + page, page));
 
 	nr = page / sizeof(*r);
-	r = (struct xdprelay_tx_report *)(map + page) - nr;
+	r = (struct xdprelay_report *)(map + page) - nr;
 	for (i = 0; i < nr; i++)
-		r[i] = (struct xdprelay_tx_report){ .stream = 1, .packets = 1,
+		r[i] = (struct xdprelay_report){ .stream = 1, .packets = 1,
 						    .bytes = 64 };
 	ASSERT_EQ(0, tx_add(self->fd, r, nr));
 	counts_add(&self->before, r, nr);
@@ -443,20 +443,20 @@ TEST_F(tx, reports_cross_into_unmapped_page_efault)
 
 TEST_F(tx, unknown_ioctl_enotty)
 {
-	struct xdprelay_tx_report r = { .stream = 1, .packets = 1,
+	struct xdprelay_report r = { .stream = 1, .packets = 1,
 					.bytes = 1 };
-	struct xdprelay_tx_batch batch = { .nr = 1, .reports = (uintptr_t)&r };
+	struct xdprelay_report_batch batch = { .nr = 1, .reports = (uintptr_t)&r };
 
 	/* Another number, the same number with another size or direction. */
 	EXPECT_EQ(-1, ioctl(self->fd,
-			    _IOW(XDPRELAY_IOC_MAGIC, 99, struct xdprelay_tx_batch),
+			    _IOW(XDPRELAY_IOC_MAGIC, 99, struct xdprelay_report_batch),
 			    &batch));
 	EXPECT_EQ(ENOTTY, errno);
 	EXPECT_EQ(-1, ioctl(self->fd, _IOW(XDPRELAY_IOC_MAGIC, 1, __u64),
 			    &batch));
 	EXPECT_EQ(ENOTTY, errno);
 	EXPECT_EQ(-1, ioctl(self->fd,
-			    _IOWR(XDPRELAY_IOC_MAGIC, 1, struct xdprelay_tx_batch),
+			    _IOWR(XDPRELAY_IOC_MAGIC, 1, struct xdprelay_report_batch),
 			    &batch));
 	EXPECT_EQ(ENOTTY, errno);
 	EXPECT_EQ(-1, ioctl(self->fd, FIONREAD, &batch));
@@ -478,7 +478,7 @@ enum unpriv_op {
  */
 static int unpriv_errno(int fd, int (*drop)(void), enum unpriv_op op)
 {
-	struct xdprelay_tx_report r = { .stream = 1, .packets = 1,
+	struct xdprelay_report r = { .stream = 1, .packets = 1,
 					.bytes = 1 };
 	int status, ret = 0;
 	pid_t pid;
@@ -537,7 +537,7 @@ TEST_F(tx, root_without_net_admin_eperm)
 /* The checks above fail for the right reason: these are let through. */
 TEST_F(tx, root_with_net_admin_allowed)
 {
-	struct xdprelay_tx_report r = { .stream = 1, .packets = 1,
+	struct xdprelay_report r = { .stream = 1, .packets = 1,
 					.bytes = 1 };
 
 	EXPECT_EQ(0, unpriv_errno(self->fd, keep_privileges, OP_OPEN));

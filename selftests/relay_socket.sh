@@ -11,12 +11,15 @@
 #  - stats --json tx_packets equals what the receivers got
 #  - with the program detached, run without --backend picks the socket
 #    backend, says so, and counts what it receives in xr_counters
+#  - a stalled relay: tx_packets + rx_dropped = what was sent
+#  - with no program ever attached, init creates the maps, and the socket
+#    backend relays and counts as before
 #  - SIGTERM stops it cleanly and removes the status file
 
 . "$(dirname "$0")/lib/ktap.sh"
 . "$(dirname "$0")/lib/relay.sh"
 
-ktap_plan 18
+ktap_plan 26
 lab_setup || ktap_bail "cannot build the lab"
 
 ktap_check "program attached with ip link" \
@@ -83,6 +86,38 @@ in_gen "$UDPSEND" -c $N -s $SIZE -r $RATE 10.70.1.2 5004
 recv_check a1
 sleep 0.3	# the received counters reach xr_counters once per tick
 ktap_eq "auto: rx_packets counted by the relay" $N "$(stream_stat auto4 rx_packets)"
+
+# A stalled relay: what its full listen socket drops is counted, exactly.
+ctl stream add drop4 --listen 10.70.1.2:5006 --to 10.70.2.3:6000 ||
+	ktap_bail "stream add drop4 failed"
+in_sink "$UDPRECV" -t 2000 -s $SIZE 10.70.2.3 6000 > "$TMP/d.out" 2>&1 &
+kill -STOP $relay_pid
+in_gen "$UDPSEND" -c $N -s $SIZE -r $RATE 10.70.1.2 5006
+kill -CONT $relay_pid
+wait $!
+sleep 0.3
+sent=$(stream_stat drop4 tx_packets)
+dropped=$(stream_stat drop4 rx_dropped)
+ktap_info "stalled: sent $sent, dropped $dropped; receiver: $(cat "$TMP/d.out")"
+ktap_check "stalled: rx_dropped counts the listen socket's drops" \
+	test "${dropped:-0}" -gt 0
+ktap_eq "stalled: tx_packets + rx_dropped = datagrams sent" $N \
+	$((${sent:-0} + ${dropped:-0}))
 ktap_check "relay stops cleanly on SIGTERM again" relay_stop
+
+# A host where no program was ever attached: init creates the maps.
+rm -rf /sys/fs/bpf/tc /sys/fs/bpf/xdp /sys/fs/bpf/ip
+ktap_check "init creates the maps without a program" ctl init
+ctl stream add init4 --listen 10.70.1.2:5008 --to 10.70.2.2:6000 ||
+	ktap_bail "stream add init4 failed"
+ktap_check "init: run picks the socket backend" relay_start
+recv_start i1 10.70.2.2 $N
+in_gen "$UDPSEND" -c $N -s $SIZE -r $RATE 10.70.1.2 5008
+ktap_check "init: $N datagrams in order and intact" recv_check i1
+sleep 0.3
+ktap_eq "init: rx_packets counted by the relay" $N \
+	"$(stream_stat init4 rx_packets)"
+ktap_eq "init: tx_packets" $N "$(stream_stat init4 tx_packets)"
+ktap_check "relay stops cleanly on SIGTERM, last" relay_stop
 
 ktap_finish

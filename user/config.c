@@ -206,6 +206,7 @@ static int rows_reset(struct xr_state *st, uint32_t id)
 	__atomic_store_n(&tx->copies, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&tx->tx_errors, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&tx->no_neigh, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&tx->rx_dropped, 0, __ATOMIC_RELAXED);
 
 	if (st->counters_fd < 0)
 		return 0;

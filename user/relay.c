@@ -49,9 +49,9 @@
 #include <xdp/libxdp.h>
 
 #include "xdprelay.h"
-#include "xdprelay_uapi.h"
 #include "neigh.h"
 #include "relay.h"
+#include "report.h"
 #include "rewrite.h"
 #include "sockrelay.h"
 #include "state.h"
@@ -140,11 +140,6 @@ struct mcast_join {
 	bool warned;
 };
 
-struct tx_seen {
-	uint64_t packets;
-	uint64_t bytes;
-};
-
 struct relay {
 	const struct relay_config *cfg;
 	struct xr_state st;
@@ -172,9 +167,8 @@ struct relay {
 	uint32_t *apply_seq;	/* seq to publish as applied, 0: none */
 	int apply_pending;
 	struct mcast_join mc[XDPRELAY_MAX_STREAMS];
-	struct tx_seen *tx_seen;
-	int dev_fd;
-	bool dev_warned;
+	struct xr_reporter rep;
+	uint64_t xsk_drops;	/* the kernel's, as last added to xr_tx */
 	int neigh_pending;
 	int sfd;
 	sigset_t oldmask;
@@ -1332,104 +1326,6 @@ static void refresh_neigh(struct relay *r, bool all)
 	r->neigh_pending = ret;
 }
 
-/* Baseline: the module hears only what this run sends. */
-static void tx_baseline(struct relay *r)
-{
-	uint32_t id;
-
-	for (id = 0; id < XDPRELAY_MAX_STREAMS; id++) {
-		r->tx_seen[id].packets = __atomic_load_n(
-			&r->st.tx[id].packets, __ATOMIC_RELAXED);
-		r->tx_seen[id].bytes = __atomic_load_n(&r->st.tx[id].bytes,
-						       __ATOMIC_RELAXED);
-	}
-}
-
-static void dev_open(struct relay *r)
-{
-	if (r->dev_fd >= 0)
-		return;
-	r->dev_fd = open(XDPRELAY_DEVICE, O_RDWR | O_CLOEXEC);
-	if (r->dev_fd < 0)
-		return;
-	pr_debug("reporting transmit counters to %s", XDPRELAY_DEVICE);
-	tx_baseline(r);
-}
-
-static int tx_add(struct relay *r, struct xdprelay_tx_report *rep,
-		  uint32_t nr)
-{
-	struct xdprelay_tx_batch b = {
-		.nr = nr,
-		.reports = (uint64_t)(unsigned long)rep,
-	};
-
-	return ioctl(r->dev_fd, XDPRELAY_IOC_TX_ADD, &b) ? -errno : 0;
-}
-
-/* Deltas of xr_tx since the last report, all streams in one ioctl. */
-static void report_tx(struct relay *r)
-{
-	static struct xdprelay_tx_report rep[XDPRELAY_MAX_STREAMS];
-	static struct tx_seen now[XDPRELAY_MAX_STREAMS];
-	uint32_t id, nr = 0, i;
-	int err;
-
-	if (r->dev_fd < 0)
-		return;
-	for (id = 1; id < XDPRELAY_MAX_STREAMS; id++) {
-		struct tx_seen *last = &r->tx_seen[id];
-		struct tx_seen *n = &now[id];
-
-		n->packets = __atomic_load_n(&r->st.tx[id].packets,
-					     __ATOMIC_RELAXED);
-		n->bytes = __atomic_load_n(&r->st.tx[id].bytes,
-					   __ATOMIC_RELAXED);
-		if (n->packets == last->packets && n->bytes == last->bytes)
-			continue;
-		/* A row that went back was reset for a new stream. */
-		rep[nr] = (struct xdprelay_tx_report){
-			.stream = id,
-			.packets = n->packets >= last->packets ?
-				   n->packets - last->packets : n->packets,
-			.bytes = n->bytes >= last->bytes ?
-				 n->bytes - last->bytes : n->bytes,
-		};
-		nr++;
-	}
-	if (!nr)
-		return;
-
-	err = tx_add(r, rep, nr);
-	if (err == -EINVAL && nr > 1) {
-		/* One stream unknown to the module spoils the batch. */
-		for (i = 0; i < nr; i++)
-			if (tx_add(r, &rep[i], 1))
-				pr_debug("%s refused the counts of stream %u",
-					 XDPRELAY_DEVICE, rep[i].stream);
-		err = 0;
-	}
-	if (err == -ENOTTY || err == -EBADF) {
-		if (!r->dev_warned)
-			pr_warn("%s does not take transmit reports (%s): load a matching xdprelay.ko",
-				XDPRELAY_DEVICE, strerror(-err));
-		r->dev_warned = true;
-		close(r->dev_fd);
-		r->dev_fd = -1;
-		return;
-	}
-	if (err && err != -EINVAL) {
-		/* Keep the deltas: the next tick reports them. */
-		if (!r->dev_warned)
-			pr_warn("transmit report to %s failed: %s",
-				XDPRELAY_DEVICE, strerror(-err));
-		r->dev_warned = true;
-		return;
-	}
-	for (i = 0; i < nr; i++)
-		r->tx_seen[rep[i].stream] = now[rep[i].stream];
-}
-
 /* ---- run ---------------------------------------------------------- */
 
 static void rescan_all(struct relay *r)
@@ -1582,6 +1478,26 @@ static int check_workers(struct relay *r)
 	return 0;
 }
 
+/*
+ * What the kernel dropped on its way into the sockets (full RX ring, no
+ * free frame), into xr_tx's total rx_dropped: a queue's drops have no
+ * stream.
+ */
+static void count_xsk_drops(struct relay *r)
+{
+	uint64_t dropped, full, fill, inval, sum = 0;
+	unsigned int q;
+
+	for (q = 0; q < r->nq; q++)
+		if (!xr_xsk_stats(&r->w[q].x, &dropped, &full, &fill, &inval))
+			sum += dropped + full;
+	if (sum <= r->xsk_drops)
+		return;
+	__atomic_fetch_add(&r->st.tx[0].rx_dropped, sum - r->xsk_drops,
+			   __ATOMIC_RELAXED);
+	r->xsk_drops = sum;
+}
+
 static int main_loop(struct relay *r)
 {
 	uint64_t next_full = now_ms() + XR_FULL_REFRESH_MS, now;
@@ -1606,9 +1522,10 @@ static int main_loop(struct relay *r)
 			want_all(r);
 			refresh_neigh(r, true);
 			publish_applied(r, true);
-			dev_open(r);
+			xr_reporter_open(&r->rep);
 		}
-		report_tx(r);
+		count_xsk_drops(r);
+		xr_report_tx(&r->rep);
 	}
 	return err;
 }
@@ -1706,10 +1623,9 @@ static int setup(struct relay *r)
 	r->subs = calloc(XDPRELAY_MAX_STREAMS, sizeof(*r->subs));
 	r->subs_seen = calloc(XDPRELAY_MAX_STREAMS, sizeof(*r->subs_seen));
 	r->apply_seq = calloc(XDPRELAY_MAX_STREAMS, sizeof(*r->apply_seq));
-	r->tx_seen = calloc(XDPRELAY_MAX_STREAMS, sizeof(*r->tx_seen));
 	r->w = calloc(r->nq, sizeof(*r->w));
 	if (!r->neigh || !r->subs || !r->subs_seen || !r->apply_seq ||
-	    !r->tx_seen || !r->w) {
+	    xr_reporter_init(&r->rep, r->st.tx) || !r->w) {
 		pr_err("out of memory, or no rtnetlink socket: %s",
 		       strerror(errno));
 		return -ENOMEM;
@@ -1762,8 +1678,7 @@ static int setup(struct relay *r)
 			return err;
 	}
 
-	dev_open(r);
-	tx_baseline(r);
+	xr_reporter_open(&r->rep);
 	write_status(r);
 	pr_info("relaying from %s to %s on %u queue(s)%s", cfg->ingress,
 		cfg->egress, r->nq, cfg->busy_poll ? ", busy polling" : "");
@@ -1783,8 +1698,7 @@ static void teardown(struct relay *r)
 	}
 	for (id = 0; id < XDPRELAY_MAX_STREAMS; id++)
 		mcast_leave(&r->mc[id]);
-	if (r->dev_fd >= 0)
-		close(r->dev_fd);
+	xr_reporter_fini(&r->rep);
 	if (r->status_written)
 		unlink(RELAY_STATUS_FILE);
 	xr_neigh_close(r->neigh);
@@ -1794,7 +1708,6 @@ static void teardown(struct relay *r)
 	free(r->subs);
 	free(r->subs_seen);
 	free(r->apply_seq);
-	free(r->tx_seen);
 }
 
 int relay_run(const struct relay_config *cfg)
@@ -1821,7 +1734,7 @@ int relay_run(const struct relay_config *cfg)
 		return 1;
 	}
 	r->cfg = cfg;
-	r->dev_fd = -1;
+	r->rep.fd = -1;
 	r->sfd = -1;
 	for (id = 0; id < XDPRELAY_MAX_STREAMS; id++)
 		r->mc[id].fd = -1;
@@ -1833,7 +1746,8 @@ int relay_run(const struct relay_config *cfg)
 	if (!err) {
 		err = main_loop(r);
 		stop_workers(r);
-		report_tx(r);
+		count_xsk_drops(r);
+		xr_report_tx(&r->rep);
 		if (check_frames(r))
 			err = err ? err : -EIO;
 	} else if (r->w) {

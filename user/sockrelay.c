@@ -37,12 +37,15 @@
 #include <sys/socket.h>
 
 #include <linux/if_link.h>
+#include <linux/sock_diag.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "xdprelay.h"
+#include "xdprelay_uapi.h"
 #include "relay.h"
+#include "report.h"
 #include "sockrelay.h"
 #include "state.h"
 #include "tune.h"
@@ -89,6 +92,7 @@ struct sr_stream {
 	uint32_t subs_seen;
 	uint64_t rx_packets;		/* since the last tick */
 	uint64_t rx_bytes;
+	uint32_t drops_seen;		/* of the listen socket */
 };
 
 struct sr {
@@ -109,6 +113,7 @@ struct sr {
 	int stop;
 	int ncpus;
 	bool xdp_counts;	/* an xdprelay program counts what arrives */
+	struct xr_reporter rep;	/* to xdprelay.ko */
 	struct sr_stream s[XDPRELAY_MAX_STREAMS];
 
 	/* The worker's. */
@@ -575,6 +580,7 @@ static void open_stream(struct sr *r, uint32_t id,
 	ev.data.u64 = (uint64_t)(uint32_t)fd << 32 | id;
 	pthread_mutex_lock(&r->lock);
 	s->fd = fd;
+	s->drops_seen = 0;
 	s->out_fd[l->family == AF_INET6] = out;
 	err = epoll_ctl(r->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 	pthread_mutex_unlock(&r->lock);
@@ -660,9 +666,11 @@ static void rescan_all(struct sr *r)
 }
 
 /*
- * What arrived, into xr_counters when this is the maps variant and no
- * xdprelay program counts it itself: CPU 0's slot, read, added to and
- * written back from here, since no program writes it.
+ * What arrived, where no xdprelay program counted it: to xdprelay.ko when
+ * it is loaded, else into xr_counters when this is the maps variant, in
+ * CPU 0's slot, read, added to and written back from here, since no
+ * program writes it.  What cannot be counted now is kept for the next
+ * tick.
  */
 static void count_rx(struct sr *r)
 {
@@ -680,15 +688,19 @@ static void count_rx(struct sr *r)
 		by[0] += by[id];
 	}
 	pthread_mutex_unlock(&r->lock);
-	if (r->st.counters_fd < 0 || r->xdp_counts || !pk[0] ||
-	    r->ncpus <= 0) {
+	if (r->xdp_counts || !pk[0] ||
+	    (r->rep.fd < 0 && (r->st.counters_fd < 0 || r->ncpus <= 0))) {
 		memset(pk, 0, sizeof(pk));
 		memset(by, 0, sizeof(by));
 		return;
 	}
+	if (r->rep.fd >= 0) {
+		xr_report_rx(&r->rep, pk, by);
+		return;
+	}
 	vals = calloc(r->ncpus, sizeof(*vals));
 	if (!vals)
-		return;	/* counted next tick */
+		return;
 	for (id = 0; id < XDPRELAY_MAX_STREAMS; id++) {
 		if (!pk[id])
 			continue;
@@ -701,6 +713,34 @@ static void count_rx(struct sr *r)
 		pk[id] = by[id] = 0;
 	}
 	free(vals);
+}
+
+/*
+ * Datagrams the kernel dropped at the listen sockets, their buffers full:
+ * into xr_tx's rx_dropped.  Only this thread opens and closes them.
+ */
+static void count_drops(struct sr *r)
+{
+	uint32_t mem[SK_MEMINFO_VARS], id, d;
+	socklen_t len;
+
+	for (id = 1; id < XDPRELAY_MAX_STREAMS; id++) {
+		struct sr_stream *s = &r->s[id];
+
+		len = sizeof(mem);
+		if (s->fd < 0 ||
+		    getsockopt(s->fd, SOL_SOCKET, SO_MEMINFO, mem, &len) ||
+		    len <= SK_MEMINFO_DROPS * sizeof(mem[0]))
+			continue;
+		d = mem[SK_MEMINFO_DROPS] - s->drops_seen;
+		if (!d)
+			continue;
+		s->drops_seen = mem[SK_MEMINFO_DROPS];
+		__atomic_fetch_add(&r->st.tx[id].rx_dropped, d,
+				   __ATOMIC_RELAXED);
+		__atomic_fetch_add(&r->st.tx[0].rx_dropped, d,
+				   __ATOMIC_RELAXED);
+	}
 }
 
 static void check_xdp(struct sr *r)
@@ -800,8 +840,15 @@ static int setup(struct sr *r)
 		sr_err("out of memory, or no epoll: %s", strerror(errno));
 		return -ENOMEM;
 	}
-	if (r->st.counters_fd < 0)
-		sr_info("no xr_counters map (xdprelay.ko's program): received packets are not counted by the socket backend");
+	if (xr_reporter_init(&r->rep, r->st.tx)) {
+		sr_err("out of memory");
+		return -ENOMEM;
+	}
+	if (r->st.module && !xr_reporter_open(&r->rep))
+		sr_warn("cannot open %s: %s: the module hears nothing of what this relay receives and sends",
+			XDPRELAY_DEVICE, strerror(errno));
+	else if (!r->st.module && r->st.counters_fd < 0)
+		sr_info("no xr_counters map and no xdprelay.ko: received packets are not counted");
 	check_xdp(r);
 	rescan_all(r);
 
@@ -831,9 +878,14 @@ static void main_loop(struct sr *r)
 			break;
 		scan_info(r);
 		scan_subs(r);
-		if (++ticks % (SR_CHECK_MS / SR_TICK_MS) == 0)
+		if (++ticks % (SR_CHECK_MS / SR_TICK_MS) == 0) {
 			check_xdp(r);
+			if (r->st.module)
+				xr_reporter_open(&r->rep);
+		}
 		count_rx(r);
+		count_drops(r);
+		xr_report_tx(&r->rep);
 	}
 }
 
@@ -845,6 +897,8 @@ static void teardown(struct sr *r)
 		__atomic_store_n(&r->stop, 1, __ATOMIC_RELEASE);
 		pthread_join(r->thread, NULL);
 		count_rx(r);
+		count_drops(r);
+		xr_report_tx(&r->rep);
 	}
 	for (id = 0; id < XDPRELAY_MAX_STREAMS; id++)
 		close_stream(r, id);
@@ -852,6 +906,7 @@ static void teardown(struct sr *r)
 		close(r->epfd);
 	if (r->status_written)
 		unlink(RELAY_STATUS_FILE);
+	xr_reporter_fini(&r->rep);
 	if (r->st_open)
 		xr_state_close(&r->st);
 	free(r->buf);
@@ -871,6 +926,7 @@ int sock_relay_run(const struct relay_config *cfg)
 	r->cfg = cfg;
 	r->sfd = -1;
 	r->epfd = -1;
+	r->rep.fd = -1;
 	r->gso = true;
 	pthread_mutex_init(&r->lock, NULL);
 	for (id = 0; id < XDPRELAY_MAX_STREAMS; id++)

@@ -26,7 +26,7 @@
 #include "util.h"
 
 #define HOW_TO_ATTACH							\
-	"attach it with 'ip link set dev DEV xdp obj bpf/xdprelay.bpf.o sec xdp' or 'xdprelayctl attach DEV'"
+	"attach it with 'ip link set dev DEV xdp obj bpf/xdprelay.bpf.o sec xdp' or 'xdprelayctl attach DEV', or for the socket backend alone create its maps with 'xdprelayctl init'"
 
 /* Readers give up after this many torn copies and use the old one. */
 #define SUBS_READ_TRIES	4

@@ -64,7 +64,10 @@ static const struct rx_counter {
 };
 
 /* What the relay counts in xr_tx. */
-enum { TX_PACKETS, TX_BYTES, TX_COPIES, TX_ERRORS, TX_NO_NEIGH, TX_NR };
+enum {
+	TX_PACKETS, TX_BYTES, TX_COPIES, TX_ERRORS, TX_NO_NEIGH, RX_DROPPED,
+	TX_NR
+};
 
 static const struct tx_counter {
 	const char *name;
@@ -81,6 +84,8 @@ static const struct tx_counter {
 			"Frames the relay could not send" },
 	[TX_NO_NEIGH] = { "tx_no_neigh", "NO_NEIGH",
 			  "Packets not sent: subscriber's neighbour unresolved" },
+	[RX_DROPPED] = { "rx_dropped", "RX_DROP",
+			 "Packets lost on the relay's receive path: a full socket buffer (socket backend), a full AF_XDP RX ring (total only)" },
 };
 
 struct row {
@@ -172,6 +177,7 @@ static void tx_read(struct xr_state *st, struct row *r)
 	r->tx[TX_COPIES] = __atomic_load_n(&t->copies, __ATOMIC_RELAXED);
 	r->tx[TX_ERRORS] = __atomic_load_n(&t->tx_errors, __ATOMIC_RELAXED);
 	r->tx[TX_NO_NEIGH] = __atomic_load_n(&t->no_neigh, __ATOMIC_RELAXED);
+	r->tx[RX_DROPPED] = __atomic_load_n(&t->rx_dropped, __ATOMIC_RELAXED);
 }
 
 static int row_read(struct xr_state *st, struct row *r)

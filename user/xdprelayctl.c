@@ -130,6 +130,23 @@ static int find_object(char *path, size_t len)
 	return -ENOENT;
 }
 
+/* @object when given and readable, else the default one. */
+static int object_path(const char *object, char *path, size_t len)
+{
+	int ret;
+
+	if (!object)
+		return find_object(path, len);
+	snprintf(path, len, "%s", object);
+	if (access(path, R_OK)) {
+		ret = -errno;
+		pr_err("cannot read the XDP object %s: %s", path,
+		       strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
 /*
  * The xdprelay program on @ifindex, attached directly or through libxdp's
  * dispatcher: its program id, 0 for none, or -errno.  With @mpp and
@@ -251,19 +268,9 @@ static int cmd_attach(void *arg)
 	ifindex = ifindex_of(cfg->dev);
 	if (!ifindex)
 		return -ENODEV;
-	if (cfg->object) {
-		snprintf(obj, sizeof(obj), "%s", cfg->object);
-		if (access(obj, R_OK)) {
-			ret = -errno;
-			pr_err("cannot read the XDP object %s: %s", obj,
-			       strerror(-ret));
-			return ret;
-		}
-	} else {
-		ret = find_object(obj, sizeof(obj));
-		if (ret)
-			return ret;
-	}
+	ret = object_path(cfg->object, obj, sizeof(obj));
+	if (ret)
+		return ret;
 
 	ret = ours_on(ifindex, NULL, NULL);
 	if (ret < 0)
@@ -342,6 +349,71 @@ static int cmd_attach(void *arg)
 			dir);
 out:
 	xdp_program__close(prog);
+	return ret;
+}
+
+struct init_cfg {
+	const char *object;
+};
+
+static const struct xr_opt init_opts[] = {
+	XR_STR("object", struct init_cfg, object, "FILE",
+	       "XDP object whose maps to create (default: as for attach)",
+	       NULL, 0),
+	XR_OPT_END
+};
+
+/*
+ * The maps alone, pinned where attach and ip link pin them: the state
+ * the control plane and the socket backend need on a host where the
+ * program cannot be attached.  A later attach reuses them.
+ */
+static int cmd_init(void *arg)
+{
+	struct init_cfg *cfg = arg;
+	const char *dir = xr_pin_dir();
+	DECLARE_LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = dir);
+	char obj[PATH_MAX], path[PATH_MAX + 16];
+	struct bpf_program *p;
+	struct bpf_object *bobj;
+	int ret;
+
+	ret = xr_pin_dir_check(dir, false);
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "%s/%s", dir, XDPRELAY_MAP_STREAMS);
+	if (!access(path, F_OK)) {
+		ret = pins_check(dir);
+		if (!ret)
+			pr_info("the maps are pinned in %s already: nothing to do",
+				dir);
+		return ret;
+	}
+	ret = object_path(cfg->object, obj, sizeof(obj));
+	if (ret)
+		return ret;
+	ret = xr_mkdir_p(dir, 0700);
+	if (ret)
+		return errno_hint(ret, "cannot create %s", dir);
+	iproute2_links(dir);
+
+	bobj = bpf_object__open_file(obj, &opts);
+	ret = libbpf_get_error(bobj);
+	if (ret) {
+		pr_err("cannot open the XDP object %s: %s (run with -v for libbpf's messages)",
+		       obj, strerror(-ret));
+		return ret;
+	}
+	bpf_object__for_each_program(p, bobj)
+		bpf_program__set_autoload(p, false);
+	ret = bpf_object__load(bobj);
+	if (ret)
+		errno_hint(ret, "cannot create the maps of %s in %s (run with -v for libbpf's messages)",
+			   obj, dir);
+	else
+		pr_info("maps of %s pinned in %s; no program attached",
+			obj, dir);
+	bpf_object__close(bobj);
 	return ret;
 }
 
@@ -738,7 +810,7 @@ static const struct run_cfg run_defaults = {
 
 static const struct xr_opt run_opts[] = {
 	XR_STR("ingress", struct run_cfg, ingress, "DEV",
-	       "Interface the streams arrive on, with xdprelay's XDP program attached",
+	       "Interface the streams arrive on: xdprelay's XDP program attached to it for the xdp backend",
 	       check_ifname, XR_OPT_REQUIRED),
 	XR_STR("egress", struct run_cfg, egress, "DEV",
 	       "Interface the subscribers are reached through; may be the ingress",
@@ -1259,6 +1331,14 @@ static const struct xr_cmd root_cmds[] = {
 		.cfg_size = sizeof(struct attach_cfg),
 		.defaults = &attach_defaults,
 		.run = cmd_attach,
+	},
+	{
+		.name = "init",
+		.summary = "Create the maps without attaching the XDP program",
+		.desc = "Create and pin the maps of the XDP object where attach and ip link pin them, without attaching its program: the state that the stream and sub commands and the socket backend need on a host where XDP cannot attach. A later attach, or ip link, reuses them. Nothing to do when they are pinned already.",
+		.opts = init_opts,
+		.cfg_size = sizeof(struct init_cfg),
+		.run = cmd_init,
 	},
 	{
 		.name = "detach",

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Counts reported to xdprelay.ko: one ioctl per report interval carries
+ * the deltas of every stream that changed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+
+#include "xdprelay_uapi.h"
+#include "report.h"
+#include "util.h"
+
+int xr_reporter_init(struct xr_reporter *rp, const struct xdprelay_tx *tx)
+{
+	memset(rp, 0, sizeof(*rp));
+	rp->fd = -1;
+	rp->tx = tx;
+	rp->seen = calloc(XDPRELAY_MAX_STREAMS, sizeof(*rp->seen));
+	return rp->seen ? 0 : -ENOMEM;
+}
+
+void xr_reporter_fini(struct xr_reporter *rp)
+{
+	if (rp->fd >= 0)
+		close(rp->fd);
+	rp->fd = -1;
+	free(rp->seen);
+	rp->seen = NULL;
+}
+
+bool xr_reporter_open(struct xr_reporter *rp)
+{
+	uint32_t id;
+
+	if (rp->fd >= 0)
+		return true;
+	rp->fd = open(XDPRELAY_DEVICE, O_RDWR | O_CLOEXEC);
+	if (rp->fd < 0)
+		return false;
+	pr_debug("reporting counters to %s", XDPRELAY_DEVICE);
+	/* Baseline: the module hears only what is sent from now on. */
+	for (id = 0; id < XDPRELAY_MAX_STREAMS; id++) {
+		rp->seen[id].packets = __atomic_load_n(&rp->tx[id].packets,
+						       __ATOMIC_RELAXED);
+		rp->seen[id].bytes = __atomic_load_n(&rp->tx[id].bytes,
+						     __ATOMIC_RELAXED);
+	}
+	return true;
+}
+
+static int report_add(int fd, unsigned long cmd, struct xdprelay_report *rep,
+		      uint32_t nr)
+{
+	struct xdprelay_report_batch b = {
+		.nr = nr,
+		.reports = (uint64_t)(unsigned long)rep,
+	};
+
+	return ioctl(fd, cmd, &b) ? -errno : 0;
+}
+
+/*
+ * The batch, or with one stream unknown to the module spoiling it each
+ * report on its own.  A device that takes no reports is closed.
+ */
+static int report_send(struct xr_reporter *rp, unsigned long cmd,
+		       const char *what, struct xdprelay_report *rep,
+		       uint32_t nr)
+{
+	uint32_t i;
+	int err;
+
+	err = report_add(rp->fd, cmd, rep, nr);
+	if (err == -EINVAL && nr > 1) {
+		for (i = 0; i < nr; i++)
+			if (report_add(rp->fd, cmd, &rep[i], 1))
+				pr_debug("%s refused the %s counts of stream %u",
+					 XDPRELAY_DEVICE, what, rep[i].stream);
+		err = 0;
+	}
+	if (err == -ENOTTY || err == -EBADF) {
+		if (!rp->warned)
+			pr_warn("%s does not take %s reports (%s): load a matching xdprelay.ko",
+				XDPRELAY_DEVICE, what, strerror(-err));
+		rp->warned = true;
+		close(rp->fd);
+		rp->fd = -1;
+		return err;
+	}
+	if (err && err != -EINVAL) {
+		if (!rp->warned)
+			pr_warn("%s report to %s failed: %s", what,
+				XDPRELAY_DEVICE, strerror(-err));
+		rp->warned = true;
+		return err;
+	}
+	return 0;
+}
+
+void xr_report_tx(struct xr_reporter *rp)
+{
+	static struct xdprelay_report rep[XDPRELAY_MAX_STREAMS];
+	static struct xr_report_seen now[XDPRELAY_MAX_STREAMS];
+	uint32_t id, nr = 0, i;
+
+	if (rp->fd < 0)
+		return;
+	for (id = 1; id < XDPRELAY_MAX_STREAMS; id++) {
+		struct xr_report_seen *last = &rp->seen[id];
+		struct xr_report_seen *n = &now[id];
+
+		n->packets = __atomic_load_n(&rp->tx[id].packets,
+					     __ATOMIC_RELAXED);
+		n->bytes = __atomic_load_n(&rp->tx[id].bytes,
+					   __ATOMIC_RELAXED);
+		if (n->packets == last->packets && n->bytes == last->bytes)
+			continue;
+		/* A row that went back was reset for a new stream. */
+		rep[nr++] = (struct xdprelay_report){
+			.stream = id,
+			.packets = n->packets >= last->packets ?
+				   n->packets - last->packets : n->packets,
+			.bytes = n->bytes >= last->bytes ?
+				 n->bytes - last->bytes : n->bytes,
+		};
+	}
+	/* On failure the deltas stay: the next call reports them. */
+	if (!nr || report_send(rp, XDPRELAY_IOC_TX_ADD, "transmit", rep, nr))
+		return;
+	for (i = 0; i < nr; i++)
+		rp->seen[rep[i].stream] = now[rep[i].stream];
+}
+
+int xr_report_rx(struct xr_reporter *rp, uint64_t *packets, uint64_t *bytes)
+{
+	static struct xdprelay_report rep[XDPRELAY_MAX_STREAMS];
+	uint32_t id, nr = 0, i;
+	int err;
+
+	if (rp->fd < 0)
+		return -EBADF;
+	for (id = 1; id < XDPRELAY_MAX_STREAMS; id++)
+		if (packets[id] || bytes[id])
+			rep[nr++] = (struct xdprelay_report){
+				.stream = id,
+				.packets = packets[id],
+				.bytes = bytes[id],
+			};
+	if (!nr)
+		return 0;
+	err = report_send(rp, XDPRELAY_IOC_RX_ADD, "receive", rep, nr);
+	if (err)
+		return err;
+	for (i = 0; i < nr; i++)
+		packets[rep[i].stream] = bytes[rep[i].stream] = 0;
+	return 0;
+}
