@@ -3,8 +3,10 @@
 #
 # The operator's story with the module, in the VM: insmod, ip link ... xdp
 # obj, xdprelayctl stream add, run, traffic, and the stream's rx_packets and
-# tx_packets in /sys equal to what the receivers saw.  Lab: see
-# selftests/lib/lab.sh.
+# tx_packets in /sys equal to what the receivers saw.  Then the socket
+# backend on the maps alone (xdprelayctl init, no program): it registers
+# its listen socket with the tuner and reports rx and tx counts that equal
+# what was sent and received.  Lab: see selftests/lib/lab.sh.
 
 . "$(dirname "$0")/lib/mod.sh"
 mod_enter_vm "$@"
@@ -27,7 +29,7 @@ cleanup()
 }
 trap cleanup EXIT
 
-ktap_plan 9
+ktap_plan 20
 mod_check_vermagic
 [ -x "$CTL" ] || ktap_bail "$CTL not built: run make"
 insmod "$KO" || ktap_bail "insmod $KO failed"
@@ -48,34 +50,82 @@ wait_for 30000 grep -q '^queue.0.mode=' /run/xdprelay/status 2>/dev/null ||
 	ktap_bail "relay did not start: $(cat "$TMP/relay.log")"
 
 N=3000
-for i in 2 3; do
-	in_sink "$top/selftests/udprecv" -c $N -s 1316 -t 5000 \
-		-r "$TMP/r$i.ready" 10.70.2.$i 6000 > "$TMP/r$i.out" 2>&1 &
-	recv_pid[$i]=$!
-done
-wait_for 10000 test -e "$TMP/r2.ready" -a -e "$TMP/r3.ready"
-in_gen "$top/selftests/udpsend" -c $N -s 1316 -r 1000 239.1.1.1 5000
 
-got=0
-for i in 2 3; do
-	wait "${recv_pid[$i]}"
-	ktap_info "receiver $i: $(cat "$TMP/r$i.out")"
-	r=$(awk '{ print $2 }' "$TMP/r$i.out")
-	got=$((got + r))
-done
+# traffic ADDR PORT: N datagrams to two receivers; sets $got.
+traffic()
+{
+	local i r
+
+	for i in 2 3; do
+		rm -f "$TMP/r$i.ready"
+		in_sink "$top/selftests/udprecv" -c $N -s 1316 -t 5000 \
+			-r "$TMP/r$i.ready" 10.70.2.$i 6000 \
+			> "$TMP/r$i.out" 2>&1 &
+		recv_pid[$i]=$!
+	done
+	wait_for 10000 test -e "$TMP/r2.ready" -a -e "$TMP/r3.ready"
+	in_gen "$top/selftests/udpsend" -c $N -s 1316 -r 1000 "$1" "$2"
+	got=0
+	for i in 2 3; do
+		wait "${recv_pid[$i]}"
+		ktap_info "receiver $i: $(cat "$TMP/r$i.out")"
+		r=$(awk '{ print $2 }' "$TMP/r$i.out")
+		got=$((got + r))
+	done
+}
+
+relay_stop()
+{
+	kill -TERM $relay_pid
+	wait $relay_pid
+	rc=$?
+	relay_pid=
+	ktap_eq "relay stopped cleanly" 0 $rc
+}
+
+traffic 239.1.1.1 5000
 ktap_eq "receivers got every datagram" $((2 * N)) $got
-
-kill -TERM $relay_pid
-wait $relay_pid
-rc=$?
-relay_pid=
-ktap_eq "relay stopped cleanly" 0 $rc
+relay_stop
 ktap_info "$(grep -m1 frames "$TMP/relay.log")"
 
 ktap_eq "/sys rx_packets = datagrams sent" $N "$(cat $S/rx_packets)"
 ktap_eq "/sys redirected = datagrams sent" $N "$(cat $S/redirected)"
 ktap_eq "/sys tx_packets = datagrams received" $got "$(cat $S/tx_packets)"
 ktap_eq "/sys tx_bytes" $((got * (14 + 20 + 8 + 1316))) \
+	"$(cat $S/tx_bytes)"
+
+# The socket backend, with no program: the maps from init.
+in_rly ip link set dev xr0 xdp off
+rm -f /sys/fs/bpf/tc/globals/xr_*
+ktap_check "xdprelayctl init: the maps without a program" in_rly "$CTL" init
+S=$SYSFS/streams/tv2
+ktap_check "xdprelayctl stream add tv2 (two receivers)" \
+	in_rly "$CTL" stream add tv2 --listen 10.70.1.2:5002 \
+		--to 10.70.2.2:6000 --to 10.70.2.3:6000
+nsenter --net=/run/netns/$LAB_RLY "$CTL" run --ingress xr0 --egress xr1 \
+	> "$TMP/relay.log" 2>&1 &
+relay_pid=$!
+wait_for 30000 grep -q '^queue.0.mode=socket' /run/xdprelay/status \
+	2>/dev/null || ktap_bail "relay did not start: $(cat "$TMP/relay.log")"
+ktap_check "run without a program picks the socket backend" \
+	grep -q "using the socket backend" "$TMP/relay.log"
+wait_for 5000 grep -qx $relay_pid $SYSFS/sockets/*/pid 2>/dev/null
+ktap_eq "its listen socket is tuned: sockets/<id>/pid" 1 \
+	"$(grep -lx $relay_pid $SYSFS/sockets/*/pid 2>/dev/null | wc -l)"
+
+traffic 10.70.1.2 5002
+ktap_eq "socket backend: receivers got every datagram" $((2 * N)) $got
+spid=$relay_pid
+relay_stop
+ktap_eq "socket closed: its sockets/ entry is gone" 0 \
+	"$(grep -lx "$spid" $SYSFS/sockets/*/pid 2>/dev/null | wc -l)"
+ktap_eq "socket backend: /sys rx_packets = datagrams sent" $N \
+	"$(cat $S/rx_packets)"
+ktap_eq "socket backend: /sys rx_bytes" $((N * (14 + 20 + 8 + 1316))) \
+	"$(cat $S/rx_bytes)"
+ktap_eq "socket backend: /sys tx_packets = datagrams received" $got \
+	"$(cat $S/tx_packets)"
+ktap_eq "socket backend: /sys tx_bytes" $((got * (14 + 20 + 8 + 1316))) \
 	"$(cat $S/tx_bytes)"
 
 ktap_finish

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * XDPRELAY_IOC_TX_ADD on /dev/xdprelay: reported transmit counts land
- * exactly in streams/<name>/tx_packets, tx_bytes and stats/tx_*; every bad
- * call fails with its own errno and counts nothing.  Needs root and
+ * XDPRELAY_IOC_TX_ADD and XDPRELAY_IOC_RX_ADD on /dev/xdprelay: reported
+ * counts land exactly in streams/<name>/tx_packets and tx_bytes (rx_* for
+ * RX_ADD) and in stats/, and nowhere else; every bad call fails with its
+ * own errno and counts nothing.  Needs root and
  * xdprelay.ko loaded; selftests/mod_tx_report.sh runs it in the VM.
  */
 #define _GNU_SOURCE
@@ -47,27 +48,41 @@ static const struct {
 
 #define NR_STREAMS	ARRAY_SIZE(streams)
 
-/* tx_packets and tx_bytes of the global row and of each stream above. */
+enum { TX, RX, NR_DIRS };
+
+static const char *const dirs[NR_DIRS] = { "tx", "rx" };
+
+/*
+ * {tx,rx}_packets and {tx,rx}_bytes of the global row and of each stream
+ * above: every test checks both directions.
+ */
 struct tx_counts {
-	__u64 packets[1 + NR_STREAMS];
-	__u64 bytes[1 + NR_STREAMS];
+	__u64 packets[NR_DIRS][1 + NR_STREAMS];
+	__u64 bytes[NR_DIRS][1 + NR_STREAMS];
 };
 
 static int read_counts(struct tx_counts *c)
 {
 	char path[128];
+	int d, err = 0;
 	size_t i;
-	int err;
 
-	err = sysfs_read_u64(SYSFS "/stats/tx_packets", &c->packets[0]) ?:
-	      sysfs_read_u64(SYSFS "/stats/tx_bytes", &c->bytes[0]);
-	for (i = 0; !err && i < NR_STREAMS; i++) {
-		snprintf(path, sizeof(path), SYSFS "/streams/%s/tx_packets",
-			 streams[i].name);
-		err = sysfs_read_u64(path, &c->packets[1 + i]);
-		snprintf(path, sizeof(path), SYSFS "/streams/%s/tx_bytes",
-			 streams[i].name);
-		err = err ?: sysfs_read_u64(path, &c->bytes[1 + i]);
+	for (d = 0; !err && d < NR_DIRS; d++) {
+		snprintf(path, sizeof(path), SYSFS "/stats/%s_packets",
+			 dirs[d]);
+		err = sysfs_read_u64(path, &c->packets[d][0]);
+		snprintf(path, sizeof(path), SYSFS "/stats/%s_bytes", dirs[d]);
+		err = err ?: sysfs_read_u64(path, &c->bytes[d][0]);
+		for (i = 0; !err && i < NR_STREAMS; i++) {
+			snprintf(path, sizeof(path),
+				 SYSFS "/streams/%s/%s_packets",
+				 streams[i].name, dirs[d]);
+			err = sysfs_read_u64(path, &c->packets[d][1 + i]);
+			snprintf(path, sizeof(path),
+				 SYSFS "/streams/%s/%s_bytes",
+				 streams[i].name, dirs[d]);
+			err = err ?: sysfs_read_u64(path, &c->bytes[d][1 + i]);
+		}
 	}
 	return err;
 }
@@ -83,20 +98,20 @@ static int counts_idx(__u32 id)
 	return -1;
 }
 
-/* What @c becomes once @nr reports are counted. */
-static void counts_add(struct tx_counts *c,
+/* What @c becomes once @nr reports are counted in direction @d. */
+static void counts_add(struct tx_counts *c, int d,
 		       const struct xdprelay_report *r, __u32 nr)
 {
 	__u32 i;
 	int idx;
 
 	for (i = 0; i < nr; i++) {
-		c->packets[0] += r[i].packets;
-		c->bytes[0] += r[i].bytes;
+		c->packets[d][0] += r[i].packets;
+		c->bytes[d][0] += r[i].bytes;
 		idx = counts_idx(r[i].stream);
 		if (idx > 0) {
-			c->packets[idx] += r[i].packets;
-			c->bytes[idx] += r[i].bytes;
+			c->packets[d][idx] += r[i].packets;
+			c->bytes[d][idx] += r[i].bytes;
 		}
 	}
 }
@@ -106,27 +121,38 @@ static void expect_counts(struct __test_metadata *_metadata,
 {
 	struct tx_counts got;
 	size_t i;
+	int d;
 
 	ASSERT_EQ(0, read_counts(&got));
-	for (i = 0; i < 1 + NR_STREAMS; i++) {
-		const char *what = i ? streams[i - 1].name : "stats";
+	for (d = 0; d < NR_DIRS; d++) {
+		for (i = 0; i < 1 + NR_STREAMS; i++) {
+			const char *what = i ? streams[i - 1].name : "stats";
 
-		EXPECT_EQ(want->packets[i], got.packets[i])
-			TH_LOG("%s/tx_packets", what);
-		EXPECT_EQ(want->bytes[i], got.bytes[i])
-			TH_LOG("%s/tx_bytes", what);
+			EXPECT_EQ(want->packets[d][i], got.packets[d][i])
+				TH_LOG("%s/%s_packets", what, dirs[d]);
+			EXPECT_EQ(want->bytes[d][i], got.bytes[d][i])
+				TH_LOG("%s/%s_bytes", what, dirs[d]);
+		}
 	}
 }
 
-/* XDPRELAY_IOC_TX_ADD of @nr reports at @r: 0 or -errno. */
-static int tx_add(int fd, const struct xdprelay_report *r, __u32 nr)
+/* XDPRELAY_IOC_TX_ADD or _RX_ADD of @nr reports at @r: 0 or -errno. */
+static int report_add(int fd, int d, const struct xdprelay_report *r,
+		      __u32 nr)
 {
 	struct xdprelay_report_batch batch = {
 		.nr = nr,
 		.reports = (uintptr_t)r,
 	};
+	unsigned long cmd = d == RX ? XDPRELAY_IOC_RX_ADD :
+				      XDPRELAY_IOC_TX_ADD;
 
-	return ioctl(fd, XDPRELAY_IOC_TX_ADD, &batch) ? -errno : 0;
+	return ioctl(fd, cmd, &batch) ? -errno : 0;
+}
+
+static int tx_add(int fd, const struct xdprelay_report *r, __u32 nr)
+{
+	return report_add(fd, TX, r, nr);
 }
 
 /* Drops CAP_NET_ADMIN from every set of this process, keeping uid 0. */
@@ -213,8 +239,10 @@ TEST_F(tx, new_stream_starts_at_zero)
 	size_t i;
 
 	for (i = 1; i < 1 + NR_STREAMS; i++) {
-		EXPECT_EQ(0ULL, self->before.packets[i]);
-		EXPECT_EQ(0ULL, self->before.bytes[i]);
+		EXPECT_EQ(0ULL, self->before.packets[TX][i]);
+		EXPECT_EQ(0ULL, self->before.bytes[TX][i]);
+		EXPECT_EQ(0ULL, self->before.packets[RX][i]);
+		EXPECT_EQ(0ULL, self->before.bytes[RX][i]);
 	}
 }
 
@@ -225,14 +253,14 @@ TEST_F(tx, one_report)
 	struct tx_counts want = self->before;
 
 	ASSERT_EQ(0, tx_add(self->fd, &r, 1));
-	counts_add(&want, &r, 1);
+	counts_add(&want, TX, &r, 1);
 	expect_counts(_metadata, &want);
 
 	/* A second report adds to the first. */
 	ASSERT_EQ(0, tx_add(self->fd, &r, 1));
-	counts_add(&want, &r, 1);
+	counts_add(&want, TX, &r, 1);
 	expect_counts(_metadata, &want);
-	EXPECT_EQ(6ULL, want.packets[1]);
+	EXPECT_EQ(6ULL, want.packets[TX][1]);
 }
 
 TEST_F(tx, several_streams_in_one_batch)
@@ -246,9 +274,9 @@ TEST_F(tx, several_streams_in_one_batch)
 	struct tx_counts want = self->before;
 
 	ASSERT_EQ(0, tx_add(self->fd, r, 4));
-	counts_add(&want, r, 4);
+	counts_add(&want, TX, r, 4);
 	expect_counts(_metadata, &want);
-	EXPECT_EQ(15ULL, want.packets[2]);
+	EXPECT_EQ(15ULL, want.packets[TX][2]);
 }
 
 TEST_F(tx, full_batch)
@@ -263,7 +291,7 @@ TEST_F(tx, full_batch)
 		r[i].bytes = (i + 1) * 1000 + i;
 	}
 	ASSERT_EQ(0, tx_add(self->fd, r, XDPRELAY_REPORT_BATCH_MAX));
-	counts_add(&want, r, XDPRELAY_REPORT_BATCH_MAX);
+	counts_add(&want, TX, r, XDPRELAY_REPORT_BATCH_MAX);
 	expect_counts(_metadata, &want);
 }
 
@@ -274,7 +302,7 @@ TEST_F(tx, counts_are_64_bit)
 	struct tx_counts want = self->before;
 
 	ASSERT_EQ(0, tx_add(self->fd, &r, 1));
-	counts_add(&want, &r, 1);
+	counts_add(&want, TX, &r, 1);
 	expect_counts(_metadata, &want);
 }
 
@@ -286,7 +314,28 @@ TEST_F(tx, unregistered_stream_counts_in_global_row)
 	struct tx_counts want = self->before;
 
 	ASSERT_EQ(0, tx_add(self->fd, &r, 1));
-	counts_add(&want, &r, 1);
+	counts_add(&want, TX, &r, 1);
+	expect_counts(_metadata, &want);
+}
+
+/* The socket backend's receive counts: rx_* only, tx_* untouched. */
+TEST_F(tx, rx_reports_count_in_rx)
+{
+	struct xdprelay_report r[] = {
+		{ .stream = 1, .packets = 20, .bytes = 20 * 1358 },
+		{ .stream = 1023, .packets = 2, .bytes = 120 },
+		{ .stream = 1, .packets = 1, .bytes = 1358 },
+		{ .stream = 600, .packets = 4, .bytes = 400 },
+	};
+	struct tx_counts want = self->before;
+
+	ASSERT_EQ(0, report_add(self->fd, RX, r, 4));
+	counts_add(&want, RX, r, 4);
+	expect_counts(_metadata, &want);
+	EXPECT_EQ(21ULL, want.packets[RX][1]);
+
+	ASSERT_EQ(0, tx_add(self->fd, r, 1));
+	counts_add(&want, TX, r, 1);
 	expect_counts(_metadata, &want);
 }
 
@@ -373,16 +422,20 @@ FIXTURE_TEARDOWN(bad)
 	teardown_streams(_metadata, self->fd);
 }
 
-TEST_F(bad, refused_and_nothing_counted)
+static void bad_batch(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(bad) *self,
+		      const FIXTURE_VARIANT(bad) *variant, int d)
 {
 	struct xdprelay_report_batch batch = {
 		.nr = variant->nr,
 		.pad = variant->batch_pad,
 		.reports = (uintptr_t)self->r,
 	};
+	unsigned long cmd = d == RX ? XDPRELAY_IOC_RX_ADD :
+				      XDPRELAY_IOC_TX_ADD;
 	struct tx_counts want = self->before;
 
-	EXPECT_EQ(-1, ioctl(self->fd, XDPRELAY_IOC_TX_ADD, &batch));
+	EXPECT_EQ(-1, ioctl(self->fd, cmd, &batch));
 	EXPECT_EQ(EINVAL, errno) TH_LOG("errno %s", strerror(errno));
 	expect_counts(_metadata, &self->before);
 
@@ -393,9 +446,19 @@ TEST_F(bad, refused_and_nothing_counted)
 		batch.nr = XDPRELAY_REPORT_BATCH_MAX;
 	if (!batch.nr)
 		return;
-	ASSERT_EQ(0, ioctl(self->fd, XDPRELAY_IOC_TX_ADD, &batch));
-	counts_add(&want, self->r, batch.nr);
+	ASSERT_EQ(0, ioctl(self->fd, cmd, &batch));
+	counts_add(&want, d, self->r, batch.nr);
 	expect_counts(_metadata, &want);
+}
+
+TEST_F(bad, tx_refused_and_nothing_counted)
+{
+	bad_batch(_metadata, self, variant, TX);
+}
+
+TEST_F(bad, rx_refused_and_nothing_counted)
+{
+	bad_batch(_metadata, self, variant, RX);
 }
 
 TEST_F(tx, bad_batch_pointer_efault)
@@ -433,7 +496,7 @@ TEST_F(tx, reports_cross_into_unmapped_page_efault)
 		r[i] = (struct xdprelay_report){ .stream = 1, .packets = 1,
 						    .bytes = 64 };
 	ASSERT_EQ(0, tx_add(self->fd, r, nr));
-	counts_add(&self->before, r, nr);
+	counts_add(&self->before, TX, r, nr);
 
 	EXPECT_EQ(-EFAULT, tx_add(self->fd, r, nr + 1));
 	EXPECT_EQ(-EFAULT, tx_add(self->fd, r + nr - 1, 2));
@@ -542,7 +605,7 @@ TEST_F(tx, root_with_net_admin_allowed)
 
 	EXPECT_EQ(0, unpriv_errno(self->fd, keep_privileges, OP_OPEN));
 	EXPECT_EQ(0, unpriv_errno(self->fd, keep_privileges, OP_TX_ADD));
-	counts_add(&self->before, &r, 1);
+	counts_add(&self->before, TX, &r, 1);
 	expect_counts(_metadata, &self->before);
 }
 
