@@ -4,8 +4,9 @@
  * on /dev/xdprelay, every bad call refused with its own errno and sockets/
  * unchanged, every bad tuning/ write refused; a receiver behind a bursty
  * sender stops dropping once registered, its buffer shrinks back after the
- * burst, closing it removes its entry, and rmmod with it registered leaves
- * it working.  Needs root and xdprelay.ko loaded; MOD_TUNE_KO names the
+ * burst, closing it removes its entry, a thousand registrations and
+ * refusals leave no socket held (the UDP slab cache's object count), and
+ * rmmod with one registered leaves it working.  Needs root and xdprelay.ko loaded; MOD_TUNE_KO names the
  * module for the rmmod test.  selftests/mod_tune.sh runs it in the VM.
  */
 #define _GNU_SOURCE
@@ -244,6 +245,14 @@ FIXTURE_TEARDOWN(tune)
 		EXPECT_EQ(0, knob_set(knobs[i], self->knobs[i]));
 	if (self->dev >= 0)
 		close(self->dev);
+}
+
+static bool sockets_same(const char *before)
+{
+	char now[4096];
+
+	sockets_state(now, sizeof(now));
+	return !strcmp(before, now);
 }
 
 static void expect_sockets_unchanged(struct __test_metadata *_metadata,
@@ -512,6 +521,62 @@ TEST_F(tune, close_removes_entry)
 	close(fd);
 	EXPECT_TRUE(POLL_UNTIL(!sock_entry_exists(id), 50 * INTERVAL_MS));
 	expect_sockets_unchanged(_metadata, self->before);
+}
+
+/*
+ * Objects in use in the slab cache of UDP sockets, which SLUB may share
+ * with other caches of its size and flags: the first number of
+ * /sys/kernel/slab/UDP/objects, -1 if unreadable.
+ */
+static long udp_slab_objects(void)
+{
+	long n = -1;
+	FILE *f;
+
+	f = fopen("/sys/kernel/slab/UDP/objects", "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &n) != 1)
+		n = -1;
+	fclose(f);
+	return n;
+}
+
+#define LEAK_ROUNDS	1000
+#define LEAK_SLACK	128	/* objects of partly used per-CPU slabs */
+
+/*
+ * Registrations, refusals and closes by the thousand leave no socket
+ * held: the UDP slab returns to where it was.
+ */
+TEST_F(tune, no_socket_leaked)
+{
+	long before, after = -1;
+	int i, fd, dup_fd;
+	__u32 id;
+
+	ASSERT_EQ(0, knob_set("interval_ms", INTERVAL_MS));
+	before = udp_slab_objects();
+	ASSERT_LT(0, before) TH_LOG("/sys/kernel/slab/UDP/objects unreadable");
+	for (i = 0; i < LEAK_ROUNDS; i++) {
+		fd = udp_socket(0);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, sock_register(self->dev, fd, 0, &id));
+		dup_fd = dup(fd);
+		ASSERT_EQ(-EEXIST, sock_register(self->dev, dup_fd, 0, NULL));
+		ASSERT_EQ(-EINVAL, sock_register(self->dev, fd, 1, NULL));
+		if (i % 2)
+			ASSERT_EQ(0, sock_unregister(self->dev, fd));
+		close(dup_fd);
+		close(fd);
+	}
+	/* Entries go at the tuner's next pass, sockets after RCU. */
+	EXPECT_TRUE(POLL_UNTIL(sockets_same(self->before), 5000));
+	expect_sockets_unchanged(_metadata, self->before);
+	EXPECT_TRUE(POLL_UNTIL((after = udp_slab_objects()) <=
+			       before + LEAK_SLACK, 5000))
+		TH_LOG("UDP slab: %ld objects before, %ld after %d sockets",
+		       before, after, LEAK_ROUNDS);
 }
 
 /*
