@@ -17,12 +17,6 @@
 . "$(dirname "$0")/lib/ktap.sh"
 . "$(dirname "$0")/lib/relay.sh"
 
-# tx_above STREAM N: the relay has sent more than N packets of STREAM.
-tx_above()
-{
-	[ "$(stream_stat "$1" tx_packets)" -gt "$2" ] 2>/dev/null
-}
-
 ktap_plan 22
 lab_setup || ktap_bail "cannot build the lab"
 

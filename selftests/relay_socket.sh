@@ -9,6 +9,8 @@
 #
 #  - 1:1 IPv4, 1:4 IPv4 multicast, 1:1 IPv6: every datagram, in order, intact
 #  - stats --json tx_packets equals what the receivers got
+#  - subscribers added and removed mid-stream cost the others nothing
+#  - after SIGKILL a new relay resumes from the pinned state
 #  - with the program detached, run without --backend picks the socket
 #    backend, says so, and counts what it receives in xr_counters
 #  - a stalled relay: tx_packets + rx_dropped = what was sent
@@ -19,7 +21,7 @@
 . "$(dirname "$0")/lib/ktap.sh"
 . "$(dirname "$0")/lib/relay.sh"
 
-ktap_plan 26
+ktap_plan 30
 lab_setup || ktap_bail "cannot build the lab"
 
 ktap_check "program attached with ip link" \
@@ -72,6 +74,31 @@ ctl stream del six
 ktap_eq "stream add: no wait for the relay" "" "$(cat "$TMP/add.err")"
 grep -q "GSO refused" "$TMP/relay.log" &&
 	ktap_info "$(grep -m1 'GSO refused' "$TMP/relay.log")"
+
+# Subscribers changed mid-stream: the others lose nothing.
+ctl stream add live --listen 10.70.1.2:5003 --to 10.70.2.2:6000 \
+	--to 10.70.2.3:6000 || ktap_bail "stream add live failed"
+M=40000
+recv_start l2 10.70.2.2 $M
+recv_start l3 10.70.2.3 $M
+in_gen "$UDPSEND" -c $M -s $SIZE -r $RATE 10.70.1.2 5003 &
+send_pid=$!
+wait_for 10000 tx_above live $((M / 2))
+ctl sub add live --to 10.70.2.4:6000
+wait_for 10000 tx_above live $((M))
+ctl sub del live --to 10.70.2.4:6000
+wait $send_pid
+ktap_check "sub add/del mid-stream: receiver 2 lost nothing" recv_check l2
+ktap_check "sub add/del mid-stream: receiver 3 lost nothing" recv_check l3
+
+# SIGKILL, then a new relay resumes from the pinned state.
+kill -KILL $relay_pid
+wait $relay_pid 2>/dev/null
+ktap_check "relay restarted after SIGKILL" relay_start --backend socket
+recv_start k2 10.70.2.2 $N
+in_gen "$UDPSEND" -c $N -s $SIZE -r $RATE 10.70.1.2 5003
+ktap_check "restarted relay resumes the pinned stream" recv_check k2
+ctl stream del live
 ktap_check "relay stops cleanly on SIGTERM" relay_stop
 
 # No program: run picks the socket backend itself and counts what arrives.

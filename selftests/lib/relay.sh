@@ -37,14 +37,26 @@ ctl()
 }
 
 # relay_start [ARGS]: nsenter execs the relay, so $! is the relay itself.
-# Ready when the relay reports its queues in the status file.
+# Ready when the status file is this relay's and reports its queues (one
+# left by a killed relay names another pid).
 relay_start()
 {
 	nsenter --net=/run/netns/$LAB_RLY "$CTL" run --ingress xr0 \
 		--egress xr1 "$@" > "$TMP/relay.log" 2>&1 &
 	relay_pid=$!
-	wait_for 10000 grep -q "^queue.0.mode=" /run/xdprelay/status \
-		2>/dev/null
+	wait_for 10000 relay_ready
+}
+
+relay_ready()
+{
+	grep -qx "pid=$relay_pid" /run/xdprelay/status 2>/dev/null &&
+		grep -q "^queue.0.mode=" /run/xdprelay/status
+}
+
+# tx_above STREAM N: the stream's tx_packets exceeds N.
+tx_above()
+{
+	[ "$(stream_stat "$1" tx_packets)" -gt "$2" ] 2>/dev/null
 }
 
 relay_stop()
