@@ -56,8 +56,10 @@ MNT=$TMP/bpffs
 mkdir -p "$MNT" "$TMP/plain"
 mount -t bpf bpf /sys/fs/bpf || ktap_bail "cannot mount bpffs on /sys/fs/bpf"
 mount -t bpf bpf "$MNT" || ktap_bail "cannot mount bpffs on $MNT"
-mkdir -p /run/netns
+mkdir -p /run/netns /run/xdprelay
 mount -t tmpfs tmpfs /run/netns || ktap_bail "cannot mount tmpfs on /run/netns"
+mount -t tmpfs tmpfs /run/xdprelay ||
+	ktap_bail "cannot mount tmpfs on /run/xdprelay"
 
 PIN=$MNT/tc/globals
 export XDPRELAY_PIN_DIR=$PIN

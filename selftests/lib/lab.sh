@@ -67,8 +67,10 @@ lab_cleanup()
 	return 0
 }
 
-# Gives the caller a private mount namespace with its own bpffs, so pinned
-# maps of a test never meet the host's.  Re-executes the calling script.
+# Gives the caller a private mount namespace with its own bpffs and its
+# own /run/xdprelay, so that the pinned maps and the relay's status file
+# of a test never meet the host's or another test's.  Re-executes the
+# calling script.
 lab_private_bpffs()
 {
 	if [ -z "${XDPRELAY_PRIVATE_MNT:-}" ]; then
@@ -76,6 +78,7 @@ lab_private_bpffs()
 			"$0" "$@"
 	fi
 	mount -t bpf bpf /sys/fs/bpf || return 1
-	mkdir -p /run/netns
-	mount -t tmpfs tmpfs /run/netns
+	mkdir -p /run/netns /run/xdprelay
+	mount -t tmpfs tmpfs /run/netns &&
+		mount -t tmpfs tmpfs /run/xdprelay
 }
