@@ -5,6 +5,7 @@
 #   make		BPF objects, user-space programs and the kernel module
 #   make check	every test, host and VM (installs what it needs first)
 #   make demo	the relay on a built-in lab
+#   make bench	xdprelay against other relays, side by side (bench/run)
 #   make install	install into $(DESTDIR)$(PREFIX)
 #   make clean	back to the tree as checked out
 #
@@ -51,7 +52,8 @@ TEST_GEN_PROGS	:= selftests/xdp_prog_test selftests/rewrite_test \
 		   selftests/mod_tx_report selftests/mod_tune \
 		   selftests/tune_hold selftests/udpsend selftests/udprecv
 
-.PHONY: all bpf kmod user tests check demo bench install clean deps
+.PHONY: all bpf kmod user tests check demo bench bench-progs install clean \
+	deps
 
 all: bpf user kmod
 
@@ -105,7 +107,7 @@ selftests/tune_hold: selftests/tune_hold.c kmod/xdprelay_uapi.h
 selftests/udpsend selftests/udprecv: %: %.c
 	$(CC) $(USER_CFLAGS) $< -o $@
 
-tests: all $(TEST_GEN_PROGS)
+tests: all $(TEST_GEN_PROGS) bench-progs
 
 check: deps
 	$(MAKE) tests
@@ -114,6 +116,13 @@ check: deps
 demo: deps
 	$(MAKE) tests
 	scripts/demo
+
+bench-progs:
+	$(MAKE) -C bench
+
+bench: deps
+	$(MAKE) bpf user bench-progs
+	bench/run
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/xdprelay
@@ -127,3 +136,4 @@ clean:
 	-test -d "$(KDIR)" && $(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -f $(BPF_OBJS) $(USER_PROGS) $(TEST_GEN_PROGS)
 	rm -rf build
+	$(MAKE) -C bench clean
