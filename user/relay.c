@@ -733,7 +733,8 @@ static int check_interfaces(struct relay *r)
 	}
 	mtu = ifr.ifr_mtu;
 	/* The kernel's headroom, Ethernet and two VLAN tags. */
-	head = XR_XDP_HEADROOM + XR_ETH_HLEN + XR_MAX_VLAN * XR_VLAN_HLEN;
+	head = XR_FRAME_HEADROOM + XR_XDP_HEADROOM + XR_ETH_HLEN +
+	       XR_MAX_VLAN * XR_VLAN_HLEN;
 	r->frame_size = mtu + head <= 2048 ? 2048 : XR_MAX_FRAME_SIZE;
 	if (mtu + head > XR_MAX_FRAME_SIZE) {
 		pr_err("the MTU of %s (%u) does not fit an AF_XDP frame: lower it to %u or less (ip link set dev %s mtu %u)",

@@ -76,7 +76,7 @@ int xr_xsk_open(struct xr_xsk *x, const struct xr_xsk_cfg *cfg)
 		.fill_size = cfg->ring_size,
 		.comp_size = cfg->ring_size,
 		.frame_size = cfg->frame_size,
-		.frame_headroom = 0,
+		.frame_headroom = XR_FRAME_HEADROOM,
 		.flags = 0,
 	};
 	struct xsk_socket_config scfg = {
@@ -203,6 +203,12 @@ uint32_t xr_xsk_refill(struct xr_xsk *x, uint32_t keep)
 	if (x->nfree <= keep)
 		return 0;
 	avail = x->nfree - keep;
+	/*
+	 * Each refill the kernel sees costs it and us a cache line moving
+	 * between CPUs: hand frames over in batches while it holds enough.
+	 */
+	if (avail < XR_REFILL_BATCH && x->in_fill >= XR_REFILL_BATCH)
+		return 0;
 	n = xsk_prod_nb_free(&x->fill, avail);
 	if (n > avail)
 		n = avail;

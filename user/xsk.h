@@ -18,6 +18,16 @@
 #ifndef XR_XSK_H
 #define XR_XSK_H
 
+/* Frames handed to the fill ring at once, unless the kernel runs short. */
+#define XR_REFILL_BATCH		64
+/*
+ * Room the kernel leaves in front of XDP_PACKET_HEADROOM: the frame's
+ * data then starts 8 bytes into a cache line, so that the program's
+ * metadata and an Ethernet, IPv4 and UDP header share that one line,
+ * the first the relay reads.
+ */
+#define XR_FRAME_HEADROOM	8
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
