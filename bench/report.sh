@@ -10,6 +10,7 @@
 
 BACKEND_TITLE_ceiling="XDP_DROP ceiling (ingress)"
 BACKEND_TITLE_xdp="xdprelay AF_XDP"
+BACKEND_TITLE_xdpbusy="xdprelay AF_XDP, --busy-poll"
 BACKEND_TITLE_socket="xdprelay socket backend"
 BACKEND_TITLE_socat="socat"
 BACKEND_TITLE_nginx="nginx stream proxy"
@@ -71,7 +72,7 @@ scenario_table()
 	awk -v sc="$1" -v title="$(scenario_title "$1")" \
 		-v names="$(for b in $BACKENDS_ALL; do
 			printf '%s=%s;' "$b" "$(backend_title "$b")"; done)" '
-	function num(x) { return x != "-" && x != "n/a" }
+	function num(x) { return x != "" && x != "-" && x != "n/a" }
 	function fmt(x, f) { return num(x) ? sprintf(f, x) : x }
 	function scaled(x, d, f) { return num(x) ? sprintf(f, x / d) : x }
 	function ratio(a, b) {
@@ -148,14 +149,20 @@ scenario_table()
 				target("CPU per packet <= 50% of socket backend",
 				       cpu[x] <= 0.5 * cpu["socket"],
 				       sprintf("%.0f%%", 100 * cpu[x] / cpu["socket"]))
-			if (num(p50[x]) && num(p50["nft"]))
-				target("latency p50 <= nftables DNAT",
-				       p50[x] <= p50["nft"],
-				       sprintf("%.1f vs %.1f us", p50[x], p50["nft"]))
-			if (num(p99[x]) && num(p99["nft"]))
-				target("latency p99 <= 2x nftables DNAT",
-				       p99[x] <= 2 * p99["nft"],
-				       sprintf("%.1f vs %.1f us", p99[x], p99["nft"]))
+			for (k = 0; k < 2; k++) {
+				y = k ? "xdpbusy" : "xdp"
+				how = k ? " (busy polling)" : ""
+				if (num(p50[y]) && num(p50["nft"]))
+					target("latency p50 <= nftables DNAT" how,
+					       p50[y] <= p50["nft"],
+					       sprintf("%.1f vs %.1f us", p50[y],
+						       p50["nft"]))
+				if (num(p99[y]) && num(p99["nft"]))
+					target("latency p99 <= 2x nftables DNAT" how,
+					       p99[y] <= 2 * p99["nft"],
+					       sprintf("%.1f vs %.1f us", p99[y],
+						       p99["nft"]))
+			}
 		}
 		if (num(lloss[x]))
 			target("no loss below saturation (20 kpps)",
