@@ -126,6 +126,13 @@ struct worker {
 	struct acc acc0;		/* no stream: bad metadata */
 	struct out_desc *out;
 
+	/*
+	 * Busy polling: whether the kernel has a NAPI instance to poll for
+	 * the ingress socket (SO_INCOMING_NAPI_ID, known once a frame came).
+	 */
+	bool napi_known;
+	bool napi_polled;
+
 	uint64_t rx_packets;
 	uint64_t bad_meta;
 	uint64_t malformed;
@@ -547,11 +554,38 @@ static void idle(struct worker *w, bool stopping)
 			w->err = err;
 	}
 	if (w->r->cfg->busy_poll && !stopping) {
-		/* Drives the device's NAPI from here (SO_BUSY_POLL). */
-		recvfrom(x->rx_fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+		/*
+		 * Drives the device's NAPI from here (SO_BUSY_POLL) where the
+		 * kernel has one for the socket; else (veth, generic XDP) the
+		 * system call would only delay the next look at the ring.
+		 */
+		if (w->napi_polled)
+			recvfrom(x->rx_fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+		else
+			xr_cpu_relax();
 		return;
 	}
 	poll(&pfd, 1, x->in_tx || stopping ? XR_TX_POLL_MS : XR_IDLE_POLL_MS);
+}
+
+#ifndef SO_INCOMING_NAPI_ID
+#define SO_INCOMING_NAPI_ID	56
+#endif
+static void napi_check(struct worker *w)
+{
+	unsigned int id = 0;
+	socklen_t len = sizeof(id);
+
+	w->napi_known = true;
+	if (getsockopt(w->x.rx_fd, SOL_SOCKET, SO_INCOMING_NAPI_ID, &id,
+		       &len))
+		id = 0;
+	/* The kernel reports 0 for an id that names no NAPI instance. */
+	w->napi_polled = id != 0;
+	if (w->r->cfg->busy_poll)
+		pr_debug("queue %u: %s", w->queue, w->napi_polled ?
+			 "busy polling the device's NAPI" :
+			 "no NAPI to busy-poll: spinning on the RX ring");
 }
 
 static void *worker_main(void *arg)
@@ -583,6 +617,8 @@ static void *worker_main(void *arg)
 			recvfrom(x->rx_fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
 
 		n = xsk_ring_cons__peek(&x->rx, r->batch, &idx);
+		if (n && !w->napi_known)
+			napi_check(w);
 		if (n) {
 			x->in_fill -= n;
 			relay_batch(w, idx, n);

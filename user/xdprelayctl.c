@@ -822,7 +822,7 @@ static const struct xr_opt run_opts[] = {
 	XR_ENUM("mode", struct run_cfg, mode, NULL, run_modes,
 		"AF_XDP binding: auto (the default) tries zerocopy and falls back to copy; zerocopy or copy insists on that mode"),
 	XR_FLAG("busy-poll", struct run_cfg, busy_poll,
-		"Busy-poll the sockets instead of waiting for interrupts"),
+		"Never sleep: each worker polls its RX ring, and busy-polls the device's NAPI where the kernel has one for its socket; a core per worker, for the lowest latency"),
 	XR_STR("config", struct run_cfg, config, "FILE",
 	       "Apply the config file FILE before starting, and again on SIGHUP",
 	       NULL, 0),

@@ -158,4 +158,16 @@ struct xr_xsk_audit {
  */
 bool xr_xsk_audit(const struct xr_xsk *x, struct xr_xsk_audit *a);
 
+/* A spinning loop's hint to the CPU. */
+static inline void xr_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#else
+	__asm__ __volatile__("" ::: "memory");
+#endif
+}
+
 #endif /* XR_XSK_H */
