@@ -120,7 +120,7 @@ help_entries()
 		END { if (e != "") print e }'
 }
 
-ktap_plan 118
+ktap_plan 119
 
 # Command lines that cannot be right: exit 2.
 expect "no command" 2 "missing command" "$CTL"
@@ -191,6 +191,9 @@ expect "run --mode not a mode" 2 "'fast' is not one of auto, zerocopy, copy" \
 	"$CTL" run --ingress xc0 --egress xc1 --mode fast
 expect "run --queues out of range" 2 "65 is out of range: use 1 to 64" \
 	"$CTL" run --ingress xc0 --egress xc1 --queues 65
+expect "run --frames out of range" 2 \
+	"option --frames: 100 is out of range: use 512 to 1048576" \
+	"$CTL" run --ingress xc0 --egress xc1 --frames 100
 expect "attach --mode not a mode" 2 "'hw' is not one of native, skb" \
 	"$CTL" attach xc0 --mode hw
 expect "stats --count without --watch" 2 "--count needs --watch SEC" \

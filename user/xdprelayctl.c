@@ -799,6 +799,7 @@ struct run_cfg {
 	unsigned int backend;
 	uint32_t queues;
 	unsigned int mode;
+	uint32_t frames;
 	bool busy_poll;
 	const char *config;
 };
@@ -821,6 +822,9 @@ static const struct xr_opt run_opts[] = {
 	       "Serve the first N receive queues of the ingress, one worker each (default: all)"),
 	XR_ENUM("mode", struct run_cfg, mode, NULL, run_modes,
 		"AF_XDP binding: auto (the default) tries zerocopy and falls back to copy; zerocopy or copy insists on that mode"),
+	XR_U32("frames", struct run_cfg, frames, "N", RELAY_MIN_FRAMES,
+	       RELAY_MAX_FRAMES,
+	       "AF_XDP frames per worker (default 4096), half of them waiting for the kernel: more ride out a longer stall of the worker, fewer stay in the CPU caches and relay more packets"),
 	XR_FLAG("busy-poll", struct run_cfg, busy_poll,
 		"Never sleep: each worker polls its RX ring, and busy-polls the device's NAPI where the kernel has one for its socket; a core per worker, for the lowest latency"),
 	XR_STR("config", struct run_cfg, config, "FILE",
@@ -851,6 +855,7 @@ static int cmd_run(void *arg)
 		.backend = cfg->backend,
 		.queues = cfg->queues,
 		.mode = cfg->mode,
+		.frames = cfg->frames,
 		.busy_poll = cfg->busy_poll,
 		.verbose = xr_verbose,
 	};
