@@ -5,6 +5,10 @@
  * The table is open-addressed with a fixed number of slots, so that a
  * worker can probe it while the main thread writes: a slot is never freed,
  * only marked dead and reused, and each slot carries a sequence lock.
+ *
+ * A second rtnetlink socket listens to the kernel's neighbour and route
+ * notifications, so that a next hop that changes is looked up again at
+ * once rather than at the next periodic refresh.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -29,6 +33,9 @@
 #define XR_NSEC_PER_SEC		1000000000ULL
 /* Resolution of a next hop is triggered at most this often. */
 #define XR_USE_INTERVAL_NS	XR_NSEC_PER_SEC
+/* Notifications: socket buffer, and reads per call before it yields. */
+#define XR_EV_RCVBUF		(1 << 20)
+#define XR_EV_MAX_READS		64
 /* Retries of a reader that keeps meeting a writer: it gives up then. */
 #define XR_SEQ_RETRIES		1000
 
@@ -51,6 +58,7 @@ struct nh_slot {
 
 struct xr_neigh {
 	int fd;
+	int ev_fd;		/* notifications, -1: none */
 	uint32_t nl_seq;
 	int egress;
 	uint32_t gen;
@@ -101,6 +109,91 @@ static bool is_link_local6(int family, const uint8_t *addr)
 	       (addr[1] & 0xc0) == 0x80;
 }
 
+/*
+ * Neighbour and route notifications, non-blocking.  Without them (-1) the
+ * periodic refresh still finds every change, later.
+ */
+static int events_open(void)
+{
+	static const int groups[] = {
+		RTNLGRP_NEIGH, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE,
+	};
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	int fd, size = XR_EV_RCVBUF;
+	unsigned int i;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		    NETLINK_ROUTE);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)))
+		goto fail;
+	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+		if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP,
+			       &groups[i], sizeof(groups[i])))
+			goto fail;
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+int xr_neigh_event_fd(const struct xr_neigh *n)
+{
+	return n->ev_fd;
+}
+
+/* A neighbour of another interface, or of no IP family, concerns no one. */
+static bool event_matters(const struct xr_neigh *n, const struct nlmsghdr *h)
+{
+	const struct ndmsg *nd = NLMSG_DATA(h);
+
+	switch (h->nlmsg_type) {
+	case RTM_NEWNEIGH:
+	case RTM_DELNEIGH:
+		if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*nd)))
+			return false;
+		return nd->ndm_ifindex == n->egress &&
+		       (nd->ndm_family == AF_INET ||
+			nd->ndm_family == AF_INET6);
+	case RTM_NEWROUTE:
+	case RTM_DELROUTE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+bool xr_neigh_events(struct xr_neigh *n)
+{
+	bool matters = false;
+	ssize_t len;
+	int i;
+
+	if (n->ev_fd < 0)
+		return false;
+	for (i = 0; i < XR_EV_MAX_READS; i++) {
+		struct nlmsghdr *h = (struct nlmsghdr *)n->buf;
+
+		len = recv(n->ev_fd, n->buf, XR_NL_BUF, 0);
+		if (len < 0 && errno == EINTR)
+			continue;
+		if (len < 0) {
+			/* Notifications were lost: assume any change. */
+			if (errno == ENOBUFS)
+				matters = true;
+			else
+				break;
+			continue;
+		}
+		for (; NLMSG_OK(h, (uint32_t)len); h = NLMSG_NEXT(h, len))
+			if (event_matters(n, h))
+				matters = true;
+	}
+	return matters;
+}
+
 struct xr_neigh *xr_neigh_open(int egress_ifindex)
 {
 	struct timeval tv = {
@@ -132,6 +225,7 @@ struct xr_neigh *xr_neigh_open(int egress_ifindex)
 		close(n->fd);
 		goto err_free;
 	}
+	n->ev_fd = events_open();
 	return n;
 
 err_free:
@@ -147,6 +241,8 @@ void xr_neigh_close(struct xr_neigh *n)
 	if (!n)
 		return;
 	close(n->fd);
+	if (n->ev_fd >= 0)
+		close(n->ev_fd);
 	free(n->buf);
 	free(n->slots);
 	free(n);
@@ -528,8 +624,13 @@ static int resolve(struct xr_neigh *n, struct nh_slot *s, uint64_t now,
 				      NUD_NOARP)))
 			return 0;
 	}
-	/* Missing, failed or stale: as if a packet waited for it. */
-	if (now >= s->next_use_ns) {
+	/*
+	 * Missing, failed or stale: as if a packet waited for it.  At most
+	 * once a second, but at once for a next hop that was usable until
+	 * now (a neighbour the kernel just deleted or found changed).
+	 */
+	if (now >= s->next_use_ns ||
+	    (s->nh.state == XR_NH_OK && nh->state != XR_NH_OK)) {
 		s->next_use_ns = now + XR_USE_INTERVAL_NS;
 		neigh_use(n, hop_family, hop);
 	}

@@ -6,7 +6,8 @@
  * rtnetlink.
  *
  * The main thread owns the table: it says which addresses it wants, and
- * refreshes them periodically, never per packet.  Workers look entries up
+ * refreshes them periodically and when the kernel says that a neighbour
+ * or a route changed, never per packet.  Workers look entries up
  * without a lock or a syscall (a sequence lock per entry) when they build
  * their per-stream caches, and rebuild those when the generation moves.
  */
@@ -60,6 +61,15 @@ void xr_neigh_sweep_end(struct xr_neigh *n);
  */
 int xr_neigh_refresh(struct xr_neigh *n, bool all, xr_neigh_cb cb,
 		     void *arg);
+
+/*
+ * A descriptor that turns readable when the kernel's neighbours or routes
+ * change, for the owner's poll(); -1 when notifications are not to be had.
+ * xr_neigh_events() reads what is there and returns true when it may
+ * concern an entry: the caller then refreshes them all.
+ */
+int xr_neigh_event_fd(const struct xr_neigh *n);
+bool xr_neigh_events(struct xr_neigh *n);
 
 /* Any thread: bumped whenever an entry changes. */
 uint32_t xr_neigh_gen(const struct xr_neigh *n);

@@ -13,7 +13,8 @@
  *
  * The main thread ticks every XR_TICK_MS: signals, new subscribers and
  * their routes, stream settings, multicast groups, the module's transmit
- * counters.  At stop it takes the sockets out of xr_xsks first, lets the
+ * counters; a change of a neighbour or a route that the kernel announces
+ * wakes it at once.  At stop it takes the sockets out of xr_xsks first, lets the
  * workers drain, and checks that every frame came home.
  */
 #define _GNU_SOURCE
@@ -60,6 +61,7 @@
 #define XR_TICK_MS		100
 #define XR_APPLY_POLL_MS	2	/* while subscribers wait to resolve */
 #define XR_FULL_REFRESH_MS	1000	/* routes, streams, groups, module */
+#define XR_EVENT_REFRESH_MS	20	/* at most, on neighbour events */
 #define XR_STARTUP_RESOLVE_MS	500	/* first neighbour resolution */
 #define XR_IDLE_POLL_MS		100
 #define XR_TX_POLL_MS		1	/* while frames are on their way */
@@ -1538,21 +1540,37 @@ static void count_xsk_drops(struct relay *r)
 static int main_loop(struct relay *r)
 {
 	uint64_t next_full = now_ms() + XR_FULL_REFRESH_MS, now;
-	struct pollfd pfd = { .fd = r->sfd, .events = POLLIN };
+	uint64_t next_event = 0;
+	struct pollfd pfd[2] = {
+		{ .fd = r->sfd, .events = POLLIN },
+		/* poll() passes over a descriptor of -1. */
+		{ .fd = xr_neigh_event_fd(r->neigh), .events = POLLIN },
+	};
+	bool event = false, subs;
 	int err = 0;
 
 	for (;;) {
 		/* A control plane waits while next hops resolve: look often. */
-		poll(&pfd, 1, r->apply_pending ? XR_APPLY_POLL_MS : XR_TICK_MS);
+		poll(pfd, 2, r->apply_pending || event ? XR_APPLY_POLL_MS :
+							 XR_TICK_MS);
 		if (handle_signals(r))
 			break;
 		err = check_workers(r);
 		if (err)
 			break;
-		if (scan_subs(r) || r->neigh_pending)
-			refresh_neigh(r, false);
-		publish_applied(r, false);
+		if ((pfd[1].revents & POLLIN) && xr_neigh_events(r->neigh))
+			event = true;
 		now = now_ms();
+		subs = scan_subs(r);
+		/* A neighbour or route changed: all again, at a bounded rate. */
+		if (event && now >= next_event) {
+			next_event = now + XR_EVENT_REFRESH_MS;
+			event = false;
+			refresh_neigh(r, true);
+		} else if (subs || r->neigh_pending) {
+			refresh_neigh(r, false);
+		}
+		publish_applied(r, false);
 		if (now >= next_full) {
 			next_full = now + XR_FULL_REFRESH_MS;
 			scan_info(r);
