@@ -13,12 +13,13 @@
 #  - relay killed with SIGKILL: the stream falls back to the stack; a
 #    restarted relay resumes from the pinned state
 #  - the next hop's MAC changes mid-stream: under 20 ms of loss
+#  - a second relay with its own state and run directory runs beside it
 #  - frames: all accounted for after a run of 1e6 packets
 
 . "$(dirname "$0")/lib/ktap.sh"
 . "$(dirname "$0")/lib/relay.sh"
 
-ktap_plan 23
+ktap_plan 28
 lab_setup || ktap_bail "cannot build the lab"
 
 ktap_check "program attached with ip link" \
@@ -126,6 +127,32 @@ ctl sub del live --to 10.70.2.4:6000
 wait $send_pid
 ktap_check "sub add/del mid-stream: receiver 2 lost nothing" recv_check l2
 ktap_check "sub add/del mid-stream: receiver 3 lost nothing" recv_check l3
+
+# A second relay beside the first, with a state and run directory of its
+# own: the socket backend, on what the first one's program passes.
+R2="env XDPRELAY_PIN_DIR=/sys/fs/bpf/second XDPRELAY_RUN_DIR=/run/xdprelay/second"
+ktap_check "second relay: init its own maps" in_rly $R2 "$CTL" init
+in_rly $R2 "$CTL" stream add two --listen 10.70.1.2:5020 \
+	--to 10.70.2.4:6000 || ktap_bail "stream add two failed"
+nsenter --net=/run/netns/$LAB_RLY $R2 "$CTL" run --ingress xr0 --egress xr1 \
+	> "$TMP/relay2.log" 2>&1 &
+relay2_pid=$!
+wait_for 10000 grep -qx "pid=$relay2_pid" /run/xdprelay/second/status \
+	2>/dev/null
+ktap_check "second relay runs while the first does" \
+	grep -qx "pid=$relay_pid" /run/xdprelay/status
+N=10000
+recv_start t4 10.70.2.4 $N
+recv_start t2 10.70.2.2 $N
+in_gen "$UDPSEND" -c $N -s $SIZE -r $RATE 10.70.1.2 5020 &
+send_pid=$!
+in_gen "$UDPSEND" -c $N -s $SIZE -r $RATE 10.70.1.2 5003
+wait $send_pid
+ktap_check "second relay: its stream, every datagram" recv_check t4
+ktap_check "first relay: its stream at the same time" recv_check t2
+kill -TERM $relay2_pid
+wait $relay2_pid
+ktap_eq "second relay stops cleanly" 0 $?
 
 # SIGKILL: traffic falls back to the stack; a new relay resumes.
 kill -KILL $relay_pid

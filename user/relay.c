@@ -1060,7 +1060,7 @@ static int check_status_owner(void)
 		return 0;
 	if (same_program(pid)) {
 		pr_err("another relay (pid %d) is running, see %s: stop it first",
-		       pid, RELAY_STATUS_FILE);
+		       pid, xr_status_file());
 		return -EBUSY;
 	}
 	return 0;
@@ -1070,13 +1070,14 @@ int relay_status_write(const char *ingress, const char *egress,
 		       unsigned int nq, const char *(*mode)(void *, unsigned int),
 		       void *arg, bool busy_poll)
 {
-	char tmp[sizeof(RELAY_STATUS_FILE) + 16];
+	const char *path = xr_status_file();
+	char tmp[PATH_MAX + 16];
 	unsigned int q;
 	FILE *f;
 
-	if (mkdir(RELAY_STATUS_DIR, 0755) && errno != EEXIST)
+	if (xr_run_dir_make())
 		goto fail;
-	snprintf(tmp, sizeof(tmp), "%s.%d", RELAY_STATUS_FILE, getpid());
+	snprintf(tmp, sizeof(tmp), "%s.%d", path, getpid());
 	f = fopen(tmp, "w");
 	if (!f)
 		goto fail;
@@ -1085,14 +1086,14 @@ int relay_status_write(const char *ingress, const char *egress,
 	for (q = 0; q < nq; q++)
 		fprintf(f, "queue.%u.mode=%s\n", q, mode(arg, q));
 	fprintf(f, "busy_poll=%d\n", busy_poll ? 1 : 0);
-	if (fclose(f) || rename(tmp, RELAY_STATUS_FILE)) {
+	if (fclose(f) || rename(tmp, path)) {
 		unlink(tmp);
 		goto fail;
 	}
 	return 0;
 fail:
 	pr_warn("cannot write %s: %s ('xdprelayctl status' will not show the relay)",
-		RELAY_STATUS_FILE, strerror(errno));
+		path, strerror(errno));
 	return -1;
 }
 
@@ -1755,7 +1756,7 @@ static void teardown(struct relay *r)
 		mcast_leave(&r->mc[id]);
 	xr_reporter_fini(&r->rep);
 	if (r->status_written)
-		unlink(RELAY_STATUS_FILE);
+		unlink(xr_status_file());
 	xr_neigh_close(r->neigh);
 	if (r->st_open)
 		xr_state_close(&r->st);

@@ -37,8 +37,6 @@ enum relay_mode {
  *   queue.1.mode=copy
  *   busy_poll=0
  */
-#define RELAY_STATUS_DIR	"/run/xdprelay"
-#define RELAY_STATUS_FILE	RELAY_STATUS_DIR "/status"
 
 struct relay_config {
 	const char *ingress;	/* where the XDP program is attached */
@@ -75,7 +73,7 @@ int relay_signals_block(int *sfd, sigset_t *oldmask);
 void relay_signals_unblock(int sfd, const sigset_t *oldmask);
 
 /*
- * Write RELAY_STATUS_FILE for xdprelayctl status: the pid, interfaces and
+ * Write xr_status_file() for xdprelayctl status: the pid, interfaces and
  * @mode(@arg, q) of each of @nq queues.  Returns 0, or -1 with a warning.
  */
 int relay_status_write(const char *ingress, const char *egress,

@@ -826,7 +826,7 @@ static int setup(struct sr *r)
 	pid = xr_relay_pid();
 	if (pid && pid != getpid()) {
 		sr_err("another relay (pid %d) is running, see %s: stop it first",
-		       pid, RELAY_STATUS_FILE);
+		       pid, xr_status_file());
 		return -EBUSY;
 	}
 	err = xr_state_open(&r->st);
@@ -905,7 +905,7 @@ static void teardown(struct sr *r)
 	if (r->epfd >= 0)
 		close(r->epfd);
 	if (r->status_written)
-		unlink(RELAY_STATUS_FILE);
+		unlink(xr_status_file());
 	xr_reporter_fini(&r->rep);
 	if (r->st_open)
 		xr_state_close(&r->st);

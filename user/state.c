@@ -264,19 +264,51 @@ void xr_state_close(struct xr_state *st)
 	}
 }
 
+const char *xr_run_dir(void)
+{
+	const char *dir = getenv("XDPRELAY_RUN_DIR");
+
+	return dir && *dir ? dir : XR_RUN_DIR;
+}
+
+static const char *run_file(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", xr_run_dir(), name);
+	return buf;
+}
+
+const char *xr_status_file(void)
+{
+	static char path[PATH_MAX];
+
+	return run_file(path, sizeof(path), "status");
+}
+
+const char *xr_lock_file(void)
+{
+	static char path[PATH_MAX];
+
+	return run_file(path, sizeof(path), "lock");
+}
+
+int xr_run_dir_make(void)
+{
+	return xr_mkdir_p(xr_run_dir(), 0755);
+}
+
 int xr_state_lock(void)
 {
 	int fd, ret;
 
-	if (mkdir(XR_RUN_DIR, 0755) && errno != EEXIST) {
-		ret = -errno;
-		pr_err("cannot create %s: %s", XR_RUN_DIR, strerror(-ret));
+	ret = xr_run_dir_make();
+	if (ret) {
+		pr_err("cannot create %s: %s", xr_run_dir(), strerror(-ret));
 		return ret;
 	}
-	fd = open(XR_LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	fd = open(xr_lock_file(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		ret = -errno;
-		pr_err("cannot open %s: %s%s", XR_LOCK_FILE, strerror(-ret),
+		pr_err("cannot open %s: %s%s", xr_lock_file(), strerror(-ret),
 		       ret == -EACCES ? ": run as root" : "");
 		return ret;
 	}
@@ -288,7 +320,7 @@ int xr_state_lock(void)
 			return fd;
 	}
 	ret = -errno;
-	pr_err("cannot lock %s: %s", XR_LOCK_FILE, strerror(-ret));
+	pr_err("cannot lock %s: %s", xr_lock_file(), strerror(-ret));
 	close(fd);
 	return ret;
 }
@@ -343,7 +375,7 @@ uint32_t xr_subs_write(struct xdprelay_subs *e,
 
 int xr_relay_pid(void)
 {
-	FILE *f = fopen(RELAY_STATUS_FILE, "re");
+	FILE *f = fopen(xr_status_file(), "re");
 	char line[128];
 	int pid = 0;
 

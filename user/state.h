@@ -34,6 +34,18 @@ struct xr_state {
 int xr_state_open(struct xr_state *st);
 void xr_state_close(struct xr_state *st);
 
+/*
+ * The relay's run-time files: /run/xdprelay, or $XDPRELAY_RUN_DIR, so that
+ * relays with pinned states of their own ($XDPRELAY_PIN_DIR) run side by
+ * side.  The status file names the running relay; the lock serialises
+ * control-plane writers.  xr_run_dir_make() creates the directory:
+ * 0 or -errno.
+ */
+const char *xr_run_dir(void);
+const char *xr_status_file(void);
+const char *xr_lock_file(void);
+int xr_run_dir_make(void);
+
 /* Serialises control-plane writers (flock on a file under /run). */
 int xr_state_lock(void);
 void xr_state_unlock(int lock_fd);

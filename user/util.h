@@ -22,7 +22,6 @@
 
 /* Where control-plane writers serialise (the relay's status is there too). */
 #define XR_RUN_DIR		"/run/xdprelay"
-#define XR_LOCK_FILE		XR_RUN_DIR "/lock"
 
 /* Long enough for any message a parser writes. */
 #define XR_ERR_LEN		256

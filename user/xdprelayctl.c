@@ -1155,7 +1155,7 @@ static void status_pins(const struct pins_desc *p, bool json)
 	}
 }
 
-/* What the relay wrote in RELAY_STATUS_FILE. */
+/* What the relay wrote in xr_status_file(). */
 struct relay_status {
 	bool present;
 	long pid;
@@ -1173,7 +1173,7 @@ static void relay_status_read(struct relay_status *rs)
 	FILE *f;
 
 	memset(rs, 0, sizeof(*rs));
-	f = fopen(RELAY_STATUS_FILE, "re");
+	f = fopen(xr_status_file(), "re");
 	if (!f)
 		return;
 	rs->present = true;
@@ -1239,7 +1239,7 @@ static void status_relay(bool json)
 	if (!rs.running) {
 		if (rs.present && rs.pid > 0)
 			printf("Relay: not running (%s names pid %ld, which is gone)\n",
-			       RELAY_STATUS_FILE, rs.pid);
+			       xr_status_file(), rs.pid);
 		else
 			printf("Relay: not running\n");
 		return;
