@@ -94,6 +94,27 @@ struct out_desc {
 	uint32_t stream;
 };
 
+/*
+ * Bytes of a frame that a rewrite changes: Ethernet, two VLAN tags, an
+ * IPv4 header with options, UDP.
+ */
+#define XR_STASH_LEN	96
+
+/*
+ * A frame relayed to several subscribers where the kernel copies what it
+ * sends: rewritten for one subscriber per round, its headers restored in
+ * between, so that no payload is copied.
+ */
+struct fan {
+	uint64_t addr;
+	const struct xr_tpl *tpl;	/* the stream cache's, cnt of them */
+	struct xr_pkt p;
+	uint32_t stream;
+	uint16_t cnt;
+	uint16_t hlen;
+	uint8_t stash[XR_STASH_LEN];	/* the headers as received */
+};
+
 /* A worker's view of one stream: the resolved subscribers' headers. */
 struct stream_cache {
 	bool valid;
@@ -127,6 +148,8 @@ struct worker {
 	uint32_t ndirty;
 	struct acc acc0;		/* no stream: bad metadata */
 	struct out_desc *out;
+	struct fan *fan;		/* this batch's, up to r->batch */
+	uint32_t nfan;
 
 	/*
 	 * Busy polling: whether the kernel has a NAPI instance to poll for
@@ -436,6 +459,26 @@ static uint32_t relay_frame(struct worker *w, uint64_t addr, uint32_t len,
 	tpl = sc->tpl + (fi ? sc->n[0] : 0);
 	olen = xr_out_len(&p);
 
+	if (cnt > 1 && x->tx_copies && p.l4_off + 8 <= XR_STASH_LEN &&
+	    w->nfan < w->r->batch) {
+		struct fan *fn = &w->fan[w->nfan++];
+
+		fn->addr = addr;
+		fn->tpl = tpl;
+		fn->p = p;
+		fn->stream = meta.stream_id;
+		fn->cnt = cnt;
+		fn->hlen = p.l4_off + 8;
+		memcpy(fn->stash, data, fn->hlen);
+		/* The worker's hold, then the first round's descriptor. */
+		xr_frame_hold(x, addr);
+		xr_frame_hold(x, addr);
+		start = xr_rewrite(data, &p, &tpl[0]);
+		w->out[nout++] = (struct out_desc){ addr + start, olen,
+						    meta.stream_id };
+		return nout;
+	}
+
 	for (k = 0; k + 1 < cnt; k++) {
 		uint8_t *copy;
 		uint64_t f;
@@ -527,6 +570,77 @@ static void transmit(struct worker *w, uint32_t nout)
 	}
 }
 
+/*
+ * Until the kernel has taken every descriptor off the TX ring, which in
+ * copy mode means it copied their frames.  False when it would not within
+ * the bounded retries.
+ */
+static bool tx_drain(struct worker *w)
+{
+	struct xr_xsk *x = &w->x;
+	struct pollfd pfd = { .fd = x->tx_fd, .events = POLLOUT };
+	uint32_t tries;
+	int err;
+
+	for (tries = 0; xr_xsk_tx_queued(x); tries++) {
+		if (tries > XR_TX_RETRIES)
+			return false;
+		err = xr_xsk_kick_tx(x);
+		if (err) {
+			w->err = err;
+			return false;
+		}
+		xr_xsk_reclaim(x);
+		if (xr_xsk_tx_queued(x))
+			poll(&pfd, 1, XR_TX_POLL_MS);
+	}
+	return true;
+}
+
+/*
+ * The batch's fan-out frames went out for their first subscriber with it;
+ * the others follow a round each, each round once the kernel copied the
+ * last.  What a ring that does not drain leaves unsent counts as
+ * tx_errors.
+ */
+static void fan_rounds(struct worker *w)
+{
+	struct xr_xsk *x = &w->x;
+	uint32_t i, k, nout, start, rounds = 0;
+
+	for (i = 0; i < w->nfan; i++)
+		if (w->fan[i].cnt > rounds)
+			rounds = w->fan[i].cnt;
+	for (k = 1; k < rounds; k++) {
+		if (!tx_drain(w))
+			break;
+		nout = 0;
+		for (i = 0; i < w->nfan; i++) {
+			struct fan *fn = &w->fan[i];
+			uint8_t *data;
+
+			if (k >= fn->cnt)
+				continue;
+			data = xsk_umem__get_data(x->area, fn->addr);
+			memcpy(data, fn->stash, fn->hlen);
+			start = xr_rewrite(data, &fn->p, &fn->tpl[k]);
+			xr_frame_hold(x, fn->addr);
+			w->out[nout++] = (struct out_desc){
+				fn->addr + start, xr_out_len(&fn->p),
+				fn->stream };
+		}
+		transmit(w, nout);
+	}
+	for (i = 0; i < w->nfan; i++) {
+		struct fan *fn = &w->fan[i];
+
+		if (fn->cnt > k)
+			acc_get(w, fn->stream)->tx_errors += fn->cnt - k;
+		xr_frame_put(x, fn->addr);
+	}
+	w->nfan = 0;
+}
+
 static void relay_batch(struct worker *w, uint32_t idx, uint32_t n)
 {
 	struct xr_xsk *x = &w->x;
@@ -541,6 +655,8 @@ static void relay_batch(struct worker *w, uint32_t idx, uint32_t n)
 	xsk_ring_cons__release(&x->rx, n);
 	w->rx_packets += n;
 	transmit(w, nout);
+	if (w->nfan)
+		fan_rounds(w);
 }
 
 /* Nothing received: push out what waits, then sleep a bounded time. */
@@ -966,7 +1082,9 @@ static int alloc_worker(struct relay *r, struct worker *w, unsigned int q,
 	w->dirty_ids = calloc(XDPRELAY_MAX_STREAMS, sizeof(*w->dirty_ids));
 	w->out = calloc((size_t)r->batch * XDPRELAY_MAX_SUBS,
 			sizeof(*w->out));
-	if (!w->cache || !w->acc || !w->dirty || !w->dirty_ids || !w->out)
+	w->fan = calloc(r->batch, sizeof(*w->fan));
+	if (!w->cache || !w->acc || !w->dirty || !w->dirty_ids || !w->out ||
+	    !w->fan)
 		return -ENOMEM;
 	return 0;
 }
@@ -978,6 +1096,7 @@ static void free_worker(struct worker *w)
 	free(w->dirty);
 	free(w->dirty_ids);
 	free(w->out);
+	free(w->fan);
 }
 
 static int start_worker(struct worker *w)

@@ -99,8 +99,13 @@ int xr_xsk_open(struct xr_xsk *x, const struct xr_xsk_cfg *cfg)
 
 	x->failed = "allocating the frame list";
 	x->free = calloc(cfg->nframes, sizeof(*x->free));
-	if (!x->free)
+	x->refs = calloc(cfg->nframes, sizeof(*x->refs));
+	if (!x->free || !x->refs) {
+		free(x->free);
+		free(x->refs);
 		return -ENOMEM;
+	}
+	x->frame_shift = __builtin_ctz(cfg->frame_size);
 
 	x->failed = "allocating the UMEM";
 	x->area = mmap(NULL, x->area_len, PROT_READ | PROT_WRITE,
@@ -158,6 +163,7 @@ int xr_xsk_open(struct xr_xsk *x, const struct xr_xsk_cfg *cfg)
 	}
 
 	x->zerocopy = bound_zerocopy(x->rx_fd);
+	x->tx_copies = !bound_zerocopy(x->tx_fd);
 	for (i = 0; i < x->nframes; i++)
 		x->free[i] = (uint64_t)i * x->frame_size;
 	x->nfree = x->nframes;
@@ -174,6 +180,7 @@ err_area:
 	munmap(x->area, x->area_len);
 err_free:
 	free(x->free);
+	free(x->refs);
 	failed = x->failed;
 	memset(x, 0, sizeof(*x));
 	x->rx_fd = x->tx_fd = -1;
@@ -192,6 +199,7 @@ void xr_xsk_close(struct xr_xsk *x)
 	if (x->area)
 		munmap(x->area, x->area_len);
 	free(x->free);
+	free(x->refs);
 	memset(x, 0, sizeof(*x));
 	x->rx_fd = x->tx_fd = -1;
 }

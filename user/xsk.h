@@ -73,6 +73,15 @@ struct xr_xsk {
 
 	uint64_t *free;		/* frame addresses, a stack */
 	uint32_t nfree;
+	/*
+	 * Holders of a frame that several descriptors share (the worker,
+	 * and each descriptor not completed yet); 0 for a frame with one
+	 * owner.  It goes back to the free list when the last lets go.
+	 */
+	uint16_t *refs;
+	uint32_t frame_shift;	/* log2(frame_size) */
+	/* The kernel copies what it transmits, inside sendto(). */
+	bool tx_copies;
 	uint32_t in_fill;
 	uint32_t in_tx;
 };
@@ -122,10 +131,21 @@ static inline bool xr_frame_get(struct xr_xsk *x, uint64_t *addr)
 	return true;
 }
 
-/* Any address inside a frame gives the frame back. */
+/* Any address inside a frame lets go of the frame. */
 static inline void xr_frame_put(struct xr_xsk *x, uint64_t addr)
 {
-	x->free[x->nfree++] = xr_frame_base(x, addr);
+	uint64_t base = xr_frame_base(x, addr);
+	uint16_t *r = &x->refs[base >> x->frame_shift];
+
+	if (*r && --*r)
+		return;
+	x->free[x->nfree++] = base;
+}
+
+/* One more holder of the frame at @addr (see refs). */
+static inline void xr_frame_hold(struct xr_xsk *x, uint64_t addr)
+{
+	x->refs[addr >> x->frame_shift]++;
 }
 
 /*
