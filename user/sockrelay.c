@@ -666,11 +666,11 @@ static void rescan_all(struct sr *r)
 }
 
 /*
- * What arrived, where no xdprelay program counted it: to xdprelay.ko when
- * it is loaded, else into xr_counters when this is the maps variant, in
- * CPU 0's slot, read, added to and written back from here, since no
- * program writes it.  What cannot be counted now is kept for the next
- * tick.
+ * What arrived, where no xdprelay program counted it, to where stats reads
+ * the receive counters: into xr_counters when the pinned state is the maps
+ * variant's, in CPU 0's slot, read, added to and written back from here,
+ * since no program writes it; else to xdprelay.ko when it is loaded.  What
+ * cannot be counted now is kept for the next tick.
  */
 static void count_rx(struct sr *r)
 {
@@ -689,12 +689,13 @@ static void count_rx(struct sr *r)
 	}
 	pthread_mutex_unlock(&r->lock);
 	if (r->xdp_counts || !pk[0] ||
-	    (r->rep.fd < 0 && (r->st.counters_fd < 0 || r->ncpus <= 0))) {
+	    (r->st.counters_fd < 0 && r->rep.fd < 0) ||
+	    (r->st.counters_fd >= 0 && r->ncpus <= 0)) {
 		memset(pk, 0, sizeof(pk));
 		memset(by, 0, sizeof(by));
 		return;
 	}
-	if (r->rep.fd >= 0) {
+	if (r->st.counters_fd < 0) {
 		xr_report_rx(&r->rep, pk, by);
 		return;
 	}
