@@ -116,20 +116,7 @@ in_rly ip neigh flush dev xr1
 ctl stream del mac
 
 # Subscribers changed mid-stream: the others lose nothing.
-ctl stream add live --listen 10.70.1.2:5003 --to 10.70.2.2:6000 \
-	--to 10.70.2.3:6000 || ktap_bail "stream add live failed"
-N=40000
-recv_start l2 10.70.2.2 $N
-recv_start l3 10.70.2.3 $N
-in_gen "$UDPSEND" -c $N -s $SIZE -r $RATE 10.70.1.2 5003 &
-send_pid=$!
-wait_for 10000 tx_above live $((N / 2))
-ctl sub add live --to 10.70.2.4:6000
-wait_for 10000 tx_above live $((N))
-ctl sub del live --to 10.70.2.4:6000
-wait $send_pid
-ktap_check "sub add/del mid-stream: receiver 2 lost nothing" recv_check l2
-ktap_check "sub add/del mid-stream: receiver 3 lost nothing" recv_check l3
+sub_change_midstream 40000
 
 # A second relay beside the first, with a state and run directory of its
 # own: the socket backend, on what the first one's program passes.

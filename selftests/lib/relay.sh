@@ -59,6 +59,30 @@ tx_above()
 	[ "$(stream_stat "$1" tx_packets)" -gt "$2" ] 2>/dev/null
 }
 
+# sub_change_midstream COUNT: the stream "live", 10.70.1.2:5003 to two
+# receivers, carries COUNT datagrams ($SIZE bytes at $RATE/s) while a third
+# subscriber is added and removed; a case per receiver: it lost nothing.
+sub_change_midstream()
+{
+	local n=$1 send_pid
+
+	ctl stream add live --listen 10.70.1.2:5003 --to 10.70.2.2:6000 \
+		--to 10.70.2.3:6000 || ktap_bail "stream add live failed"
+	recv_start l2 10.70.2.2 $n
+	recv_start l3 10.70.2.3 $n
+	in_gen "$UDPSEND" -c $n -s $SIZE -r $RATE 10.70.1.2 5003 &
+	send_pid=$!
+	wait_for 10000 tx_above live $((n / 2))
+	ctl sub add live --to 10.70.2.4:6000
+	wait_for 10000 tx_above live $n
+	ctl sub del live --to 10.70.2.4:6000
+	wait $send_pid
+	ktap_check "sub add/del mid-stream: receiver 2 lost nothing" \
+		recv_check l2
+	ktap_check "sub add/del mid-stream: receiver 3 lost nothing" \
+		recv_check l3
+}
+
 relay_stop()
 {
 	local rc
