@@ -359,14 +359,6 @@ static void relay_stream(struct sr *r, uint32_t id)
 
 	out = s->out_fd[family == AF_INET6];
 	for (b = 0; b < SR_DRAIN; b++) {
-		for (i = 0; i < SR_BATCH; i++) {
-			r->riov[i].iov_base = r->buf + (size_t)i * SR_BUF_SIZE;
-			r->riov[i].iov_len = SR_BUF_SIZE;
-			memset(&r->rmsg[i].msg_hdr, 0,
-			       sizeof(r->rmsg[i].msg_hdr));
-			r->rmsg[i].msg_hdr.msg_iov = &r->riov[i];
-			r->rmsg[i].msg_hdr.msg_iovlen = 1;
-		}
 		ret = recvmmsg(s->fd, r->rmsg, SR_BATCH, MSG_DONTWAIT, NULL);
 		if (ret <= 0)
 			break;
@@ -399,6 +391,18 @@ static void *worker_main(void *arg)
 	struct sr *r = arg;
 	struct epoll_event ev[SR_BATCH];
 	int n, i;
+
+	/*
+	 * The receive buffers, once: recvmmsg() sets only msg_len and
+	 * msg_flags of headers without a name or control data.
+	 */
+	for (i = 0; i < SR_BATCH; i++) {
+		r->riov[i].iov_base = r->buf + (size_t)i * SR_BUF_SIZE;
+		r->riov[i].iov_len = SR_BUF_SIZE;
+		memset(&r->rmsg[i].msg_hdr, 0, sizeof(r->rmsg[i].msg_hdr));
+		r->rmsg[i].msg_hdr.msg_iov = &r->riov[i];
+		r->rmsg[i].msg_hdr.msg_iovlen = 1;
+	}
 
 	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
 		n = epoll_wait(r->epfd, ev, SR_BATCH, SR_TICK_MS);
