@@ -53,10 +53,29 @@ relay_ready()
 		grep -q "^queue.0.mode=" /run/xdprelay/status
 }
 
-# tx_above STREAM N: the stream's tx_packets exceeds N.
-tx_above()
+# relay_check LABEL DST PORT ADDR...: a receiver on port 6000 of each ADDR
+# in the sink, $N datagrams of $SIZE bytes at $RATE/s to DST:PORT, and a
+# case per receiver: it got all of them, in order and intact.
+relay_check()
 {
-	[ "$(stream_stat "$1" tx_packets)" -gt "$2" ] 2>/dev/null
+	local label=$1 dst=$2 port=$3 a i=0
+
+	shift 3
+	for a; do
+		recv_start rc$((i += 1)) "$a" $N
+	done
+	in_gen "$UDPSEND" -c $N -s $SIZE -r $RATE "$dst" "$port"
+	i=0
+	for a; do
+		ktap_check "$label: $a got $N in order and intact" \
+			recv_check rc$((i += 1))
+	done
+}
+
+# stat_above STREAM FIELD N: the stream's FIELD (stats --json) exceeds N.
+stat_above()
+{
+	[ "$(stream_stat "$1" "$2")" -gt "$3" ] 2>/dev/null
 }
 
 # sub_change_midstream COUNT: the stream "live", 10.70.1.2:5003 to two
@@ -72,9 +91,9 @@ sub_change_midstream()
 	recv_start l3 10.70.2.3 $n
 	in_gen "$UDPSEND" -c $n -s $SIZE -r $RATE 10.70.1.2 5003 &
 	send_pid=$!
-	wait_for 10000 tx_above live $((n / 2))
+	wait_for 10000 stat_above live tx_packets $((n / 2))
 	ctl sub add live --to 10.70.2.4:6000
-	wait_for 10000 tx_above live $n
+	wait_for 10000 stat_above live tx_packets $n
 	ctl sub del live --to 10.70.2.4:6000
 	wait $send_pid
 	ktap_check "sub add/del mid-stream: receiver 2 lost nothing" \
