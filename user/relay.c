@@ -99,6 +99,8 @@ struct out_desc {
  * IPv4 header with options, UDP.
  */
 #define XR_STASH_LEN	96
+_Static_assert(XR_ETH_HLEN + XR_MAX_VLAN * XR_VLAN_HLEN + 60 + 8 <=
+	       XR_STASH_LEN, "the stash holds every header xr_parse() takes");
 
 /*
  * A frame relayed to several subscribers where the kernel copies what it
@@ -416,7 +418,9 @@ static struct stream_cache *stream_get(struct worker *w, uint32_t id)
 }
 
 /*
- * One received frame: N-1 copies into free frames and the original,
+ * One received frame, rewritten for its subscribers: where the kernel
+ * copies what it sends, for the first of them now and the others in
+ * fan_rounds(); else N-1 copies into free frames and the original,
  * rewritten last.  Appends to w->out; returns the new count.
  */
 static uint32_t relay_frame(struct worker *w, uint64_t addr, uint32_t len,
@@ -459,8 +463,8 @@ static uint32_t relay_frame(struct worker *w, uint64_t addr, uint32_t len,
 	tpl = sc->tpl + (fi ? sc->n[0] : 0);
 	olen = xr_out_len(&p);
 
-	if (cnt > 1 && x->tx_copies && p.l4_off + 8 <= XR_STASH_LEN &&
-	    w->nfan < w->r->batch) {
+	/* A batch has at most r->batch frames: w->fan has room. */
+	if (cnt > 1 && x->tx_copies) {
 		struct fan *fn = &w->fan[w->nfan++];
 
 		fn->addr = addr;
