@@ -693,13 +693,13 @@ static void count_rx(struct sr *r)
 	}
 	pthread_mutex_unlock(&r->lock);
 	if (r->xdp_counts || !pk[0] ||
-	    (r->st.counters_fd < 0 && r->rep.fd < 0) ||
-	    (r->st.counters_fd >= 0 && r->ncpus <= 0)) {
+	    (!xr_rx_in_map(&r->st) && r->rep.fd < 0) ||
+	    (xr_rx_in_map(&r->st) && r->ncpus <= 0)) {
 		memset(pk, 0, sizeof(pk));
 		memset(by, 0, sizeof(by));
 		return;
 	}
-	if (r->st.counters_fd < 0) {
+	if (!xr_rx_in_map(&r->st)) {
 		xr_report_rx(&r->rep, pk, by);
 		return;
 	}

@@ -35,6 +35,16 @@ int xr_state_open(struct xr_state *st);
 void xr_state_close(struct xr_state *st);
 
 /*
+ * Where the receive counters live: xr_counters when the pinned state is
+ * the maps variant's, else xdprelay.ko's sysfs tree.  stats reads them
+ * there, and the socket backend counts there what no program counted.
+ */
+static inline bool xr_rx_in_map(const struct xr_state *st)
+{
+	return st->counters_fd >= 0;
+}
+
+/*
  * The relay's run-time files: /run/xdprelay, or $XDPRELAY_RUN_DIR, so that
  * relays with pinned states of their own ($XDPRELAY_PIN_DIR) run side by
  * side.  The status file names the running relay; the lock serialises

@@ -184,7 +184,7 @@ static int row_read(struct xr_state *st, struct row *r)
 {
 	int ret;
 
-	if (st->counters_fd >= 0)
+	if (xr_rx_in_map(st))
 		ret = rx_from_map(st, r);
 	else
 		ret = rx_from_sysfs(r);
