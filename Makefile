@@ -49,6 +49,7 @@ KSFT_TAR	:= $(lastword $(sort $(wildcard /usr/src/linux-source-*.tar.xz)))
 KSFT_HDRS	:= $(KSFT_DIR)/kselftest.h $(KSFT_DIR)/kselftest_harness.h
 
 TEST_GEN_PROGS	:= selftests/xdp_prog_test selftests/rewrite_test \
+		   selftests/neigh_test \
 		   selftests/mod_tx_report selftests/mod_tune \
 		   selftests/tune_hold selftests/udpsend selftests/udprecv
 
@@ -95,6 +96,12 @@ selftests/xdp_prog_test: selftests/xdp_prog_test.c bpf/xdprelay.h \
 selftests/rewrite_test: selftests/rewrite_test.c user/rewrite.c \
 		user/rewrite.h $(KSFT_HDRS)
 	$(CC) $(USER_CFLAGS) -I$(KSFT_DIR) $< user/rewrite.c -o $@
+
+# Built with AddressSanitizer: a read past a crafted message fails it.
+selftests/neigh_test: selftests/neigh_test.c user/neigh.c user/neigh.h \
+		user/util.h $(KSFT_HDRS)
+	$(CC) $(USER_CFLAGS) -fsanitize=address,undefined \
+		-fno-sanitize-recover=all -I$(KSFT_DIR) $< user/neigh.c -o $@
 
 selftests/mod_tx_report selftests/mod_tune: %: %.c kmod/xdprelay_uapi.h \
 		selftests/lib/sysfs.h \

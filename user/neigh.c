@@ -8,7 +8,13 @@
  *
  * A second rtnetlink socket listens to the kernel's neighbour and route
  * notifications, so that a next hop that changes is looked up again at
- * once rather than at the next periodic refresh.
+ * once rather than at the next periodic refresh.  A notification marks
+ * only the entries it concerns: those whose next hop is the neighbour
+ * that changed, or whose address lies in the prefix of the route that
+ * changed.  Route churn elsewhere costs a parse per message, no lookup.
+ *
+ * Every message is read as untrusted: its length is checked against what
+ * was received before any of its fields is, and lengths stay signed.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -23,6 +29,7 @@
 #include <linux/rtnetlink.h>
 
 #include "neigh.h"
+#include "util.h"
 
 /* Twice the most subscribers the maps can hold (1023 streams x 16). */
 #define XR_NH_SLOTS		32768
@@ -36,6 +43,8 @@
 /* Notifications: socket buffer, and reads per call before it yields. */
 #define XR_EV_RCVBUF		(1 << 20)
 #define XR_EV_MAX_READS		64
+/* nl_recv(): a message that did not come from the kernel. */
+#define XR_NL_FOREIGN		(-2)
 /* Retries of a reader that keeps meeting a writer: it gives up then. */
 #define XR_SEQ_RETRIES		1000
 
@@ -53,6 +62,10 @@ struct nh_slot {
 	struct xr_nh nh;
 	/* The main thread's alone. */
 	uint8_t wanted;
+	uint8_t dirty;		/* a notification concerns it */
+	uint8_t hop_family;	/* 0: no next hop known */
+	uint8_t hop[16];	/* whose neighbour entry gives the MAC */
+	uint32_t live_pos;	/* in xr_neigh.live */
 	uint64_t next_use_ns;
 };
 
@@ -63,6 +76,9 @@ struct xr_neigh {
 	int egress;
 	uint32_t gen;
 	struct nh_slot *slots;
+	uint32_t *live;		/* indexes of the SLOT_LIVE slots */
+	uint32_t nlive;
+	uint64_t lookups;
 	uint8_t *buf;
 };
 
@@ -73,16 +89,6 @@ struct nl_req {
 		struct ndmsg nd;
 	};
 	uint8_t attrs[64];
-};
-
-/* A route as RTM_GETROUTE answers it. */
-struct route {
-	uint8_t type;
-	int oif;
-	int gw_family;		/* 0: on link */
-	uint8_t gw[16];
-	bool has_src;
-	uint8_t src[16];
 };
 
 static uint64_t now_ns(void)
@@ -96,11 +102,6 @@ static uint64_t now_ns(void)
 static inline uint32_t addr_len(int family)
 {
 	return family == AF_INET ? 4 : 16;
-}
-
-static bool is_multicast(int family, const uint8_t *addr)
-{
-	return family == AF_INET ? (addr[0] & 0xf0) == 0xe0 : addr[0] == 0xff;
 }
 
 static bool is_link_local6(int family, const uint8_t *addr)
@@ -144,54 +145,182 @@ int xr_neigh_event_fd(const struct xr_neigh *n)
 	return n->ev_fd;
 }
 
-/* A neighbour of another interface, or of no IP family, concerns no one. */
-static bool event_matters(const struct xr_neigh *n, const struct nlmsghdr *h)
+/*
+ * Only the kernel speaks on these sockets; a message from anywhere else
+ * (another process with CAP_NET_ADMIN) is not an answer.
+ */
+static ssize_t nl_recv(int fd, void *buf, size_t size)
 {
-	const struct ndmsg *nd = NLMSG_DATA(h);
+	struct sockaddr_nl from;
+	socklen_t flen = sizeof(from);
+	ssize_t len;
 
-	switch (h->nlmsg_type) {
-	case RTM_NEWNEIGH:
-	case RTM_DELNEIGH:
-		if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*nd)))
-			return false;
-		return nd->ndm_ifindex == n->egress &&
-		       (nd->ndm_family == AF_INET ||
-			nd->ndm_family == AF_INET6);
-	case RTM_NEWROUTE:
-	case RTM_DELROUTE:
-		return true;
-	default:
+	len = recvfrom(fd, buf, size, 0, (struct sockaddr *)&from, &flen);
+	if (len >= 0 && (flen != sizeof(from) || from.nl_pid != 0)) {
+		errno = EAGAIN;
+		return XR_NL_FOREIGN;
+	}
+	return len;
+}
+
+/* The first @bits bits of @a and @b agree. */
+static bool prefix_match(const uint8_t *a, const uint8_t *b,
+			 unsigned int bits)
+{
+	unsigned int bytes = bits / 8, rest = bits % 8;
+
+	if (memcmp(a, b, bytes))
 		return false;
+	return !rest || !((a[bytes] ^ b[bytes]) & (0xff << (8 - rest)));
+}
+
+static void mark(struct nh_slot *s, int *marked)
+{
+	if (!s->dirty) {
+		s->dirty = 1;
+		(*marked)++;
 	}
 }
 
-bool xr_neigh_events(struct xr_neigh *n)
+/* A neighbour of the egress changed: the entries it is the next hop of. */
+static void mark_hop(struct xr_neigh *n, int family, const uint8_t *addr,
+		     int *marked)
 {
-	bool matters = false;
+	uint32_t i;
+
+	for (i = 0; i < n->nlive; i++) {
+		struct nh_slot *s = &n->slots[n->live[i]];
+
+		if (s->hop_family == family &&
+		    !memcmp(s->hop, addr, addr_len(family)))
+			mark(s, marked);
+	}
+}
+
+/* A route changed: the entries in its prefix, in whatever table. */
+static void mark_prefix(struct xr_neigh *n, int family, const uint8_t *dst,
+			unsigned int dst_len, int *marked)
+{
+	uint32_t i;
+
+	for (i = 0; i < n->nlive; i++) {
+		struct nh_slot *s = &n->slots[n->live[i]];
+
+		if (s->family == family && prefix_match(s->addr, dst, dst_len))
+			mark(s, marked);
+	}
+}
+
+static void mark_all(struct xr_neigh *n, int *marked)
+{
+	uint32_t i;
+
+	for (i = 0; i < n->nlive; i++)
+		mark(&n->slots[n->live[i]], marked);
+}
+
+/* The attribute @type of a message whose fixed part is @hdrlen bytes. */
+static const struct rtattr *nl_attr(const struct nlmsghdr *h, size_t hdrlen,
+				    uint16_t type, uint32_t *plen)
+{
+	int alen = (int)h->nlmsg_len - (int)NLMSG_LENGTH(hdrlen);
+	const struct rtattr *a;
+
+	a = (const void *)((const char *)NLMSG_DATA(h) + NLMSG_ALIGN(hdrlen));
+	for (; RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
+		if (a->rta_type == type) {
+			*plen = RTA_PAYLOAD(a);
+			return a;
+		}
+	}
+	return NULL;
+}
+
+int xr_neigh_event(struct xr_neigh *n, const struct nlmsghdr *h)
+{
+	uint8_t dst[16] = {};
+	const struct rtattr *a;
+	int marked = 0;
+	uint32_t plen;
+
+	switch (h->nlmsg_type) {
+	case RTM_NEWNEIGH:
+	case RTM_DELNEIGH: {
+		const struct ndmsg *nd = NLMSG_DATA(h);
+
+		if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*nd)))
+			return 0;
+		/* A neighbour of another interface concerns no one. */
+		if (nd->ndm_ifindex != n->egress ||
+		    (nd->ndm_family != AF_INET && nd->ndm_family != AF_INET6))
+			return 0;
+		a = nl_attr(h, sizeof(*nd), NDA_DST, &plen);
+		if (!a || plen != addr_len(nd->ndm_family))
+			return 0;
+		mark_hop(n, nd->ndm_family, RTA_DATA(a), &marked);
+		return marked;
+	}
+	case RTM_NEWROUTE:
+	case RTM_DELROUTE: {
+		const struct rtmsg *rtm = NLMSG_DATA(h);
+
+		if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*rtm)))
+			return 0;
+		/* IPv6's cached clones are no route of anyone's making. */
+		if (rtm->rtm_flags & RTM_F_CLONED)
+			return 0;
+		if ((rtm->rtm_family != AF_INET &&
+		     rtm->rtm_family != AF_INET6) ||
+		    rtm->rtm_dst_len > addr_len(rtm->rtm_family) * 8)
+			return 0;
+		a = nl_attr(h, sizeof(*rtm), RTA_DST, &plen);
+		if (a && plen == addr_len(rtm->rtm_family))
+			memcpy(dst, RTA_DATA(a), plen);
+		else if (a || rtm->rtm_dst_len)
+			return 0;
+		mark_prefix(n, rtm->rtm_family, dst, rtm->rtm_dst_len,
+			    &marked);
+		return marked;
+	}
+	default:
+		return 0;
+	}
+}
+
+int xr_neigh_feed(struct xr_neigh *n, const void *buf, ssize_t len)
+{
+	const struct nlmsghdr *h = buf;
+	int marked = 0;
+
+	/* len stays signed: NLMSG_NEXT may take it below zero. */
+	for (; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len))
+		marked += xr_neigh_event(n, h);
+	return marked;
+}
+
+int xr_neigh_events(struct xr_neigh *n)
+{
+	int marked = 0, i;
 	ssize_t len;
-	int i;
 
 	if (n->ev_fd < 0)
-		return false;
+		return 0;
 	for (i = 0; i < XR_EV_MAX_READS; i++) {
-		struct nlmsghdr *h = (struct nlmsghdr *)n->buf;
-
-		len = recv(n->ev_fd, n->buf, XR_NL_BUF, 0);
+		len = nl_recv(n->ev_fd, n->buf, XR_NL_BUF);
+		if (len == XR_NL_FOREIGN)
+			continue;
 		if (len < 0 && errno == EINTR)
 			continue;
 		if (len < 0) {
-			/* Notifications were lost: assume any change. */
-			if (errno == ENOBUFS)
-				matters = true;
-			else
+			/* Notifications were lost: anything may have changed. */
+			if (errno != ENOBUFS)
 				break;
+			mark_all(n, &marked);
 			continue;
 		}
-		for (; NLMSG_OK(h, (uint32_t)len); h = NLMSG_NEXT(h, len))
-			if (event_matters(n, h))
-				matters = true;
+		marked += xr_neigh_feed(n, n->buf, len);
 	}
-	return matters;
+	return marked;
 }
 
 struct xr_neigh *xr_neigh_open(int egress_ifindex)
@@ -209,8 +338,9 @@ struct xr_neigh *xr_neigh_open(int egress_ifindex)
 		return NULL;
 	n->egress = egress_ifindex;
 	n->slots = calloc(XR_NH_SLOTS, sizeof(*n->slots));
+	n->live = calloc(XR_NH_SLOTS, sizeof(*n->live));
 	n->buf = malloc(XR_NL_BUF);
-	if (!n->slots || !n->buf) {
+	if (!n->slots || !n->live || !n->buf) {
 		err = ENOMEM;
 		goto err_free;
 	}
@@ -230,6 +360,7 @@ struct xr_neigh *xr_neigh_open(int egress_ifindex)
 
 err_free:
 	free(n->buf);
+	free(n->live);
 	free(n->slots);
 	free(n);
 	errno = err;
@@ -244,6 +375,7 @@ void xr_neigh_close(struct xr_neigh *n)
 	if (n->ev_fd >= 0)
 		close(n->ev_fd);
 	free(n->buf);
+	free(n->live);
 	free(n->slots);
 	free(n);
 }
@@ -251,6 +383,11 @@ void xr_neigh_close(struct xr_neigh *n)
 uint32_t xr_neigh_gen(const struct xr_neigh *n)
 {
 	return __atomic_load_n(&n->gen, __ATOMIC_ACQUIRE);
+}
+
+uint64_t xr_neigh_lookups(const struct xr_neigh *n)
+{
+	return n->lookups;
 }
 
 static uint32_t hash(int family, const uint8_t *addr)
@@ -347,7 +484,11 @@ int xr_neigh_want(struct xr_neigh *n, int family, const uint8_t *addr)
 	s->used = SLOT_LIVE;
 	slot_write_end(s);
 	s->wanted = 1;
+	s->dirty = 0;
+	s->hop_family = 0;
 	s->next_use_ns = 0;
+	s->live_pos = n->nlive;
+	n->live[n->nlive++] = s - n->slots;
 	return 0;
 }
 
@@ -355,23 +496,28 @@ void xr_neigh_sweep_begin(struct xr_neigh *n)
 {
 	uint32_t i;
 
-	for (i = 0; i < XR_NH_SLOTS; i++)
-		n->slots[i].wanted = 0;
+	for (i = 0; i < n->nlive; i++)
+		n->slots[n->live[i]].wanted = 0;
 }
 
 void xr_neigh_sweep_end(struct xr_neigh *n)
 {
 	bool changed = false;
-	uint32_t i;
+	uint32_t i = 0;
 
-	for (i = 0; i < XR_NH_SLOTS; i++) {
-		struct nh_slot *s = &n->slots[i];
+	while (i < n->nlive) {
+		struct nh_slot *s = &n->slots[n->live[i]];
 
-		if (s->used != SLOT_LIVE || s->wanted)
+		if (s->wanted) {
+			i++;
 			continue;
+		}
 		slot_write_begin(s);
 		s->used = SLOT_DEAD;
 		slot_write_end(s);
+		/* The last live slot takes its place in the list. */
+		n->live[i] = n->live[--n->nlive];
+		n->slots[n->live[i]].live_pos = i;
 		changed = true;
 	}
 	if (changed)
@@ -395,33 +541,37 @@ static void nl_put_attr(struct nl_req *r, uint16_t type, const void *data,
  * -errno; -ETIMEDOUT when the kernel stays silent.
  */
 static int nl_talk(struct xr_neigh *n, struct nl_req *r, uint16_t type,
-		   struct nlmsghdr **out)
+		   const struct nlmsghdr **out)
 {
 	uint32_t seq = ++n->nl_seq, reads;
-	struct nlmsghdr *h;
+	const struct nlmsghdr *h;
 	ssize_t len;
 
 	r->h.nlmsg_seq = seq;
+	n->lookups++;
 	if (send(n->fd, r, r->h.nlmsg_len, 0) < 0)
 		return -errno;
 
 	for (reads = 0; reads < XR_NL_MAX_READS; reads++) {
-		len = recv(n->fd, n->buf, XR_NL_BUF, 0);
+		len = nl_recv(n->fd, n->buf, XR_NL_BUF);
+		if (len == XR_NL_FOREIGN)
+			continue;
 		if (len < 0) {
 			if (errno == EINTR)
 				continue;
 			return errno == EAGAIN ? -ETIMEDOUT : -errno;
 		}
-		for (h = (void *)n->buf; NLMSG_OK(h, (size_t)len);
+		/* len stays signed: NLMSG_NEXT may take it below zero. */
+		for (h = (const void *)n->buf; NLMSG_OK(h, len);
 		     h = NLMSG_NEXT(h, len)) {
 			if (h->nlmsg_seq != seq)
 				continue;
 			if (h->nlmsg_type == NLMSG_ERROR) {
-				struct nlmsgerr *e = NLMSG_DATA(h);
+				const struct nlmsgerr *e = NLMSG_DATA(h);
 
 				if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
 					return -EPROTO;
-				return e->error;
+				return e->error > 0 ? -EPROTO : e->error;
 			}
 			if (h->nlmsg_type == type && out) {
 				*out = h;
@@ -432,36 +582,19 @@ static int nl_talk(struct xr_neigh *n, struct nl_req *r, uint16_t type,
 	return -ETIMEDOUT;
 }
 
-static int route_get(struct xr_neigh *n, int family, const uint8_t *addr,
-		     struct route *rt)
+int xr_nl_route_parse(const struct nlmsghdr *h, int family,
+		      struct xr_route *rt)
 {
-	struct nl_req r = {
-		.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg)),
-		.h.nlmsg_type = RTM_GETROUTE,
-		.h.nlmsg_flags = NLM_F_REQUEST,
-		.rt.rtm_family = family,
-		.rt.rtm_dst_len = addr_len(family) * 8,
-	};
-	struct nlmsghdr *h;
-	struct rtmsg *rtm;
-	struct rtattr *a;
-	int err, alen;
-	uint32_t oif;
-
-	nl_put_attr(&r, RTA_DST, addr, addr_len(family));
-	/* Groups and link-local addresses mean nothing without a link. */
-	if (is_multicast(family, addr) || is_link_local6(family, addr)) {
-		oif = n->egress;
-		nl_put_attr(&r, RTA_OIF, &oif, sizeof(oif));
-	}
-	err = nl_talk(n, &r, RTM_NEWROUTE, &h);
-	if (err)
-		return err;
+	const struct rtmsg *rtm = NLMSG_DATA(h);
+	const struct rtattr *a;
+	int alen;
 
 	memset(rt, 0, sizeof(*rt));
-	rtm = NLMSG_DATA(h);
+	if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*rtm)) ||
+	    rtm->rtm_family != family)
+		return -EPROTO;
 	rt->type = rtm->rtm_type;
-	alen = RTM_PAYLOAD(h);
+	alen = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*rtm));
 	for (a = RTM_RTA(rtm); RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
 		uint32_t plen = RTA_PAYLOAD(a);
 
@@ -478,9 +611,12 @@ static int route_get(struct xr_neigh *n, int family, const uint8_t *addr,
 			break;
 		case RTA_VIA: {
 			/* An IPv4 route through an IPv6 next hop (RFC 5549). */
-			struct rtvia *v = RTA_DATA(a);
-			int vf = v->rtvia_family;
+			const struct rtvia *v = RTA_DATA(a);
+			int vf;
 
+			if (plen < sizeof(*v))
+				break;
+			vf = v->rtvia_family;
 			if ((vf == AF_INET || vf == AF_INET6) &&
 			    plen >= sizeof(*v) + addr_len(vf)) {
 				rt->gw_family = vf;
@@ -499,6 +635,52 @@ static int route_get(struct xr_neigh *n, int family, const uint8_t *addr,
 	return 0;
 }
 
+int xr_nl_neigh_parse(const struct nlmsghdr *h, uint16_t *state,
+		      uint8_t *mac, bool *has_mac)
+{
+	const struct ndmsg *nd = NLMSG_DATA(h);
+	const struct rtattr *a;
+	uint32_t plen;
+
+	*has_mac = false;
+	if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*nd)))
+		return -EPROTO;
+	*state = nd->ndm_state;
+	a = nl_attr(h, sizeof(*nd), NDA_LLADDR, &plen);
+	if (a && plen == 6) {
+		memcpy(mac, RTA_DATA(a), 6);
+		*has_mac = true;
+	}
+	return 0;
+}
+
+static int route_get(struct xr_neigh *n, int family, const uint8_t *addr,
+		     struct xr_route *rt)
+{
+	struct nl_req r = {
+		.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg)),
+		.h.nlmsg_type = RTM_GETROUTE,
+		.h.nlmsg_flags = NLM_F_REQUEST,
+		.rt.rtm_family = family,
+		.rt.rtm_dst_len = addr_len(family) * 8,
+	};
+	const struct nlmsghdr *h;
+	uint32_t oif;
+	int err;
+
+	nl_put_attr(&r, RTA_DST, addr, addr_len(family));
+	/* Groups and link-local addresses mean nothing without a link. */
+	if (xr_addr_is_multicast(family, addr) ||
+	    is_link_local6(family, addr)) {
+		oif = n->egress;
+		nl_put_attr(&r, RTA_OIF, &oif, sizeof(oif));
+	}
+	err = nl_talk(n, &r, RTM_NEWROUTE, &h);
+	if (err)
+		return err;
+	return xr_nl_route_parse(h, family, rt);
+}
+
 /* The neighbour's NUD state and MAC; -ENOENT when there is no entry. */
 static int neigh_get(struct xr_neigh *n, int family, const uint8_t *addr,
 		     uint16_t *state, uint8_t *mac, bool *has_mac)
@@ -510,27 +692,14 @@ static int neigh_get(struct xr_neigh *n, int family, const uint8_t *addr,
 		.nd.ndm_family = family,
 		.nd.ndm_ifindex = n->egress,
 	};
-	struct nlmsghdr *h;
-	struct ndmsg *nd;
-	struct rtattr *a;
-	int err, alen;
+	const struct nlmsghdr *h;
+	int err;
 
 	nl_put_attr(&r, NDA_DST, addr, addr_len(family));
 	err = nl_talk(n, &r, RTM_NEWNEIGH, &h);
 	if (err)
 		return err;
-	nd = NLMSG_DATA(h);
-	*state = nd->ndm_state;
-	*has_mac = false;
-	alen = NLMSG_PAYLOAD(h, sizeof(*nd));
-	for (a = (void *)((char *)nd + NLMSG_ALIGN(sizeof(*nd)));
-	     RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
-		if (a->rta_type == NDA_LLADDR && RTA_PAYLOAD(a) == 6) {
-			memcpy(mac, RTA_DATA(a), 6);
-			*has_mac = true;
-		}
-	}
-	return 0;
+	return xr_nl_neigh_parse(h, state, mac, has_mac);
 }
 
 /*
@@ -570,17 +739,21 @@ static void multicast_mac(int family, const uint8_t *addr, uint8_t *mac)
 	}
 }
 
-/* Look one subscriber up.  Returns -errno only when rtnetlink fails. */
+/*
+ * Look one subscriber up, and remember whose neighbour entry its frames
+ * depend on.  Returns -errno only when rtnetlink fails.
+ */
 static int resolve(struct xr_neigh *n, struct nh_slot *s, uint64_t now,
 		   struct xr_nh *nh)
 {
 	const uint8_t *hop;
-	struct route rt;
+	struct xr_route rt;
 	uint16_t state;
 	bool has_mac;
 	int hop_family, err;
 
 	memset(nh, 0, sizeof(*nh));
+	s->hop_family = 0;
 	err = route_get(n, s->family, s->addr, &rt);
 	if (err == -ETIMEDOUT || err == -ENOBUFS || err == -EPROTO)
 		return err;
@@ -601,7 +774,7 @@ static int resolve(struct xr_neigh *n, struct nh_slot *s, uint64_t now,
 	}
 	memcpy(nh->src, rt.src, addr_len(s->family));
 
-	if (is_multicast(s->family, s->addr)) {
+	if (xr_addr_is_multicast(s->family, s->addr)) {
 		multicast_mac(s->family, s->addr, nh->mac);
 		nh->state = XR_NH_OK;
 		return 0;
@@ -609,8 +782,11 @@ static int resolve(struct xr_neigh *n, struct nh_slot *s, uint64_t now,
 
 	hop_family = rt.gw_family ? rt.gw_family : s->family;
 	hop = rt.gw_family ? rt.gw : s->addr;
+	s->hop_family = hop_family;
+	memset(s->hop, 0, sizeof(s->hop));
+	memcpy(s->hop, hop, addr_len(hop_family));
 	err = neigh_get(n, hop_family, hop, &state, nh->mac, &has_mac);
-	if (err == -ETIMEDOUT)
+	if (err == -ETIMEDOUT || err == -EPROTO)
 		return err;
 	if (!err && (state & XR_NUD_VALID) && has_mac) {
 		nh->state = XR_NH_OK;
@@ -637,26 +813,31 @@ static int resolve(struct xr_neigh *n, struct nh_slot *s, uint64_t now,
 	return 0;
 }
 
+/* Not looked up yet, or waiting for its neighbour to resolve. */
+static bool resolving(const struct xr_nh *nh)
+{
+	return nh->state == XR_NH_NONE || nh->state == XR_NH_UNRESOLVED;
+}
+
 int xr_neigh_refresh(struct xr_neigh *n, bool all, xr_neigh_cb cb,
 		     void *arg)
 {
 	uint64_t now = now_ns();
 	bool changed = false;
-	int pending = 0, err;
+	int pending = 0, err = 0;
 	uint32_t i;
 
-	for (i = 0; i < XR_NH_SLOTS; i++) {
-		struct nh_slot *s = &n->slots[i];
+	for (i = 0; i < n->nlive; i++) {
+		struct nh_slot *s = &n->slots[n->live[i]];
 		struct xr_nh nh, old;
 
-		if (s->used != SLOT_LIVE)
-			continue;
-		if (!all && s->nh.state == XR_NH_OK)
+		if (!all && !s->dirty && !resolving(&s->nh))
 			continue;
 		err = resolve(n, s, now, &nh);
 		if (err)
-			return err;
-		if (nh.state != XR_NH_OK)
+			break;
+		s->dirty = 0;
+		if (resolving(&nh))
 			pending++;
 		if (!memcmp(&nh, &s->nh, sizeof(nh)))
 			continue;
@@ -670,5 +851,5 @@ int xr_neigh_refresh(struct xr_neigh *n, bool all, xr_neigh_cb cb,
 	}
 	if (changed)
 		__atomic_fetch_add(&n->gen, 1, __ATOMIC_RELEASE);
-	return pending;
+	return err ? err : pending;
 }

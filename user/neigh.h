@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 enum xr_nh_state {
 	XR_NH_NONE,		/* not looked up yet */
@@ -34,6 +35,17 @@ struct xr_nh {
 };
 
 struct xr_neigh;
+struct nlmsghdr;
+
+/* A route as RTM_GETROUTE answers it. */
+struct xr_route {
+	uint8_t type;		/* RTN_* */
+	int oif;
+	int gw_family;		/* 0: on link */
+	uint8_t gw[16];
+	bool has_src;
+	uint8_t src[16];
+};
 
 /* Called by xr_neigh_refresh() for each entry whose state changed. */
 typedef void (*xr_neigh_cb)(void *arg, int family, const uint8_t *addr,
@@ -54,10 +66,11 @@ void xr_neigh_sweep_begin(struct xr_neigh *n);
 void xr_neigh_sweep_end(struct xr_neigh *n);
 
 /*
- * Look up routes and neighbours again: every entry when @all, else only
- * those that are not XR_NH_OK.  Triggers resolution of next hops that are
- * missing, failed or stale, at most once a second each.  Returns the number
- * of entries that are not XR_NH_OK, or -errno when rtnetlink fails.
+ * Look up routes and neighbours again: every entry when @all, else those
+ * a notification concerned and those still resolving (XR_NH_NONE,
+ * XR_NH_UNRESOLVED).  Triggers resolution of next hops that are missing,
+ * failed or stale, at most once a second each.  Returns the number of
+ * entries still resolving, or -errno when rtnetlink fails.
  */
 int xr_neigh_refresh(struct xr_neigh *n, bool all, xr_neigh_cb cb,
 		     void *arg);
@@ -65,11 +78,30 @@ int xr_neigh_refresh(struct xr_neigh *n, bool all, xr_neigh_cb cb,
 /*
  * A descriptor that turns readable when the kernel's neighbours or routes
  * change, for the owner's poll(); -1 when notifications are not to be had.
- * xr_neigh_events() reads what is there and returns true when it may
- * concern an entry: the caller then refreshes them all.
+ * xr_neigh_events() reads what is there and marks the entries it concerns
+ * (a neighbour of the egress that is their next hop, a route whose prefix
+ * holds their address; all of them when notifications were lost); it
+ * returns how many it marked, for the caller's next xr_neigh_refresh().
+ * xr_neigh_event() does the same for one message.
  */
 int xr_neigh_event_fd(const struct xr_neigh *n);
-bool xr_neigh_events(struct xr_neigh *n);
+int xr_neigh_events(struct xr_neigh *n);
+int xr_neigh_event(struct xr_neigh *n, const struct nlmsghdr *h);
+/* The messages in @len bytes at @buf, as xr_neigh_events() reads them. */
+int xr_neigh_feed(struct xr_neigh *n, const void *buf, ssize_t len);
+
+/* Requests sent to rtnetlink so far: what refreshing costs. */
+uint64_t xr_neigh_lookups(const struct xr_neigh *n);
+
+/*
+ * The answers to RTM_GETROUTE and RTM_GETNEIGH, checked against their
+ * nlmsg_len: 0, or -EPROTO for a message too short (or, for a route, of
+ * another family than @family).
+ */
+int xr_nl_route_parse(const struct nlmsghdr *h, int family,
+		      struct xr_route *rt);
+int xr_nl_neigh_parse(const struct nlmsghdr *h, uint16_t *state,
+		      uint8_t *mac, bool *has_mac);
 
 /* Any thread: bumped whenever an entry changes. */
 uint32_t xr_neigh_gen(const struct xr_neigh *n);

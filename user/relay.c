@@ -1682,15 +1682,18 @@ static int main_loop(struct relay *r)
 		err = check_workers(r);
 		if (err)
 			break;
-		if ((pfd[1].revents & POLLIN) && xr_neigh_events(r->neigh))
+		if ((pfd[1].revents & POLLIN) && xr_neigh_events(r->neigh) > 0)
 			event = true;
 		now = now_ms();
 		subs = scan_subs(r);
-		/* A neighbour or route changed: all again, at a bounded rate. */
+		/*
+		 * A neighbour or route of some subscribers changed: theirs
+		 * again, at a bounded rate.
+		 */
 		if (event && now >= next_event) {
 			next_event = now + XR_EVENT_REFRESH_MS;
 			event = false;
-			refresh_neigh(r, true);
+			refresh_neigh(r, false);
 		} else if (subs || r->neigh_pending) {
 			refresh_neigh(r, false);
 		}

@@ -102,6 +102,19 @@ const char *xr_family_str(uint16_t family);
 bool xr_endpoint_eq(const struct xdprelay_endpoint *a,
 		    const struct xdprelay_endpoint *b);
 
+/* An IPv4 (first 4 bytes of @addr) or IPv6 multicast address. */
+static inline bool xr_addr_is_multicast(int family, const uint8_t *addr)
+{
+	if (family == AF_INET)
+		return (addr[0] & 0xf0) == 0xe0;
+	return family == AF_INET6 && addr[0] == 0xff;
+}
+
+static inline bool xr_is_multicast(const struct xdprelay_endpoint *ep)
+{
+	return xr_addr_is_multicast(ep->family, ep->addr);
+}
+
 /* mkdir -p: 0 or -errno. */
 int xr_mkdir_p(const char *dir, unsigned int mode);
 
