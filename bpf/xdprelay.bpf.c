@@ -28,10 +28,6 @@
 #define XR_AF_INET6		10
 #define XR_IP_MF		0x2000
 #define XR_IP_OFFSET		0x1fff
-#define XR_NSEC_PER_SEC		1000000000ULL
-
-/* Deeper buckets are clamped: no overflow in the policer's arithmetic. */
-#define XR_MAX_BURST		(1ULL << 32)
 
 /* Tags beyond this many are not parsed: the packet is not a stream. */
 #define XR_MAX_VLAN		2
@@ -284,52 +280,26 @@ static __always_inline int src_allowed(const struct xdprelay_stream *s,
 }
 
 /*
- * Token bucket in nanoseconds of credit: it fills at one nanosecond per
- * nanosecond up to burst packets' worth, and a packet costs 1e9 / rate_pps.
- * Returns 1 when the packet is within the rate, 0 when it is over.
+ * The stream's token bucket (xdprelay_police()).  Returns 1 when the
+ * packet is within the rate, 0 when it is over.
  */
 static __always_inline int police(__u32 id, const struct xdprelay_stream *s)
 {
 	struct xdprelay_policer *p;
-	__u64 rate = s->rate_pps;
-	__u64 burst = s->burst;
-	__u64 cost, depth, now, credit;
-	int ok = 0;
+	__u64 now;
+	int ok;
 
-	if (!rate)
+	if (!s->rate_pps)
 		return 1;
 	p = bpf_map_lookup_elem(&xr_policers, &id);
 	if (!p)
 		return 1;
-
-	cost = XR_NSEC_PER_SEC / rate;
-	/* A bucket that cannot hold one packet would drop every packet. */
-	if (!burst)
-		burst = 1;
-	/* cost < 2^30, so depth stays below 2^62. */
-	if (burst > XR_MAX_BURST)
-		burst = XR_MAX_BURST;
-	depth = burst * cost;
 	/* No helper may run under the lock. */
 	now = bpf_ktime_get_ns();
 
 	bpf_spin_lock(&p->lock);
-	credit = p->credit_ns;
-	if (credit > depth)
-		credit = depth;
-	/* Another CPU may have stamped a later time already. */
-	if (now > p->last_ns) {
-		if (now - p->last_ns >= depth - credit)
-			credit = depth;
-		else
-			credit += now - p->last_ns;
-		p->last_ns = now;
-	}
-	if (credit >= cost) {
-		credit -= cost;
-		ok = 1;
-	}
-	p->credit_ns = credit;
+	ok = xdprelay_police(&p->credit, &p->last_ns, now, s->rate_pps,
+			     s->burst);
 	bpf_spin_unlock(&p->lock);
 
 	return ok;

@@ -51,9 +51,62 @@ struct xdprelay_stream {
 struct xdprelay_policer {
 	struct bpf_spin_lock lock;
 	__u32 pad;
-	__u64 credit_ns;
+	__u64 credit;		/* see xdprelay_police() */
 	__u64 last_ns;
 };
+
+#define XDPRELAY_NSEC_PER_SEC	1000000000ULL
+/* The policer's limits: what the CLI takes; larger values are clamped. */
+#define XDPRELAY_MAX_RATE	XDPRELAY_NSEC_PER_SEC
+#define XDPRELAY_MAX_BURST	(1ULL << 32)
+
+/*
+ * The policer, a token bucket in exact integers, shared by the XDP program
+ * (under the entry's spin lock) and the socket backend: a packet costs
+ * 1e9 units of credit, and every nanosecond adds @rate units, up to
+ * @burst packets' worth.  No division rounds the rate, so a stream is
+ * held to @rate packets per second whatever the rate.  The bounds keep
+ * every product below 2^63: burst * 1e9 < 2^62, and a refill is added
+ * only while it is less than the room left.  A rate beyond
+ * XDPRELAY_MAX_RATE (never written by xdprelayctl) is held to that.
+ * Returns 1 when the packet is within the rate, 0 when it is over.
+ */
+static inline __attribute__((always_inline)) int
+xdprelay_police(__u64 *credit, __u64 *last_ns, __u64 now, __u64 rate,
+		__u64 burst)
+{
+	__u64 depth, room, c;
+
+	if (!rate)
+		return 1;
+	if (rate > XDPRELAY_MAX_RATE)
+		rate = XDPRELAY_MAX_RATE;
+	/* A bucket that cannot hold one packet would drop every packet. */
+	if (!burst)
+		burst = 1;
+	if (burst > XDPRELAY_MAX_BURST)
+		burst = XDPRELAY_MAX_BURST;
+	depth = burst * XDPRELAY_NSEC_PER_SEC;
+
+	c = *credit;
+	if (c > depth)
+		c = depth;
+	/* Another CPU may have stamped a later time already. */
+	if (now > *last_ns) {
+		room = depth - c;
+		if (now - *last_ns > room / rate)
+			c = depth;
+		else
+			c += (now - *last_ns) * rate;
+		*last_ns = now;
+	}
+	if (c < XDPRELAY_NSEC_PER_SEC) {
+		*credit = c;
+		return 0;
+	}
+	*credit = c - XDPRELAY_NSEC_PER_SEC;
+	return 1;
+}
 
 /*
  * Value of xr_subs, an mmapable array indexed by stream id: where the relay

@@ -41,11 +41,12 @@
 
 #include "xdprelay.h"
 
-/* The harness's SIGALRM handler ignores its context argument. */
-#pragma GCC diagnostic push
+/*
+ * The harness's SIGALRM handler ignores its context argument, and TEST()
+ * expands to a wrapper that ignores its variant argument.
+ */
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
-#pragma GCC diagnostic pop
 
 #define DEFAULT_OBJ	"bpf/xdprelay_maps.bpf.o"
 #define FRAME_MAX	2048
@@ -951,6 +952,131 @@ TEST_F(xdp, policer_refills)
 	expect(&f, f.len, XDP_DROP, XDPRELAY_POLICED, ID_POLICED);
 	ASSERT_EQ(0, nanosleep(&wait, NULL));
 	expect_matched(&f, ID_POLICED);
+}
+
+/*
+ * A rate beyond what xdprelayctl writes is clamped, never a free pass:
+ * with no time to refill (the last stamp in the future) and no credit,
+ * the packet is over the rate.
+ */
+TEST_F(xdp, policer_rate_beyond_max)
+{
+	struct xdprelay_policer pol = { .last_ns = ~0ULL >> 1 };
+	__u32 id = ID_POLICED;
+	struct frame f;
+
+	add_stream(_metadata, self, &(struct stream_spec){
+		.daddr = "10.0.0.4", .dport = 7000, .id = ID_POLICED,
+		.rate_pps = 1000000ULL * XDPRELAY_MAX_RATE, .burst = 1 });
+	ASSERT_EQ(0, bpf_map_update_elem(self->policers_fd, &id, &pol, 0));
+	build(_metadata, &f, &(struct spec){ .daddr = "10.0.0.4",
+					     .dport = 7000 });
+	expect(&f, f.len, XDP_DROP, XDPRELAY_POLICED, ID_POLICED);
+}
+
+/*
+ * The token bucket itself (xdprelay_police(), which the program and the
+ * socket backend share), on a clock of the test's own.
+ */
+struct bucket {
+	__u64 credit;
+	__u64 last;
+	__u64 now;
+	__u64 rate;
+	__u64 burst;
+};
+
+/* Packets let through at the bucket's time, until the first refused. */
+static __u64 drain(struct bucket *b)
+{
+	__u64 n = 0;
+
+	while (xdprelay_police(&b->credit, &b->last, b->now, b->rate,
+			       b->burst))
+		n++;
+	return n;
+}
+
+TEST(police_full_bucket_then_rate)
+{
+	struct bucket b = { .now = 5 * XDPRELAY_NSEC_PER_SEC, .rate = 1000,
+			    .burst = 50 };
+
+	/* A new bucket is full: burst packets, then none. */
+	EXPECT_EQ(50ULL, drain(&b));
+	/* 10 ms at 1000/s: 10 packets. */
+	b.now += 10 * 1000 * 1000;
+	EXPECT_EQ(10ULL, drain(&b));
+	/* 999 us: not quite one. */
+	b.now += 999 * 1000;
+	EXPECT_EQ(0ULL, drain(&b));
+	b.now += 1000;
+	EXPECT_EQ(1ULL, drain(&b));
+	/* A long silence refills to the burst, no more. */
+	b.now += 3600 * XDPRELAY_NSEC_PER_SEC;
+	EXPECT_EQ(50ULL, drain(&b));
+}
+
+/*
+ * Rates near the top of the range: 1e9 / rate is not an integer, and no
+ * rounding of it may let more through than the rate.
+ */
+TEST(police_exact_at_high_rates)
+{
+	static const __u64 rates[] = {
+		1, 3, 7, 999983, 333333333, 600000000, 999999999,
+		XDPRELAY_MAX_RATE,
+	};
+	__u64 step, got, want;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
+		struct bucket b = { .now = XDPRELAY_NSEC_PER_SEC,
+				    .rate = rates[i], .burst = 1000000 };
+
+		/*
+		 * Empty the bucket, then count over 1 ms in steps of 1 us:
+		 * rate / 1000 packets, or one more for the credit that was
+		 * left below a packet's worth.
+		 */
+		drain(&b);
+		for (got = 0, step = 0; step < 1000; step++) {
+			b.now += 1000;
+			got += drain(&b);
+		}
+		want = rates[i] / 1000;
+		EXPECT_TRUE(got == want || got == want + 1) {
+			TH_LOG("rate %llu: %llu packets in 1 ms",
+			       (unsigned long long)rates[i],
+			       (unsigned long long)got);
+		}
+	}
+}
+
+/* Clamped rate and burst: the arithmetic stays within 64 bits. */
+TEST(police_limits)
+{
+	struct bucket b = { .now = ~0ULL >> 1, .rate = ~0ULL,
+			    .burst = ~0ULL };
+
+	/* Held to XDPRELAY_MAX_RATE: one packet per nanosecond. */
+	b.credit = 0;
+	b.last = b.now;
+	b.now += 1;
+	EXPECT_EQ(1ULL, drain(&b));
+	b.now += 1000;
+	EXPECT_EQ(1000ULL, drain(&b));
+	/* The deepest bucket, filled by the longest silence. */
+	b.rate = 1;
+	b.now = ~0ULL;
+	b.last = 0;
+	EXPECT_EQ(1, xdprelay_police(&b.credit, &b.last, b.now, b.rate,
+				     b.burst));
+	EXPECT_EQ((XDPRELAY_MAX_BURST - 1) * XDPRELAY_NSEC_PER_SEC, b.credit);
+	/* A rate of 0 is no policer; a burst of 0 is one packet. */
+	EXPECT_EQ(1, xdprelay_police(&b.credit, &b.last, b.now, 0, 0));
+	b = (struct bucket){ .now = XDPRELAY_NSEC_PER_SEC, .rate = 10 };
+	EXPECT_EQ(1ULL, drain(&b));
 }
 
 /*
