@@ -71,7 +71,7 @@ struct xdprelay_policer {
  * XDPRELAY_MAX_RATE (never written by xdprelayctl) is held to that.
  * Returns 1 when the packet is within the rate, 0 when it is over.
  */
-static inline __attribute__((always_inline)) int
+static __always_inline int
 xdprelay_police(__u64 *credit, __u64 *last_ns, __u64 now, __u64 rate,
 		__u64 burst)
 {

@@ -191,11 +191,19 @@ static ssize_t xdprelay_knob_store(struct kobject *kobj,
 	/* Each knob is read once per pass: no pass sees half an update. */
 	WRITE_ONCE(*ka->val, val);
 
-	/* A new interval applies now, not after the old one runs out. */
-	if (ka->val == &xdprelay_interval_ms &&
-	    delayed_work_pending(&xdprelay_tune_work))
-		mod_delayed_work(system_wq, &xdprelay_tune_work,
-				 msecs_to_jiffies(val));
+	/*
+	 * A new interval applies now, not after the old one runs out, for
+	 * the worker that runs while sockets are registered: under the lock
+	 * that decides whether it runs, so that it is never queued with
+	 * nothing to do.
+	 */
+	if (ka->val == &xdprelay_interval_ms) {
+		mutex_lock(&xdprelay_socks_lock);
+		if (xdprelay_socks_nr)
+			mod_delayed_work(system_wq, &xdprelay_tune_work,
+					 msecs_to_jiffies(val));
+		mutex_unlock(&xdprelay_socks_lock);
+	}
 	return count;
 }
 
@@ -457,13 +465,17 @@ err_sockets:
 }
 
 /*
- * Called once no ioctl can run: stop the worker, then let go of every
- * socket.  The sockets keep the buffer sizes they have.
+ * Called once no ioctl can run.  The knobs go first: removing them waits
+ * for a store under way, and a store may queue the worker, which must not
+ * outlive the module.  Then the worker stops, and every socket is let go;
+ * the sockets keep the buffer sizes they have.
  */
 void xdprelay_tune_exit(void)
 {
 	struct xdprelay_sock *xs;
 	unsigned long id;
+
+	sysfs_remove_group(xdprelay_tuning_kobj, &xdprelay_tuning_group);
 
 	cancel_delayed_work_sync(&xdprelay_tune_work);
 
@@ -472,7 +484,6 @@ void xdprelay_tune_exit(void)
 		xdprelay_sock_remove(xs);
 	mutex_unlock(&xdprelay_socks_lock);
 
-	sysfs_remove_group(xdprelay_tuning_kobj, &xdprelay_tuning_group);
 	kobject_put(xdprelay_tuning_kobj);
 	kobject_put(xdprelay_sockets_kobj);
 }

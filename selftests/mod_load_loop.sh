@@ -3,8 +3,11 @@
 #
 # insmod/rmmod of xdprelay.ko 50 times, with streams registered each time:
 # every load builds the tree, every unload removes it and gives back its
-# memory.  The VM harness fails the run on any kernel warning.  Runs in
-# the VM.
+# memory.  Then 50 more, each unload with a socket registered for tuning
+# (its worker running) while a writer stores tuning/interval_ms in a loop,
+# which reschedules that worker: no store may queue it into a module on
+# its way out.  The VM harness fails the run on any kernel warning.  Runs
+# in the VM.
 
 . "$(dirname "$0")/lib/mod.sh"
 mod_enter_vm "$@"
@@ -16,7 +19,9 @@ percpu_kb()
 	awk '/^Percpu:/ { print $2 }' /proc/meminfo
 }
 
-ktap_plan 5
+HOLD=$top/selftests/tune_hold
+
+ktap_plan 8
 mod_check_vermagic
 
 # One load first so that the module's and the tree's one-time costs
@@ -55,5 +60,46 @@ ktap_info "Percpu: ${percpu0} kB before, ${percpu1} kB after"
 ktap_check "per-CPU memory back to baseline (+-8 kB)" \
 	test $((percpu1 - percpu0)) -le 8 -a $((percpu0 - percpu1)) -le 8
 ktap_eq "no tree left" "" "$(ls -d $SYSFS 2>/dev/null)"
+
+# store_loop: interval_ms written as fast as the shell can, until the
+# file is gone with the module.
+store_loop()
+{
+	local v=10 n=0
+
+	while printf '%s' $v 2>/dev/null > $SYSFS/tuning/interval_ms ||
+	      [ -e $SYSFS/tuning ]; do
+		v=$((v == 10 ? 11 : 10))
+		n=$((n + 1))
+	done
+	echo $n >> /tmp/stores
+}
+
+[ -x "$HOLD" ] || ktap_bail "$HOLD not built: run make tests"
+fails=0
+rm -f /tmp/stores
+for ((i = 1; i <= LOOPS; i++)); do
+	insmod "$KO" || { fails=$((fails + 1)); continue; }
+	"$HOLD" -c > /tmp/hold.id &
+	hold_pid=$!
+	wait_for 5000 test -s /tmp/hold.id || fails=$((fails + 1))
+	store_loop &
+	store_pid=$!
+	# Let stores run against the worker before the module goes.
+	wait_for 2000 grep -q . $SYSFS/sockets/*/pid
+	if ! rmmod xdprelay; then
+		ktap_info "rmmod $i under stores failed"
+		fails=$((fails + 1))
+	fi
+	wait $store_pid
+	kill $hold_pid
+	wait $hold_pid 2>/dev/null
+	rm -f /tmp/hold.id
+done
+stores=$(awk '{ n += $1 } END { print n + 0 }' /tmp/stores)
+ktap_info "$stores stores on interval_ms in all"
+ktap_eq "$LOOPS rmmods with a socket tuned and stores on interval_ms" 0 $fails
+ktap_check "the stores reached the module" test "$stores" -ge $LOOPS
+ktap_check "module unloaded after the stores" eval '! mod_loaded'
 
 ktap_finish

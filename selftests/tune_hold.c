@@ -2,23 +2,35 @@
 /*
  * tune_hold: register a UDP socket with xdprelay.ko's tuner, print its
  * registration id and hold the socket until killed, for the selftests.
+ *
+ *   tune_hold [-c]
+ *
+ * With -c, /dev/xdprelay is closed once the socket is registered: the
+ * registration stays, and the module may be removed under it.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "xdprelay_uapi.h"
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET,
 				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	struct xdprelay_sock_reg reg = {};
-	int dev, fd;
+	int close_dev = 0, dev, fd;
 
+	if (argc == 2 && !strcmp(argv[1], "-c")) {
+		close_dev = 1;
+	} else if (argc != 1) {
+		fprintf(stderr, "usage: tune_hold [-c]\n");
+		return 2;
+	}
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin))) {
 		perror("tune_hold: socket");
@@ -34,6 +46,8 @@ int main(void)
 		perror("tune_hold: XDPRELAY_IOC_SOCK_REGISTER");
 		return 1;
 	}
+	if (close_dev)
+		close(dev);
 	printf("%u\n", reg.id);
 	fflush(stdout);
 	for (;;)
