@@ -58,7 +58,7 @@ mount -t bpf bpf /sys/fs/bpf || ktap_bail "cannot mount bpffs on /sys/fs/bpf"
 mount -t bpf bpf "$MNT" || ktap_bail "cannot mount bpffs on $MNT"
 mkdir -p /run/netns /run/xdprelay
 mount -t tmpfs tmpfs /run/netns || ktap_bail "cannot mount tmpfs on /run/netns"
-mount -t tmpfs tmpfs /run/xdprelay ||
+mount -t tmpfs -o mode=0755 tmpfs /run/xdprelay ||
 	ktap_bail "cannot mount tmpfs on /run/xdprelay"
 
 PIN=$MNT/tc/globals

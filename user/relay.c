@@ -50,12 +50,13 @@
 #include <xdp/libxdp.h>
 
 #include "xdprelay.h"
+#include "control.h"
 #include "neigh.h"
 #include "relay.h"
 #include "report.h"
 #include "rewrite.h"
-#include "sockrelay.h"
 #include "state.h"
+#include "util.h"
 #include "xsk.h"
 
 #define XR_TICK_MS		100
@@ -72,10 +73,6 @@
 #define XR_MAX_FRAME_SIZE	4096
 #define XR_MAX_RING		8192
 #define XR_SEEN_NONE		UINT32_MAX
-
-#ifndef ARRAY_SIZE
-#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
-#endif
 
 /* A per-stream setting published by the main thread for the workers. */
 #define XR_CTL_KNOWN		(1U << 16)
@@ -204,51 +201,10 @@ struct relay {
 	struct xr_reporter rep;
 	uint64_t xsk_drops;	/* the kernel's, as last added to xr_tx */
 	int neigh_pending;
-	int sfd;
-	sigset_t oldmask;
-	bool sigs_blocked;
+	int sfd;		/* SIGINT, SIGTERM, SIGHUP */
+	struct relay_reload reload;
 	bool status_written;
 };
-
-static int xr_verbose;
-
-#define pr_err(fmt, ...)	fprintf(stderr, "xdprelay: " fmt "\n", \
-					##__VA_ARGS__)
-#define pr_warn(fmt, ...)	fprintf(stderr, "xdprelay: warning: " fmt \
-					"\n", ##__VA_ARGS__)
-#define pr_info(fmt, ...)	fprintf(stderr, "xdprelay: " fmt "\n", \
-					##__VA_ARGS__)
-#define pr_debug(fmt, ...)	do {					\
-		if (xr_verbose)						\
-			fprintf(stderr, "xdprelay: " fmt "\n",		\
-				##__VA_ARGS__);				\
-	} while (0)
-
-static const char *const mode_names[] = {
-	[RELAY_MODE_AUTO] = "auto",
-	[RELAY_MODE_ZEROCOPY] = "zerocopy",
-	[RELAY_MODE_COPY] = "copy",
-};
-
-int relay_mode_parse(const char *s, enum relay_mode *mode)
-{
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(mode_names); i++) {
-		if (!strcmp(s, mode_names[i])) {
-			*mode = i;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-const char *relay_mode_name(enum relay_mode mode)
-{
-	if ((unsigned int)mode >= ARRAY_SIZE(mode_names))
-		return "?";
-	return mode_names[mode];
-}
 
 static uint64_t now_ms(void)
 {
@@ -258,39 +214,12 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static bool is_multicast(int family, const uint8_t *addr)
-{
-	if (family == AF_INET)
-		return (addr[0] & 0xf0) == 0xe0;
-	return family == AF_INET6 && addr[0] == 0xff;
-}
-
 static const char *addr_str(int family, const uint8_t *addr, char *buf,
 			    size_t len)
 {
 	if (!inet_ntop(family, addr, buf, len))
 		snprintf(buf, len, "?");
 	return buf;
-}
-
-/*
- * libbpf and libxdp repeat in their words what the relay says in its own:
- * let them speak only with -v.
- */
-static int lib_print(enum libbpf_print_level level, const char *fmt,
-		     va_list ap)
-{
-	if (!xr_verbose || (level == LIBBPF_DEBUG && xr_verbose < 2))
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
-static int xdp_lib_print(enum libxdp_print_level level, const char *fmt,
-			 va_list ap)
-{
-	if (!xr_verbose || (level == LIBXDP_DEBUG && xr_verbose < 2))
-		return 0;
-	return vfprintf(stderr, fmt, ap);
 }
 
 /* ---- data path ---------------------------------------------------- */
@@ -827,52 +756,21 @@ static int interface_index(const char *what, const char *ifname)
 /* The attached program must be the one whose xr_xsks is pinned. */
 static int check_program(struct relay *r)
 {
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	const char *ifname = r->cfg->ingress;
-	struct bpf_prog_info pi = {};
-	struct bpf_map_info mi = {};
-	uint32_t ids[64], len, i;
-	const char *pin = getenv("XDPRELAY_PIN_DIR");
-	int err, fd;
+	char why[512];
+	bool skb;
+	int err;
 
-	if (!pin)
-		pin = XDPRELAY_PIN_DIR;
-	err = bpf_xdp_query(r->ingress_ifindex, 0, &q);
+	err = relay_program_check(ifname, why, sizeof(why), &skb);
 	if (err) {
-		pr_err("cannot query the XDP program of %s: %s", ifname,
-		       strerror(-err));
+		pr_err("%s: attach it with 'ip link set dev %s xdp obj xdprelay.bpf.o sec xdp' or 'xdprelayctl attach %s'",
+		       why, ifname, ifname);
 		return err;
 	}
-	if (!q.prog_id) {
-		pr_err("no XDP program is attached to %s: attach it with 'ip link set dev %s xdp obj xdprelay.bpf.o sec xdp' or 'xdprelayctl attach %s'",
-		       ifname, ifname, ifname);
-		return -ENOENT;
-	}
-	if (q.attach_mode == XDP_ATTACHED_SKB)
+	if (skb)
 		pr_info("%s: the XDP program runs in generic (skb) mode: AF_XDP copy mode only, at a lower rate",
 			ifname);
-
-	fd = bpf_prog_get_fd_by_id(q.prog_id);
-	if (fd < 0)
-		return 0;	/* cannot look inside: trust the pins */
-	len = sizeof(pi);
-	pi.nr_map_ids = ARRAY_SIZE(ids);
-	pi.map_ids = (uint64_t)(unsigned long)ids;
-	err = bpf_obj_get_info_by_fd(fd, &pi, &len);
-	close(fd);
-	len = sizeof(mi);
-	if (err || bpf_obj_get_info_by_fd(r->st.xsks_fd, &mi, &len))
-		return 0;
-	for (i = 0; i < pi.nr_map_ids && i < ARRAY_SIZE(ids);
-	     i++)
-		if (ids[i] == mi.id)
-			return 0;
-	/* libxdp's dispatcher: the relay's program sits behind it. */
-	if (!strncmp(pi.name, "xdp_dispatcher", strlen("xdp_dispatcher")))
-		return 0;
-	pr_err("the XDP program on %s (id %u, %s) does not use %s/%s: it is not xdprelay's, or it was loaded before the maps were pinned again; attach xdprelay.bpf.o to %s again",
-	       ifname, q.prog_id, pi.name, pin, XDPRELAY_MAP_XSKS, ifname);
-	return -ENOENT;
+	return 0;
 }
 
 /* Frame size, ring size, queues, egress MAC. */
@@ -1151,74 +1049,7 @@ static void unregister_socket(struct relay *r, struct worker *w)
 	w->registered = false;
 }
 
-/* ---- status file -------------------------------------------------- */
-
-static bool same_program(pid_t pid)
-{
-	char path[64], mine[64] = "", theirs[64] = "";
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	if (!fgets(theirs, sizeof(theirs), f))
-		theirs[0] = 0;
-	fclose(f);
-	f = fopen("/proc/self/comm", "r");
-	if (f) {
-		if (!fgets(mine, sizeof(mine), f))
-			mine[0] = 0;
-		fclose(f);
-	}
-	return !strcmp(mine, theirs);
-}
-
-/* Another live relay owns the status file: one relay per host. */
-static int check_status_owner(void)
-{
-	int pid = xr_relay_pid();
-
-	if (!pid || pid == getpid())
-		return 0;
-	if (same_program(pid)) {
-		pr_err("another relay (pid %d) is running, see %s: stop it first",
-		       pid, xr_status_file());
-		return -EBUSY;
-	}
-	return 0;
-}
-
-int relay_status_write(const char *ingress, const char *egress,
-		       unsigned int nq, const char *(*mode)(void *, unsigned int),
-		       void *arg, bool busy_poll)
-{
-	const char *path = xr_status_file();
-	char tmp[PATH_MAX + 16];
-	unsigned int q;
-	FILE *f;
-
-	if (xr_run_dir_make())
-		goto fail;
-	snprintf(tmp, sizeof(tmp), "%s.%d", path, getpid());
-	f = fopen(tmp, "w");
-	if (!f)
-		goto fail;
-	fprintf(f, "pid=%d\ningress=%s\negress=%s\nqueues=%u\n", getpid(),
-		ingress, egress, nq);
-	for (q = 0; q < nq; q++)
-		fprintf(f, "queue.%u.mode=%s\n", q, mode(arg, q));
-	fprintf(f, "busy_poll=%d\n", busy_poll ? 1 : 0);
-	if (fclose(f) || rename(tmp, path)) {
-		unlink(tmp);
-		goto fail;
-	}
-	return 0;
-fail:
-	pr_warn("cannot write %s: %s ('xdprelayctl status' will not show the relay)",
-		path, strerror(errno));
-	return -1;
-}
+/* ---- status file ---------------------------------------------- */
 
 static const char *queue_mode(void *arg, unsigned int q)
 {
@@ -1286,7 +1117,7 @@ static void mcast_update(struct relay *r, uint32_t id,
 {
 	const struct xdprelay_endpoint *l = &info->listen;
 	struct mcast_join *m = &r->mc[id];
-	bool want = info->name[0] && is_multicast(l->family, l->addr);
+	bool want = info->name[0] && xr_addr_is_multicast(l->family, l->addr);
 	char buf[INET6_ADDRSTRLEN];
 	int err;
 
@@ -1593,16 +1424,6 @@ static int check_frames(struct relay *r)
 	return ret;
 }
 
-static void hup_reload(struct relay *r)
-{
-	const struct relay_config *cfg = r->cfg;
-
-	pr_info("SIGHUP: reloading");
-	if (cfg->reload && cfg->reload(cfg->reload_arg))
-		pr_warn("reload failed: running on with the state as it is");
-	rescan_all(r);
-}
-
 /* Returns 1 to stop. */
 static int handle_signals(struct relay *r)
 {
@@ -1611,7 +1432,7 @@ static int handle_signals(struct relay *r)
 
 	while (read(r->sfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			hup_reload(r);
+			relay_reload_request(&r->reload);
 		} else {
 			pr_info("%s: stopping", strsignal(si.ssi_signo));
 			stop = 1;
@@ -1682,6 +1503,8 @@ static int main_loop(struct relay *r)
 		err = check_workers(r);
 		if (err)
 			break;
+		if (relay_reload_poll(&r->reload))
+			rescan_all(r);
 		if ((pfd[1].revents & POLLIN) && xr_neigh_events(r->neigh) > 0)
 			event = true;
 		now = now_ms();
@@ -1710,48 +1533,6 @@ static int main_loop(struct relay *r)
 		xr_report_tx(&r->rep);
 	}
 	return err;
-}
-
-int relay_signals_block(int *sfd, sigset_t *oldmask)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	/* Threads inherit the mask: only the main thread hears them. */
-	pthread_sigmask(SIG_BLOCK, &set, oldmask);
-	*sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (*sfd < 0) {
-		pr_err("signalfd: %s", strerror(errno));
-		return -errno;
-	}
-	return 0;
-}
-
-void relay_signals_unblock(int sfd, const sigset_t *oldmask)
-{
-	struct signalfd_siginfo si;
-
-	if (sfd >= 0) {
-		/* Consumed here, they must not kill us on unblocking. */
-		while (read(sfd, &si, sizeof(si)) == sizeof(si))
-			;
-		close(sfd);
-	}
-	pthread_sigmask(SIG_SETMASK, oldmask, NULL);
-}
-
-static int block_signals(struct relay *r)
-{
-	r->sigs_blocked = true;
-	return relay_signals_block(&r->sfd, &r->oldmask);
-}
-
-static void unblock_signals(struct relay *r)
-{
-	relay_signals_unblock(r->sfd, &r->oldmask);
 }
 
 static int usable_cpus(int *cpus, int max)
@@ -1786,7 +1567,7 @@ static int setup(struct relay *r)
 	r->egress_ifindex = interface_index("egress", cfg->egress);
 	if (r->egress_ifindex < 0)
 		return r->egress_ifindex;
-	err = check_status_owner();
+	err = relay_status_check_owner();
 	if (err)
 		return err;
 
@@ -1813,18 +1594,18 @@ static int setup(struct relay *r)
 		return -ENOMEM;
 	}
 
-	/* Subscribers' next hops before the first frame, where quick. */
+	/*
+	 * Subscribers' next hops before the first frame, where quick; a
+	 * SIGTERM meanwhile cuts it short, and stops the relay once up.
+	 */
 	rescan_all(r);
 	deadline = now_ms() + XR_STARTUP_RESOLVE_MS;
-	while (r->neigh_pending && now_ms() < deadline) {
+	while (r->neigh_pending && now_ms() < deadline &&
+	       !relay_stop_pending()) {
 		usleep(XR_TICK_MS * 1000 / 4);
 		refresh_neigh(r, false);
 	}
 	publish_applied(r, true);
-
-	err = block_signals(r);
-	if (err)
-		return err;
 
 	ncpus = usable_cpus(cpus, CPU_SETSIZE);
 	if (!ncpus) {
@@ -1880,6 +1661,7 @@ static void teardown(struct relay *r)
 	}
 	for (id = 0; id < XDPRELAY_MAX_STREAMS; id++)
 		mcast_leave(&r->mc[id]);
+	relay_reload_stop(&r->reload);
 	xr_reporter_fini(&r->rep);
 	if (r->status_written)
 		unlink(xr_status_file());
@@ -1892,41 +1674,28 @@ static void teardown(struct relay *r)
 	free(r->apply_seq);
 }
 
-int relay_run(const struct relay_config *cfg)
+int xsk_relay_run(const struct relay_config *cfg, int sfd)
 {
-	libxdp_print_fn_t old_xdp_print;
-	libbpf_print_fn_t old_print;
 	struct relay *r;
-	int err, ret = 1;
-	char why[256];
 	uint32_t id;
-
-	if (cfg->backend == RELAY_BACKEND_SOCKET)
-		return sock_relay_run(cfg);
-	if (cfg->backend == RELAY_BACKEND_AUTO &&
-	    !sock_relay_xdp_usable(cfg->ingress, why, sizeof(why))) {
-		pr_info("using the socket backend (UDP sockets, not AF_XDP): %s; '--backend xdp' insists on AF_XDP",
-			why);
-		return sock_relay_run(cfg);
-	}
+	int err;
 
 	r = calloc(1, sizeof(*r));
 	if (!r) {
 		pr_err("out of memory");
-		return 1;
+		return -ENOMEM;
 	}
 	r->cfg = cfg;
 	r->rep.fd = -1;
-	r->sfd = -1;
+	r->sfd = sfd;
+	r->reload.cfg = cfg;
 	for (id = 0; id < XDPRELAY_MAX_STREAMS; id++)
 		r->mc[id].fd = -1;
-	xr_verbose = cfg->verbose;
-	old_print = libbpf_set_print(lib_print);
-	old_xdp_print = libxdp_set_print(xdp_lib_print);
 
 	err = setup(r);
 	if (!err) {
 		err = main_loop(r);
+		relay_reload_stop(&r->reload);
 		stop_workers(r);
 		count_xsk_drops(r);
 		xr_report_tx(&r->rep);
@@ -1935,13 +1704,7 @@ int relay_run(const struct relay_config *cfg)
 	} else if (r->w) {
 		stop_workers(r);
 	}
-	if (!err)
-		ret = 0;
 	teardown(r);
-	if (r->sigs_blocked)
-		unblock_signals(r);
-	libbpf_set_print(old_print);
-	libxdp_set_print(old_xdp_print);
 	free(r);
-	return ret;
+	return err;
 }

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The AF_XDP relay: the body of `xdprelayctl run`.
+ * The relay: the body of `xdprelayctl run`, with its AF_XDP and socket
+ * backends.
  */
 #ifndef XR_RELAY_H
 #define XR_RELAY_H
 
-#include <signal.h>
 #include <stdbool.h>
 
 enum relay_backend {
@@ -60,30 +60,10 @@ struct relay_config {
 
 /*
  * Run until SIGTERM or SIGINT.  Returns 0 after a clean stop (every frame
- * accounted for), 1 on failure, after printing what failed and how to fix
- * it.  SIGINT, SIGTERM and SIGHUP are blocked in the calling thread while
- * it runs and restored when it returns.
+ * accounted for), or -errno after printing what failed and how to fix it.
+ * SIGINT, SIGTERM and SIGHUP are blocked in the calling thread while it
+ * runs, from its first step, and restored when it returns.
  */
-/*
- * SIGINT, SIGTERM and SIGHUP are read from *@sfd (a signalfd) by the main
- * thread of either backend, never delivered: block them before starting
- * workers, unblock when they are gone.
- */
-int relay_signals_block(int *sfd, sigset_t *oldmask);
-void relay_signals_unblock(int sfd, const sigset_t *oldmask);
-
-/*
- * Write xr_status_file() for xdprelayctl status: the pid, interfaces and
- * @mode(@arg, q) of each of @nq queues.  Returns 0, or -1 with a warning.
- */
-int relay_status_write(const char *ingress, const char *egress,
-		       unsigned int nq, const char *(*mode)(void *, unsigned int),
-		       void *arg, bool busy_poll);
-
 int relay_run(const struct relay_config *cfg);
-
-/* "auto", "zerocopy", "copy": 0, or -EINVAL. */
-int relay_mode_parse(const char *s, enum relay_mode *mode);
-const char *relay_mode_name(enum relay_mode mode);
 
 #endif /* XR_RELAY_H */

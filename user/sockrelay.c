@@ -44,9 +44,9 @@
 
 #include "xdprelay.h"
 #include "xdprelay_uapi.h"
+#include "control.h"
 #include "relay.h"
 #include "report.h"
-#include "sockrelay.h"
 #include "state.h"
 #include "tune.h"
 #include "util.h"
@@ -102,9 +102,8 @@ struct sr {
 	int ingress_ifindex;
 	int egress_ifindex;
 	int epfd;
-	int sfd;
-	sigset_t oldmask;
-	bool sigs_blocked;
+	int sfd;		/* SIGINT, SIGTERM, SIGHUP */
+	struct relay_reload reload;
 	bool status_written;
 	bool tune_warned;
 	pthread_mutex_t lock;
@@ -127,19 +126,6 @@ struct sr {
 	struct sr_acc acc[XDPRELAY_MAX_STREAMS];
 };
 
-/* As the AF_XDP relay: its lines always, details with -v. */
-#define sr_err(fmt, ...)	fprintf(stderr, "xdprelay: " fmt "\n", \
-					##__VA_ARGS__)
-#define sr_warn(fmt, ...)	fprintf(stderr, "xdprelay: warning: " fmt \
-					"\n", ##__VA_ARGS__)
-#define sr_info(fmt, ...)	fprintf(stderr, "xdprelay: " fmt "\n", \
-					##__VA_ARGS__)
-#define sr_debug(fmt, ...)	do {					\
-		if (r->cfg->verbose)					\
-			fprintf(stderr, "xdprelay: " fmt "\n",		\
-				##__VA_ARGS__);				\
-	} while (0)
-
 static const char *ep_str(const struct xdprelay_endpoint *ep, char *buf,
 			  size_t len)
 {
@@ -149,13 +135,6 @@ static const char *ep_str(const struct xdprelay_endpoint *ep, char *buf,
 	snprintf(buf, len, ep->family == AF_INET6 ? "[%s]:%u" : "%s:%u", a,
 		 ntohs(ep->port));
 	return buf;
-}
-
-static bool is_multicast(const struct xdprelay_endpoint *ep)
-{
-	if (ep->family == AF_INET)
-		return (ep->addr[0] & 0xf0) == 0xe0;
-	return ep->family == AF_INET6 && ep->addr[0] == 0xff;
 }
 
 static socklen_t ep_sockaddr(const struct xdprelay_endpoint *ep,
@@ -182,62 +161,6 @@ static socklen_t ep_sockaddr(const struct xdprelay_endpoint *ep,
 static unsigned int frame_hdr_len(int family)
 {
 	return ETH_HDR_LEN + (family == AF_INET ? 20 : 40) + UDP_HDR_LEN;
-}
-
-/* ---- automatic choice --------------------------------------------- */
-
-bool sock_relay_xdp_usable(const char *ingress, char *why, size_t len)
-{
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	const char *pin = xr_pin_dir();
-	struct bpf_prog_info pi = {};
-	struct bpf_map_info mi = {};
-	uint32_t ids[64], ilen, i;
-	char path[PATH_MAX];
-	int ifindex, xfd, pfd, err;
-	bool ok = false;
-
-	snprintf(path, sizeof(path), "%s/%s", pin, XDPRELAY_MAP_XSKS);
-	xfd = bpf_obj_get(path);
-	if (xfd < 0) {
-		snprintf(why, len, "%s is not pinned (%s)", path,
-			 strerror(errno));
-		return false;
-	}
-	ifindex = if_nametoindex(ingress);
-	err = ifindex ? bpf_xdp_query(ifindex, 0, &q) : -ENODEV;
-	if (err || !q.prog_id) {
-		snprintf(why, len, "no XDP program is attached to %s", ingress);
-		goto out;
-	}
-	pfd = bpf_prog_get_fd_by_id(q.prog_id);
-	if (pfd < 0) {
-		ok = true;	/* cannot look inside: trust the pins */
-		goto out;
-	}
-	ilen = sizeof(pi);
-	pi.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
-	pi.map_ids = (uint64_t)(unsigned long)ids;
-	err = bpf_obj_get_info_by_fd(pfd, &pi, &ilen);
-	close(pfd);
-	ilen = sizeof(mi);
-	if (err || bpf_obj_get_info_by_fd(xfd, &mi, &ilen)) {
-		ok = true;
-		goto out;
-	}
-	for (i = 0; i < pi.nr_map_ids && i < sizeof(ids) / sizeof(ids[0]);
-	     i++)
-		if (ids[i] == mi.id)
-			ok = true;
-	if (!strncmp(pi.name, "xdp_dispatcher", strlen("xdp_dispatcher")))
-		ok = true;
-	if (!ok)
-		snprintf(why, len,
-			 "the XDP program on %s (id %u, %s) is not xdprelay's",
-			 ingress, q.prog_id, pi.name);
-out:
-	close(xfd);
-	return ok;
 }
 
 /* ---- data path ---------------------------------------------------- */
@@ -325,7 +248,7 @@ again:
 			continue;
 		if (ret < 0 && gso && (errno == EIO || errno == EINVAL) &&
 		    r->smsg[done].msg_hdr.msg_controllen) {
-			sr_debug("UDP GSO refused (%s): plain sendmmsg from now on",
+			pr_debug("UDP GSO refused (%s): plain sendmmsg from now on",
 				 strerror(errno));
 			r->gso = false;
 			for (i = 0; i < done; i++)
@@ -481,7 +404,7 @@ static int open_listen(struct sr *r, const struct xdprelay_endpoint *l,
 		err = -errno;
 		goto fail;
 	}
-	if (is_multicast(l)) {
+	if (xr_is_multicast(l)) {
 		*what = "joining the group";
 		err = join_group(r, fd, l);
 		if (err)
@@ -571,11 +494,11 @@ static void open_stream(struct sr *r, uint32_t id,
 	if (r->st.module) {
 		tid = xr_tune_register(fd);
 		if (tid >= 0)
-			sr_debug("stream %.*s: socket tuned as %s/sockets/%d",
+			pr_debug("stream %.*s: socket tuned as %s/sockets/%d",
 				 XDPRELAY_NAME_LEN, info->name, XR_SYSFS_DIR,
 				 tid);
 		else if (tid != -ENOENT && !r->tune_warned) {
-			sr_warn("cannot register the socket of stream %.*s with the module's tuner: %s",
+			pr_warn("cannot register the socket of stream %.*s with the module's tuner: %s",
 				XDPRELAY_NAME_LEN, info->name,
 				strerror(-tid));
 			r->tune_warned = true;
@@ -593,14 +516,14 @@ static void open_stream(struct sr *r, uint32_t id,
 		close_stream(r, id);
 		goto fail;
 	}
-	sr_info("stream %.*s: listening on %s on %s%s", XDPRELAY_NAME_LEN,
+	pr_info("stream %.*s: listening on %s on %s%s", XDPRELAY_NAME_LEN,
 		info->name, ep_str(l, buf, sizeof(buf)), r->cfg->ingress,
-		is_multicast(l) ? " (group joined)" : "");
+		xr_is_multicast(l) ? " (group joined)" : "");
 	s->warned = false;
 	return;
 fail:
 	if (!s->warned)
-		sr_warn("stream %.*s: %s for %s on %s failed: %s (retrying every %d ms)",
+		pr_warn("stream %.*s: %s for %s on %s failed: %s (retrying every %d ms)",
 			XDPRELAY_NAME_LEN, info->name, what,
 			ep_str(l, buf, sizeof(buf)), r->cfg->ingress,
 			strerror(-err), SR_TICK_MS);
@@ -623,7 +546,7 @@ static void scan_info(struct sr *r)
 		    info.src_port != s->info.src_port ||
 		    strncmp(info.name, s->info.name, XDPRELAY_NAME_LEN)) {
 			if (s->fd >= 0)
-				sr_debug("stream %u changed: sockets closed",
+				pr_debug("stream %u changed: sockets closed",
 					 id);
 			close_stream(r, id);
 			s->info = info;
@@ -751,11 +674,11 @@ static void count_drops(struct sr *r)
 static void check_xdp(struct sr *r)
 {
 	char why[256];
-	bool counts = sock_relay_xdp_usable(r->cfg->ingress, why,
-					    sizeof(why));
+	bool counts = !relay_program_check(r->cfg->ingress, why,
+					   sizeof(why), NULL);
 
 	if (counts != r->xdp_counts || !r->started)
-		sr_debug("%s: %s", r->cfg->ingress, counts ?
+		pr_debug("%s: %s", r->cfg->ingress, counts ?
 			 "xdprelay's program counts what arrives" :
 			 "no xdprelay program: the relay counts what arrives");
 	r->xdp_counts = counts;
@@ -777,32 +700,17 @@ static void write_status(struct sr *r)
 		r->status_written = true;
 }
 
-static int block_signals(struct sr *r)
-{
-	r->sigs_blocked = true;
-	return relay_signals_block(&r->sfd, &r->oldmask);
-}
-
-static void unblock_signals(struct sr *r)
-{
-	relay_signals_unblock(r->sfd, &r->oldmask);
-}
-
 /* Returns true to stop. */
 static bool handle_signals(struct sr *r)
 {
-	const struct relay_config *cfg = r->cfg;
 	struct signalfd_siginfo si;
 	bool stop = false;
 
 	while (read(r->sfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			sr_info("SIGHUP: reloading");
-			if (cfg->reload && cfg->reload(cfg->reload_arg))
-				sr_warn("reload failed: running on with the state as it is");
-			rescan_all(r);
+			relay_reload_request(&r->reload);
 		} else {
-			sr_info("%s: stopping", strsignal(si.ssi_signo));
+			pr_info("%s: stopping", strsignal(si.ssi_signo));
 			stop = true;
 		}
 	}
@@ -814,26 +722,23 @@ static bool handle_signals(struct sr *r)
 static int setup(struct sr *r)
 {
 	const struct relay_config *cfg = r->cfg;
-	int pid, err;
+	int err;
 
 	r->ingress_ifindex = if_nametoindex(cfg->ingress);
 	if (!r->ingress_ifindex) {
-		sr_err("ingress %s: no such interface: check 'ip link'",
+		pr_err("ingress %s: no such interface: check 'ip link'",
 		       cfg->ingress);
 		return -ENODEV;
 	}
 	r->egress_ifindex = if_nametoindex(cfg->egress);
 	if (!r->egress_ifindex) {
-		sr_err("egress %s: no such interface: check 'ip link'",
+		pr_err("egress %s: no such interface: check 'ip link'",
 		       cfg->egress);
 		return -ENODEV;
 	}
-	pid = xr_relay_pid();
-	if (pid && pid != getpid()) {
-		sr_err("another relay (pid %d) is running, see %s: stop it first",
-		       pid, xr_status_file());
-		return -EBUSY;
-	}
+	err = relay_status_check_owner();
+	if (err)
+		return err;
 	err = xr_state_open(&r->st);
 	if (err)
 		return err;
@@ -842,32 +747,29 @@ static int setup(struct sr *r)
 	r->buf = malloc((size_t)SR_BATCH * SR_BUF_SIZE);
 	r->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (!r->buf || r->epfd < 0) {
-		sr_err("out of memory, or no epoll: %s", strerror(errno));
+		pr_err("out of memory, or no epoll: %s", strerror(errno));
 		return -ENOMEM;
 	}
 	if (xr_reporter_init(&r->rep, r->st.tx)) {
-		sr_err("out of memory");
+		pr_err("out of memory");
 		return -ENOMEM;
 	}
 	if (r->st.module && !xr_reporter_open(&r->rep))
-		sr_warn("cannot open %s: %s: the module hears nothing of what this relay receives and sends",
+		pr_warn("cannot open %s: %s: the module hears nothing of what this relay receives and sends",
 			XDPRELAY_DEVICE, strerror(errno));
 	else if (!r->st.module && r->st.counters_fd < 0)
-		sr_info("no xr_counters map and no xdprelay.ko: received packets are not counted");
+		pr_info("no xr_counters map and no xdprelay.ko: received packets are not counted");
 	check_xdp(r);
 	rescan_all(r);
 
-	err = block_signals(r);
-	if (err)
-		return err;
 	err = pthread_create(&r->thread, NULL, worker_main, r);
 	if (err) {
-		sr_err("cannot start the worker thread: %s", strerror(err));
+		pr_err("cannot start the worker thread: %s", strerror(err));
 		return -err;
 	}
 	r->started = true;
 	write_status(r);
-	sr_info("relaying from %s to %s with UDP sockets (socket backend)",
+	pr_info("relaying from %s to %s with UDP sockets (socket backend)",
 		cfg->ingress, cfg->egress);
 	return 0;
 }
@@ -881,6 +783,8 @@ static void main_loop(struct sr *r)
 		poll(&pfd, 1, SR_TICK_MS);
 		if (handle_signals(r))
 			break;
+		if (relay_reload_poll(&r->reload))
+			rescan_all(r);
 		scan_info(r);
 		scan_subs(r);
 		if (++ticks % (SR_CHECK_MS / SR_TICK_MS) == 0) {
@@ -898,6 +802,7 @@ static void teardown(struct sr *r)
 {
 	uint32_t id;
 
+	relay_reload_stop(&r->reload);
 	if (r->started) {
 		__atomic_store_n(&r->stop, 1, __ATOMIC_RELEASE);
 		pthread_join(r->thread, NULL);
@@ -917,7 +822,7 @@ static void teardown(struct sr *r)
 	free(r->buf);
 }
 
-int sock_relay_run(const struct relay_config *cfg)
+int sock_relay_run(const struct relay_config *cfg, int sfd)
 {
 	struct sr *r;
 	uint32_t id;
@@ -925,11 +830,12 @@ int sock_relay_run(const struct relay_config *cfg)
 
 	r = calloc(1, sizeof(*r));
 	if (!r) {
-		sr_err("out of memory");
-		return 1;
+		pr_err("out of memory");
+		return -ENOMEM;
 	}
 	r->cfg = cfg;
-	r->sfd = -1;
+	r->sfd = sfd;
+	r->reload.cfg = cfg;
 	r->epfd = -1;
 	r->rep.fd = -1;
 	r->gso = true;
@@ -941,9 +847,7 @@ int sock_relay_run(const struct relay_config *cfg)
 	if (!err)
 		main_loop(r);
 	teardown(r);
-	if (r->sigs_blocked)
-		unblock_signals(r);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
-	return err ? 1 : 0;
+	return err;
 }

@@ -28,6 +28,13 @@
 #define HOW_TO_ATTACH							\
 	"attach it with 'ip link set dev DEV xdp obj bpf/xdprelay.bpf.o sec xdp' or 'xdprelayctl attach DEV', or for the socket backend alone create its maps with 'xdprelayctl init'"
 
+/*
+ * A writer holds the lock for a few map updates and, per stream, at most
+ * XR_APPLY_WAIT_MS (config.c) for a relay to resolve next hops.
+ */
+#define XR_LOCK_TIMEOUT_MS	30000
+#define XR_LOCK_POLL_MS		10
+
 /* Readers give up after this many torn copies and use the old one. */
 #define SUBS_READ_TRIES	4
 
@@ -291,38 +298,112 @@ const char *xr_lock_file(void)
 	return run_file(path, sizeof(path), "lock");
 }
 
+/*
+ * The run directory holds the lock that serialises every writer of the
+ * pinned state and the file that names the relay: whoever else can write
+ * it can plant a link where either is opened, or replace them.  So it is
+ * a directory of its own (not a link), owned by this user or root, and
+ * nobody else may write it.
+ */
 int xr_run_dir_make(void)
 {
-	return xr_mkdir_p(xr_run_dir(), 0755);
+	const char *dir = xr_run_dir();
+	struct stat sb;
+	int ret;
+
+	ret = xr_mkdir_p(dir, 0755);
+	if (ret) {
+		pr_err("cannot create %s: %s%s", dir, strerror(-ret),
+		       ret == -EACCES ? ": run as root" : "");
+		return ret;
+	}
+	if (lstat(dir, &sb)) {
+		ret = -errno;
+		pr_err("cannot read %s: %s", dir, strerror(-ret));
+		return ret;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		pr_err("%s is not a directory but a %s: remove it, or name another run directory with XDPRELAY_RUN_DIR",
+		       dir, S_ISLNK(sb.st_mode) ? "symbolic link" : "file");
+		return -ENOTDIR;
+	}
+	if (sb.st_uid != geteuid() && sb.st_uid != 0) {
+		pr_err("%s belongs to uid %u, not to this user or root: remove it, or name another run directory with XDPRELAY_RUN_DIR",
+		       dir, (unsigned int)sb.st_uid);
+		return -EPERM;
+	}
+	if (sb.st_mode & (S_IWGRP | S_IWOTH)) {
+		pr_err("%s can be written by others (mode %03o): 'chmod go-w %s', or name another run directory with XDPRELAY_RUN_DIR",
+		       dir, (unsigned int)(sb.st_mode & 07777), dir);
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* @path opened without following a link, and a regular file: 0 or -errno. */
+static int open_regular(const char *path, int flags, int *fdp)
+{
+	struct stat sb;
+	int fd, ret;
+
+	fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		ret = -errno;
+		if (ret == -ELOOP)
+			pr_err("%s is a symbolic link: remove it", path);
+		else
+			pr_err("cannot open %s: %s%s", path, strerror(-ret),
+			       ret == -EACCES ? ": run as root" : "");
+		return ret;
+	}
+	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
+		pr_err("%s is not a regular file: remove it", path);
+		close(fd);
+		return -EINVAL;
+	}
+	*fdp = fd;
+	return 0;
+}
+
+int xr_state_lock_timeout(int timeout_ms)
+{
+	int fd = -1, ret, waited = 0;
+
+	ret = xr_run_dir_make();
+	if (ret)
+		return ret;
+	ret = open_regular(xr_lock_file(), O_RDWR | O_CREAT, &fd);
+	if (ret)
+		return ret;
+	while (flock(fd, LOCK_EX | LOCK_NB)) {
+		ret = -errno;
+		if (ret != -EWOULDBLOCK) {
+			pr_err("cannot lock %s: %s", xr_lock_file(),
+			       strerror(-ret));
+			goto fail;
+		}
+		if (waited >= timeout_ms) {
+			if (timeout_ms)
+				pr_err("another xdprelayctl has held %s for %d ms: try again once it is done (see 'fuser -v %s')",
+				       xr_lock_file(), waited,
+				       xr_lock_file());
+			ret = -EBUSY;
+			goto fail;
+		}
+		if (!waited)
+			pr_info("waiting for another xdprelayctl to finish its change");
+		usleep(XR_LOCK_POLL_MS * 1000);
+		waited += XR_LOCK_POLL_MS;
+	}
+	return fd;
+fail:
+	close(fd);
+	return ret;
 }
 
 int xr_state_lock(void)
 {
-	int fd, ret;
-
-	ret = xr_run_dir_make();
-	if (ret) {
-		pr_err("cannot create %s: %s", xr_run_dir(), strerror(-ret));
-		return ret;
-	}
-	fd = open(xr_lock_file(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		ret = -errno;
-		pr_err("cannot open %s: %s%s", xr_lock_file(), strerror(-ret),
-		       ret == -EACCES ? ": run as root" : "");
-		return ret;
-	}
-	if (!flock(fd, LOCK_EX | LOCK_NB))
-		return fd;
-	if (errno == EWOULDBLOCK) {
-		pr_info("waiting for another xdprelayctl to finish its change");
-		if (!flock(fd, LOCK_EX))
-			return fd;
-	}
-	ret = -errno;
-	pr_err("cannot lock %s: %s", xr_lock_file(), strerror(-ret));
-	close(fd);
-	return ret;
+	return xr_state_lock_timeout(XR_LOCK_TIMEOUT_MS);
 }
 
 void xr_state_unlock(int lock_fd)
@@ -390,6 +471,13 @@ int xr_relay_pid(void)
 	return pid;
 }
 
+static int subs_wait_cancelled;
+
+void xr_subs_wait_cancel(void)
+{
+	__atomic_store_n(&subs_wait_cancelled, 1, __ATOMIC_RELEASE);
+}
+
 bool xr_subs_wait_applied(const struct xdprelay_subs *e, uint32_t seq,
 			  int timeout_ms)
 {
@@ -400,6 +488,8 @@ bool xr_subs_wait_applied(const struct xdprelay_subs *e, uint32_t seq,
 	/* Serial arithmetic: applied may be behind or past seq. */
 	while ((int32_t)(__atomic_load_n(&e->applied, __ATOMIC_ACQUIRE) -
 			 seq) < 0) {
+		if (__atomic_load_n(&subs_wait_cancelled, __ATOMIC_ACQUIRE))
+			return false;
 		if (waited >= timeout_ms) {
 			pr_warn("the relay has not resolved the subscribers' next hops after %d ms: their packets count as no_neigh until it does",
 				timeout_ms);

@@ -48,16 +48,24 @@ static inline bool xr_rx_in_map(const struct xr_state *st)
  * The relay's run-time files: /run/xdprelay, or $XDPRELAY_RUN_DIR, so that
  * relays with pinned states of their own ($XDPRELAY_PIN_DIR) run side by
  * side.  The status file names the running relay; the lock serialises
- * control-plane writers.  xr_run_dir_make() creates the directory:
- * 0 or -errno.
+ * control-plane writers.  xr_run_dir_make() creates the directory, and
+ * refuses one that is a link, belongs to another user or that others may
+ * write: 0, or -errno after saying what is wrong and how to fix it.
  */
 const char *xr_run_dir(void);
 const char *xr_status_file(void);
 const char *xr_lock_file(void);
 int xr_run_dir_make(void);
 
-/* Serialises control-plane writers (flock on a file under /run). */
+/*
+ * Serialises control-plane writers (flock on a file in the run directory).
+ * xr_state_lock() waits up to 30 s for another writer, then fails with
+ * -EBUSY; xr_state_lock_timeout(0) does not wait, and says nothing when
+ * it finds the lock held.  Returns the lock's fd, or -errno after saying
+ * what failed.
+ */
 int xr_state_lock(void);
+int xr_state_lock_timeout(int timeout_ms);
 void xr_state_unlock(int lock_fd);
 
 /* Stream id by name, or -ENOENT; fills *info when not NULL. */
@@ -81,6 +89,11 @@ int xr_relay_pid(void);
  */
 bool xr_subs_wait_applied(const struct xdprelay_subs *e, uint32_t seq,
 			  int timeout_ms);
+/*
+ * Makes every wait of this process, under way or to come, give up at once:
+ * for a relay that stops while its own reload waits on it.
+ */
+void xr_subs_wait_cancel(void);
 /* Copies entry @e into @out when its seq differs from *seen; returns true
  * when it copied (and updates *seen). */
 bool xr_subs_read(const struct xdprelay_subs *e, struct xdprelay_subs *out,

@@ -28,6 +28,21 @@
 
 int xr_verbose;
 bool xr_json;
+static bool xr_relay_voice;
+
+void xr_log_relay(void)
+{
+	xr_relay_voice = true;
+}
+
+/* The relay, a service: every line says whose it is, info is the norm. */
+static void xr_log_relay_line(enum xr_log_level level, const char *msg)
+{
+	if (level == XR_LOG_DEBUG && xr_verbose < 1)
+		return;
+	fprintf(stderr, "xdprelay: %s%s\n",
+		level == XR_LOG_WARN ? "warning: " : "", msg);
+}
 
 void xr_log(enum xr_log_level level, const char *fmt, ...)
 {
@@ -35,8 +50,9 @@ void xr_log(enum xr_log_level level, const char *fmt, ...)
 	va_list ap;
 	size_t len;
 
-	if ((level == XR_LOG_INFO && xr_verbose < 1) ||
-	    (level == XR_LOG_DEBUG && xr_verbose < 2))
+	if (!xr_relay_voice &&
+	    ((level == XR_LOG_INFO && xr_verbose < 1) ||
+	     (level == XR_LOG_DEBUG && xr_verbose < 2)))
 		return;
 
 	va_start(ap, fmt);
@@ -45,6 +61,10 @@ void xr_log(enum xr_log_level level, const char *fmt, ...)
 	len = strlen(msg);
 	while (len && msg[len - 1] == '\n')
 		msg[--len] = '\0';
+	if (xr_relay_voice) {
+		xr_log_relay_line(level, msg);
+		return;
+	}
 
 	switch (level) {
 	case XR_LOG_ERR:

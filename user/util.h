@@ -28,7 +28,10 @@
 /* "[ffff:...:ffff]:65535" and "ffff:...:ffff/128", with the NUL. */
 #define XR_ENDPOINT_STRLEN	(INET6_ADDRSTRLEN + 8)
 
-/* Messages: errors and warnings always, info from -v, debug from -vv. */
+/*
+ * Messages: errors and warnings always, info from -v, debug from -vv (in
+ * the relay's voice, see xr_log_relay(), info always and debug from -v).
+ */
 enum xr_log_level {
 	XR_LOG_ERR,
 	XR_LOG_WARN,
@@ -41,6 +44,11 @@ extern bool xr_json;		/* errors as JSON objects on stdout */
 
 void xr_log(enum xr_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/*
+ * From now on, the relay's voice: every line starts "xdprelay: ", info
+ * lines are printed without -v and debug lines from -v.
+ */
+void xr_log_relay(void);
 
 #define pr_err(...)	xr_log(XR_LOG_ERR, __VA_ARGS__)
 #define pr_warn(...)	xr_log(XR_LOG_WARN, __VA_ARGS__)

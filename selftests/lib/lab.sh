@@ -80,5 +80,5 @@ lab_private_bpffs()
 	mount -t bpf bpf /sys/fs/bpf || return 1
 	mkdir -p /run/netns /run/xdprelay
 	mount -t tmpfs tmpfs /run/netns &&
-		mount -t tmpfs tmpfs /run/xdprelay
+		mount -t tmpfs -o mode=0755 tmpfs /run/xdprelay
 }
