@@ -24,9 +24,13 @@ static_assert(sizeof(struct xdprelay_report) == 24);
 static_assert(sizeof(struct xdprelay_report_batch) == 16);
 static_assert(sizeof(struct xdprelay_sock_reg) == 12);
 
-static bool xdprelay_report_valid(const struct xdprelay_report *r)
+/* A relay reports on the outcomes of its own filter and policer only. */
+static bool xdprelay_report_valid(const struct xdprelay_report *r, bool rx)
 {
-	return r->stream && r->stream < XDPRELAY_MAX_STREAMS && !r->pad;
+	if (!r->stream || r->stream >= XDPRELAY_MAX_STREAMS)
+		return false;
+	return !r->outcome || (rx && (r->outcome == XDPRELAY_POLICED ||
+				      r->outcome == XDPRELAY_SRC_REFUSED));
 }
 
 /*
@@ -34,10 +38,12 @@ static bool xdprelay_report_valid(const struct xdprelay_report *r)
  * reading user memory twice (a pass to validate, one to count) would let
  * another thread change a report in between.
  */
-static int xdprelay_ioc_report(const void __user *argp,
-			       enum xdprelay_counter pkts_ctr,
-			       enum xdprelay_counter bytes_ctr)
+static int xdprelay_ioc_report(const void __user *argp, bool rx)
 {
+	enum xdprelay_counter pkts_ctr = rx ? XDPRELAY_RX_PACKETS :
+					      XDPRELAY_TX_PACKETS;
+	enum xdprelay_counter bytes_ctr = rx ? XDPRELAY_RX_BYTES :
+					       XDPRELAY_TX_BYTES;
 	struct xdprelay_report *reports;
 	struct xdprelay_report_batch batch;
 	u64 packets = 0, bytes = 0;
@@ -55,7 +61,7 @@ static int xdprelay_ioc_report(const void __user *argp,
 		return PTR_ERR(reports);
 
 	for (i = 0; i < batch.nr; i++) {
-		if (!xdprelay_report_valid(&reports[i])) {
+		if (!xdprelay_report_valid(&reports[i], rx)) {
 			err = -EINVAL;
 			goto out;
 		}
@@ -66,6 +72,10 @@ static int xdprelay_ioc_report(const void __user *argp,
 
 		xdprelay_counter_add(r->stream, pkts_ctr, r->packets);
 		xdprelay_counter_add(r->stream, bytes_ctr, r->bytes);
+		if (r->outcome) {
+			xdprelay_counter_add(r->stream, r->outcome, r->packets);
+			xdprelay_counter_add(0, r->outcome, r->packets);
+		}
 		packets += r->packets;
 		bytes += r->bytes;
 	}
@@ -124,11 +134,9 @@ static long xdprelay_dev_ioctl(struct file *file, unsigned int cmd,
 
 	switch (cmd) {
 	case XDPRELAY_IOC_TX_ADD:
-		return xdprelay_ioc_report(argp, XDPRELAY_TX_PACKETS,
-					   XDPRELAY_TX_BYTES);
+		return xdprelay_ioc_report(argp, false);
 	case XDPRELAY_IOC_RX_ADD:
-		return xdprelay_ioc_report(argp, XDPRELAY_RX_PACKETS,
-					   XDPRELAY_RX_BYTES);
+		return xdprelay_ioc_report(argp, true);
 	case XDPRELAY_IOC_SOCK_REGISTER:
 		return xdprelay_ioc_sock_register(argp);
 	case XDPRELAY_IOC_SOCK_UNREGISTER:

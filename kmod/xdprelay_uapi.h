@@ -13,7 +13,7 @@
 /* One stream's packets and bytes since the previous report. */
 struct xdprelay_report {
 	__u32 stream;		/* 1 .. XDPRELAY_MAX_STREAMS - 1 */
-	__u32 pad;		/* must be 0 */
+	__u32 outcome;		/* RX_ADD: 0 or an outcome; TX_ADD: 0 */
 	__u64 packets;
 	__u64 bytes;
 };
@@ -23,8 +23,11 @@ struct xdprelay_report {
  * at user address @reports to the streams' and the global tx_packets and
  * tx_bytes.  XDPRELAY_IOC_RX_ADD: the same, to rx_packets and rx_bytes,
  * for a relay that receives what no XDP program counted (the socket
- * backend).  The whole batch is validated first: a bad stream id, a
- * non-zero pad or @nr out of range gives -EINVAL and counts nothing.
+ * backend); a report whose outcome is XDPRELAY_POLICED or
+ * XDPRELAY_SRC_REFUSED (xdprelay_kfunc.h) counts its packets under that
+ * outcome as well, as the program would have.  The whole batch is
+ * validated first: a bad stream id or outcome, or @nr out of range, gives
+ * -EINVAL and counts nothing.
  */
 struct xdprelay_report_batch {
 	__u32 nr;

@@ -34,7 +34,7 @@ TMP=
 for f in "$CTL" "$OBJ"; do
 	[ -e "$f" ] || ktap_skip_all "$f not built: run make"
 done
-for t in unshare nsenter bpftool nroff; do
+for t in unshare nsenter bpftool nroff setpriv flock; do
 	command -v $t >/dev/null || ktap_skip_all "$t not installed"
 done
 
@@ -120,7 +120,7 @@ help_entries()
 		END { if (e != "") print e }'
 }
 
-ktap_plan 119
+ktap_plan 139
 
 # Command lines that cannot be right: exit 2.
 expect "no command" 2 "missing command" "$CTL"
@@ -265,13 +265,9 @@ expect "attach twice" 1 "xdprelay's program is attached to xc1 already" \
 	ctl attach xc1
 expect "status --json" 0 '"xdprelay":true' ctl status --json
 
-if command -v setpriv >/dev/null; then
-	expect "not root" 1 "run as root (xdprelayctl needs CAP_BPF and CAP_NET_ADMIN)" \
-		setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		"$CTL" stream list
-else
-	ktap_skip "not root" "setpriv not installed"
-fi
+expect "not root" 1 "run as root (xdprelayctl needs CAP_BPF and CAP_NET_ADMIN)" \
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	"$CTL" stream list
 
 # Streams.
 ktap_check "stream add tv1 (IPv4, two subscribers, source, rate)" \
@@ -392,6 +388,101 @@ ktap_eq "tv1 kept its id" 1 \
 	"$("$CTL" stream list --json | grep -oE '"id":[0-9]+,"name":"tv1"' |
 	  cut -d, -f1 | cut -d: -f2)"
 ktap_eq "xr_streams has the two" 2 "$(map_count xr_streams)"
+
+# Loops: a subscriber that is a stream's listen endpoint here.
+expect "stream add: a subscriber that another stream listens on" 1 \
+	"subscriber 239.1.1.2:5000 is the listen endpoint of stream 'tv2'" \
+	"$CTL" stream add loop1 --listen 10.5.5.1:5000 --to 239.1.1.2:5000
+expect "stream add: listening where another stream sends" 1 \
+	"10.0.0.2:6002 is a subscriber of stream 'tv2'" \
+	"$CTL" stream add loop2 --listen 10.0.0.2:6002
+expect "sub add: a subscriber that another stream listens on" 1 \
+	"subscriber 239.1.1.1:5000 is the listen endpoint of stream 'tv1'" \
+	"$CTL" sub add tv2 --to 239.1.1.1:5000
+ktap_eq "loops refused: the streams are as they were" \
+	"$(grep -v '^#' $TMP/good.conf | sed 's/ *#.*//')" \
+	"$("$CTL" stream list)"
+cat > $TMP/loop.conf <<EOF
+stream a listen 10.5.5.1:5000 to 10.5.5.2:5000
+stream b listen 10.5.5.2:5000 to 10.0.0.9:6000
+EOF
+expect "config: a loop between two streams cites both lines" 1 \
+	"$TMP/loop.conf:1: subscriber 10.5.5.2:5000 is the listen endpoint of stream 'b' (line 2)" \
+	"$CTL" stream apply $TMP/loop.conf
+
+# More bad config files: each error cites its line, nothing changes.
+{
+	echo "stream d1 listen 239.3.3.1:5000"
+	echo "stream d1 listen 239.3.3.2:5000"
+	echo "stream d2 listen 239.3.3.1:5000"
+	printf 'stream long listen 239.3.3.3:5000 %5000s\n' "# padding"
+	echo "stream d3 listen 239.3.3.4:5000 lisen"
+} > $TMP/dup.conf
+expect "config: a name twice" 1 \
+	"$TMP/dup.conf:2: stream 'd1' is already defined on line 1" \
+	"$CTL" stream apply $TMP/dup.conf
+expect "config: an endpoint twice" 1 \
+	"$TMP/dup.conf:3: 239.3.3.1:5000 is already the listen endpoint of stream 'd1' (line 1)" \
+	"$CTL" stream apply $TMP/dup.conf
+expect "config: a line too long" 1 \
+	"$TMP/dup.conf:4: line longer than 4094 characters" \
+	"$CTL" stream apply $TMP/dup.conf
+expect "config: the line after a long one is counted right" 1 \
+	"$TMP/dup.conf:5: unknown keyword 'lisen'" \
+	"$CTL" stream apply $TMP/dup.conf
+ktap_eq "bad config files change nothing" \
+	"$(grep -v '^#' $TMP/good.conf | sed 's/ *#.*//')" \
+	"$("$CTL" stream list)"
+
+# The run directory: the writers' lock and the relay's status file.
+mkdir -m 0777 $TMP/rd-open
+expect "a run directory others can write is refused" 1 \
+	"$TMP/rd-open can be written by others (mode 777): 'chmod go-w $TMP/rd-open'" \
+	env XDPRELAY_RUN_DIR=$TMP/rd-open "$CTL" sub add tv1 --to 10.0.0.6:6000
+expect "run refuses it too, before it starts" 1 \
+	"$TMP/rd-open can be written by others" \
+	in_ns env XDPRELAY_RUN_DIR=$TMP/rd-open "$CTL" run --ingress xc0 \
+	--egress xc1 --backend socket
+mkdir -m 0755 $TMP/rd-nobody
+chown nobody $TMP/rd-nobody
+expect "a run directory of another user is refused" 1 \
+	"$TMP/rd-nobody belongs to uid 65534" \
+	env XDPRELAY_RUN_DIR=$TMP/rd-nobody "$CTL" sub add tv1 --to 10.0.0.6:6000
+ln -s $TMP/rd-nobody $TMP/rd-link
+expect "a run directory that is a link is refused" 1 \
+	"$TMP/rd-link is not a directory but a symbolic link" \
+	env XDPRELAY_RUN_DIR=$TMP/rd-link "$CTL" sub add tv1 --to 10.0.0.6:6000
+mkdir -m 0755 $TMP/rd
+ln -s $TMP/victim $TMP/rd/lock
+expect "a lock that is a link is refused" 1 "$TMP/rd/lock is a symbolic link" \
+	env XDPRELAY_RUN_DIR=$TMP/rd "$CTL" sub add tv1 --to 10.0.0.6:6000
+ktap_check "and what it points to is not created" test ! -e $TMP/victim
+rm $TMP/rd/lock
+echo "not the relay's" > $TMP/victim
+ln -s $TMP/victim $TMP/rd/status
+# nsenter and env exec: $! is the relay itself.
+nsenter --net=/run/netns/$NS env XDPRELAY_RUN_DIR=$TMP/rd "$CTL" run \
+	--ingress xc0 --egress xc1 --backend socket > $TMP/relay.log 2>&1 &
+relay_pid=$!
+status_is_relays()
+{
+	[ ! -L $TMP/rd/status ] && grep -qx "pid=$relay_pid" $TMP/rd/status
+}
+ktap_check "the relay replaces a status link with a file of its own" \
+	wait_for 10000 status_is_relays
+ktap_eq "and writes nothing where the link pointed" "not the relay's" \
+	"$(cat $TMP/victim)"
+kill -TERM $relay_pid
+wait $relay_pid
+ktap_eq "the relay stops cleanly" 0 $?
+flock $TMP/rd/lock sh -c "touch $TMP/held; sleep 3" &
+lock_pid=$!
+wait_for 2000 test -e $TMP/held
+expect "a held lock: the change waits, and says so" 124 \
+	"another xdprelayctl holds $TMP/rd/lock: waiting up to 30 s" \
+	timeout 1 env XDPRELAY_RUN_DIR=$TMP/rd "$CTL" sub add tv1 \
+	--to 10.0.0.6:6000
+wait $lock_pid
 
 # Removal.
 ktap_check "stream del tv2" "$CTL" stream del tv2

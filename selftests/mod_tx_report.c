@@ -234,16 +234,43 @@ FIXTURE_TEARDOWN(tx)
 	teardown_streams(_metadata, self->fd);
 }
 
+/*
+ * A stream id that counted before starts at zero when it is registered
+ * again, under its old name or a new one.
+ */
 TEST_F(tx, new_stream_starts_at_zero)
 {
-	size_t i;
+	struct xdprelay_report r = { .stream = 2, .packets = 9, .bytes = 900 };
+	struct tx_counts now;
+	__u64 v = ~0ULL;
 
-	for (i = 1; i < 1 + NR_STREAMS; i++) {
-		EXPECT_EQ(0ULL, self->before.packets[TX][i]);
-		EXPECT_EQ(0ULL, self->before.bytes[TX][i]);
-		EXPECT_EQ(0ULL, self->before.packets[RX][i]);
-		EXPECT_EQ(0ULL, self->before.bytes[RX][i]);
-	}
+	ASSERT_EQ(0, tx_add(self->fd, &r, 1));
+	ASSERT_EQ(0, report_add(self->fd, RX, &r, 1));
+	r.outcome = XDPRELAY_POLICED;
+	ASSERT_EQ(0, report_add(self->fd, RX, &r, 1));
+	ASSERT_EQ(0, read_counts(&now));
+	ASSERT_NE(0ULL, now.packets[TX][2]);
+	ASSERT_NE(0ULL, now.packets[RX][2]);
+
+	ASSERT_EQ(0, sysfs_write(SYSFS "/del_stream", "txr2"));
+	ASSERT_EQ(0, sysfs_write(SYSFS "/new_stream", "2 txr2"));
+	ASSERT_EQ(0, read_counts(&now));
+	EXPECT_EQ(0ULL, now.packets[TX][2]);
+	EXPECT_EQ(0ULL, now.bytes[TX][2]);
+	EXPECT_EQ(0ULL, now.packets[RX][2]);
+	EXPECT_EQ(0ULL, now.bytes[RX][2]);
+	ASSERT_EQ(0, sysfs_read_u64(SYSFS "/streams/txr2/policed", &v));
+	EXPECT_EQ(0ULL, v);
+
+	/* The same id under another name. */
+	ASSERT_EQ(0, tx_add(self->fd, &(struct xdprelay_report){
+		.stream = 2, .packets = 1, .bytes = 1 }, 1));
+	ASSERT_EQ(0, sysfs_write(SYSFS "/del_stream", "txr2"));
+	ASSERT_EQ(0, sysfs_write(SYSFS "/new_stream", "2 txr2b"));
+	ASSERT_EQ(0, sysfs_read_u64(SYSFS "/streams/txr2b/tx_packets", &v));
+	EXPECT_EQ(0ULL, v);
+	ASSERT_EQ(0, sysfs_write(SYSFS "/del_stream", "txr2b"));
+	ASSERT_EQ(0, sysfs_write(SYSFS "/new_stream", "2 txr2"));
 }
 
 TEST_F(tx, one_report)
@@ -339,6 +366,87 @@ TEST_F(tx, rx_reports_count_in_rx)
 	expect_counts(_metadata, &want);
 }
 
+/* An outcome counter of stream @name (NULL: the global one). */
+static __u64 outcome_count(struct __test_metadata *_metadata,
+			   const char *name, const char *outcome)
+{
+	char path[128];
+	__u64 v = 0;
+
+	if (name)
+		snprintf(path, sizeof(path), SYSFS "/streams/%s/%s", name,
+			 outcome);
+	else
+		snprintf(path, sizeof(path), SYSFS "/stats/%s", outcome);
+	EXPECT_EQ(0, sysfs_read_u64(path, &v)) TH_LOG("%s", path);
+	return v;
+}
+
+/*
+ * The socket backend's own policer and source filter: the packets count
+ * as received and under their outcome, on the stream and globally, as
+ * the program counts them; the other outcomes stay as they were.
+ */
+TEST_F(tx, rx_reports_with_outcomes)
+{
+	/* The first four are per stream too; the others global only. */
+	static const char *const others[] = {
+		"redirected", "pass_no_socket", "pass_no_meta", "malformed",
+		"fragments", "unmatched",
+	};
+	struct xdprelay_report r[] = {
+		{ .stream = 1, .packets = 5, .bytes = 500 },
+		{ .stream = 1, .outcome = XDPRELAY_POLICED, .packets = 3,
+		  .bytes = 300 },
+		{ .stream = 1, .outcome = XDPRELAY_SRC_REFUSED, .packets = 2,
+		  .bytes = 200 },
+		{ .stream = 1023, .outcome = XDPRELAY_SRC_REFUSED,
+		  .packets = 7, .bytes = 70 },
+	};
+	__u64 pol1, ref1, ref1023, pol0, ref0, other0[6], other1[4];
+	struct tx_counts want = self->before;
+	unsigned int i;
+
+	pol1 = outcome_count(_metadata, "txr1", "policed");
+	ref1 = outcome_count(_metadata, "txr1", "src_refused");
+	ref1023 = outcome_count(_metadata, "txr1023", "src_refused");
+	pol0 = outcome_count(_metadata, NULL, "policed");
+	ref0 = outcome_count(_metadata, NULL, "src_refused");
+	for (i = 0; i < 6; i++) {
+		other0[i] = outcome_count(_metadata, NULL, others[i]);
+		if (i < 4)
+			other1[i] = outcome_count(_metadata, "txr1",
+						  others[i]);
+	}
+
+	ASSERT_EQ(0, report_add(self->fd, RX, r, 4));
+	counts_add(&want, RX, r, 4);
+	expect_counts(_metadata, &want);
+	EXPECT_EQ(10ULL, want.packets[RX][1] - self->before.packets[RX][1]);
+	EXPECT_EQ(pol1 + 3, outcome_count(_metadata, "txr1", "policed"));
+	EXPECT_EQ(ref1 + 2, outcome_count(_metadata, "txr1", "src_refused"));
+	EXPECT_EQ(ref1023 + 7,
+		  outcome_count(_metadata, "txr1023", "src_refused"));
+	EXPECT_EQ(pol0 + 3, outcome_count(_metadata, NULL, "policed"));
+	EXPECT_EQ(ref0 + 9, outcome_count(_metadata, NULL, "src_refused"));
+	for (i = 0; i < 6; i++) {
+		EXPECT_EQ(other0[i], outcome_count(_metadata, NULL, others[i]));
+		if (i < 4)
+			EXPECT_EQ(other1[i],
+				  outcome_count(_metadata, "txr1", others[i]));
+	}
+}
+
+/* Only receive reports carry an outcome. */
+TEST_F(tx, tx_report_with_outcome_einval)
+{
+	struct xdprelay_report r = { .stream = 1, .packets = 1, .bytes = 1,
+				     .outcome = XDPRELAY_POLICED };
+
+	EXPECT_EQ(-EINVAL, tx_add(self->fd, &r, 1));
+	expect_counts(_metadata, &self->before);
+}
+
 /* One bad batch: the call fails with EINVAL, every counter unchanged. */
 FIXTURE(bad) {
 	int fd;
@@ -352,7 +460,7 @@ FIXTURE_VARIANT(bad) {
 	bool spoil;		/* ...report bad_idx, if spoil */
 	__u32 bad_idx;
 	__u32 bad_stream;
-	__u32 bad_pad;
+	__u32 bad_outcome;
 };
 
 FIXTURE_VARIANT_ADD(bad, nr_0) {
@@ -380,17 +488,29 @@ FIXTURE_VARIANT_ADD(bad, stream_u32_max) {
 	.nr = 1, .spoil = true, .bad_idx = 0, .bad_stream = UINT32_MAX,
 };
 
-FIXTURE_VARIANT_ADD(bad, report_pad) {
-	.nr = 1, .spoil = true, .bad_idx = 0, .bad_stream = 1, .bad_pad = 1,
+/* A counter that is no outcome, and outcomes a relay does not report. */
+FIXTURE_VARIANT_ADD(bad, outcome_rx_bytes) {
+	.nr = 1, .spoil = true, .bad_idx = 0, .bad_stream = 1,
+	.bad_outcome = XDPRELAY_RX_BYTES,
+};
+
+FIXTURE_VARIANT_ADD(bad, outcome_redirected) {
+	.nr = 1, .spoil = true, .bad_idx = 0, .bad_stream = 1,
+	.bad_outcome = XDPRELAY_REDIRECTED,
+};
+
+FIXTURE_VARIANT_ADD(bad, outcome_past_the_counters) {
+	.nr = 1, .spoil = true, .bad_idx = 0, .bad_stream = 1,
+	.bad_outcome = XDPRELAY_NR_COUNTERS,
 };
 
 FIXTURE_VARIANT_ADD(bad, stream_0_mid_batch) {
 	.nr = 5, .spoil = true, .bad_idx = 2, .bad_stream = 0,
 };
 
-FIXTURE_VARIANT_ADD(bad, report_pad_mid_batch) {
+FIXTURE_VARIANT_ADD(bad, outcome_mid_batch) {
 	.nr = 5, .spoil = true, .bad_idx = 2, .bad_stream = 2,
-	.bad_pad = 0x80000000,
+	.bad_outcome = 0x80000000,
 };
 
 FIXTURE_VARIANT_ADD(bad, stream_1024_last_of_full_batch) {
@@ -413,7 +533,7 @@ FIXTURE_SETUP(bad)
 	}
 	if (variant->spoil) {
 		self->r[variant->bad_idx].stream = variant->bad_stream;
-		self->r[variant->bad_idx].pad = variant->bad_pad;
+		self->r[variant->bad_idx].outcome = variant->bad_outcome;
 	}
 }
 

@@ -8,6 +8,8 @@
 #
 #  - 1:1 and 1:4, IPv4 (1:4 to a multicast group) and IPv6: every datagram, in order, intact
 #  - 1:1 makes no payload copy, nor does 1:4 in copy mode (veth)
+#  - source filter and policer: refused sources counted and not relayed,
+#    the policed rate held
 #  - unmatched traffic on the ingress still reaches the relay's own stack
 #  - a subscriber added and one removed mid-stream: no loss on the others
 #  - relay killed with SIGKILL: the stream falls back to the stack; a
@@ -19,7 +21,7 @@
 . "$(dirname "$0")/lib/ktap.sh"
 . "$(dirname "$0")/lib/relay.sh"
 
-ktap_plan 29
+ktap_plan 37
 lab_setup || ktap_bail "cannot build the lab"
 
 ktap_check "program attached with ip link" \
@@ -59,6 +61,9 @@ ctl sub add six --to [fd70:2::3]:6000 --to [fd70:2::4]:6000 \
 relay_check "1:4 IPv6" fd70:1::2 5002 fd70:2::2 fd70:2::3 fd70:2::4 \
 	fd70:2::5
 ctl stream del six
+
+# Source filter and policer, in the program.
+filters_check "AF_XDP" 5010
 
 # Unmatched traffic goes to the relay namespace's own stack.
 rm -f "$TMP/local.ready"

@@ -9,6 +9,10 @@
 #
 #  - 1:1 IPv4, 1:4 IPv4 multicast, 1:1 IPv6: every datagram, in order, intact
 #  - stats --json tx_packets equals what the receivers got
+#  - another user cannot bind a unicast stream's endpoint to take it; a
+#    socket of theirs on a group gets a copy and takes nothing away
+#  - source filter and policer, with the program policing and without a
+#    program (the relay's own), counted as the program counts them
 #  - subscribers added and removed mid-stream cost the others nothing
 #  - after SIGKILL a new relay resumes from the pinned state
 #  - with the program detached, run without --backend picks the socket
@@ -21,7 +25,7 @@
 . "$(dirname "$0")/lib/ktap.sh"
 . "$(dirname "$0")/lib/relay.sh"
 
-ktap_plan 30
+ktap_plan 50
 lab_setup || ktap_bail "cannot build the lab"
 
 ktap_check "program attached with ip link" \
@@ -33,9 +37,11 @@ SIZE=1316
 N=${RELAY_SOCKET_N:-20000}
 RATE=${RELAY_SOCKET_RATE:-20000}
 
-# 1:1 IPv4
+# 1:1 IPv4, and nobody else can take it.
 ctl stream add one4 --listen 10.70.1.2:5000 --to 10.70.2.2:6000 \
 	2> "$TMP/add.err" || ktap_bail "stream add one4 failed"
+wait_for 5000 grep -q "one4: listening" "$TMP/relay.log"
+thief_check "1:1 IPv4" 10.70.1.2 5000
 relay_check "1:1 IPv4" 10.70.1.2 5000 10.70.2.2
 ktap_eq "1:1 IPv4: tx_packets" $N "$(stream_stat one4 tx_packets)"
 # Frames as the AF_XDP relay counts them: Ethernet, IP and UDP headers too.
@@ -47,10 +53,22 @@ ctl stream del one4
 ctl stream add fan4 --listen 239.7.7.7:5000 --to 10.70.2.2:6000 \
 	--to 10.70.2.3:6000 --to 10.70.2.4:6000 --to 10.70.2.5:6000 \
 	2>> "$TMP/add.err" || ktap_bail "stream add fan4 failed"
+wait_for 5000 grep -q "fan4: listening" "$TMP/relay.log"
+# Another user's socket on the group: a copy of its own, nothing taken.
+chmod 711 "$TMP"
+mkdir -m 1777 "$TMP/pub"
+in_rly setpriv --reuid=nobody --regid=nogroup --clear-groups "$UDPRECV" \
+	-d xr0 -c $N -s $SIZE -t 3000 -r "$TMP/pub/mt.ready" 239.7.7.7 5000 \
+	> "$TMP/mt.out" 2>&1 &
+mt_pid=$!
+wait_for 5000 test -e "$TMP/pub/mt.ready"
 relay_check "1:4 IPv4 multicast" 239.7.7.7 5000 10.70.2.2 10.70.2.3 \
 	10.70.2.4 10.70.2.5
 ktap_eq "1:4 IPv4 multicast: tx_packets" $((4 * N)) \
 	"$(stream_stat fan4 tx_packets)"
+ktap_check "1:4 IPv4 multicast: another user's socket on it has a copy" \
+	wait $mt_pid
+ktap_info "another user on the group: $(cat "$TMP/mt.out")"
 ctl stream del fan4
 
 # 1:1 IPv6
@@ -61,6 +79,9 @@ ktap_eq "1:1 IPv6: tx_packets" $N "$(stream_stat six tx_packets)"
 ktap_eq "1:1 IPv6: tx_bytes" $((N * (14 + 40 + 8 + SIZE))) \
 	"$(stream_stat six tx_bytes)"
 ctl stream del six
+
+# Source filter and policer while the program polices.
+filters_check "program attached" 5010
 
 # The control plane never waited for the relay to apply a list.
 ktap_eq "stream add: no wait for the relay" "" "$(cat "$TMP/add.err")"
@@ -89,10 +110,13 @@ ctl stream add auto4 --listen 10.70.1.2:5004 --to 10.70.2.2:6000 ||
 	ktap_bail "stream add auto4 failed"
 recv_start a1 10.70.2.2 $N
 in_gen "$UDPSEND" -c $N -s $SIZE -r $RATE 10.70.1.2 5004
-recv_check a1
+ktap_check "auto: $N datagrams in order and intact" recv_check a1
 # The relay counts what it received once per tick.
 wait_for 2000 stat_above auto4 rx_packets $((N - 1))
 ktap_eq "auto: rx_packets counted by the relay" $N "$(stream_stat auto4 rx_packets)"
+
+# No program: the relay's own source filter and policer.
+filters_check "no program" 5012
 
 # A stalled relay: what its full listen socket drops is counted, exactly.
 # At least 10000 datagrams: more than its 8 MiB buffer holds.

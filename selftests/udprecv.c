@@ -3,9 +3,12 @@
  * udprecv: receive the datagrams of udpsend and check them, for the
  * selftests.
  *
- *   udprecv [-c COUNT] [-t IDLE_MS] [-s SIZE] [-r READY_FILE] ADDR PORT
+ *   udprecv [-c COUNT] [-t IDLE_MS] [-s SIZE] [-r READY_FILE] [-d DEV] [-P]
+ *           ADDR PORT
  *
- * Binds ADDR:PORT (a multicast ADDR is joined), then receives until COUNT
+ * Binds ADDR:PORT with SO_REUSEADDR (and SO_REUSEPORT with -P, to DEV with
+ * -d: what another user could try to take a stream with; a multicast ADDR
+ * is joined, on DEV with -d), then receives until COUNT
  * datagrams arrived or none came for IDLE_MS (default 2000).  Each payload
  * must be SIZE bytes (when given) and carry udpsend's pattern.  Prints one
  * line:
@@ -22,6 +25,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
+#include <net/if.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -63,11 +67,12 @@ static bool payload_ok(const unsigned char *buf, size_t len, uint64_t *seq)
 	return true;
 }
 
-static int join_group(int fd, const struct addrinfo *ai)
+static int join_group(int fd, const struct addrinfo *ai, int ifindex)
 {
 	if (ai->ai_family == AF_INET) {
 		const struct sockaddr_in *sin = (void *)ai->ai_addr;
-		struct ip_mreqn mr = { .imr_multiaddr = sin->sin_addr };
+		struct ip_mreqn mr = { .imr_multiaddr = sin->sin_addr,
+				       .imr_ifindex = ifindex };
 
 		if (!IN_MULTICAST(ntohl(sin->sin_addr.s_addr)))
 			return 0;
@@ -75,7 +80,8 @@ static int join_group(int fd, const struct addrinfo *ai)
 				  sizeof(mr));
 	} else {
 		const struct sockaddr_in6 *sin6 = (void *)ai->ai_addr;
-		struct ipv6_mreq mr = { .ipv6mr_multiaddr = sin6->sin6_addr };
+		struct ipv6_mreq mr = { .ipv6mr_multiaddr = sin6->sin6_addr,
+					.ipv6mr_interface = ifindex };
 
 		if (!IN6_IS_ADDR_MULTICAST(&sin6->sin6_addr))
 			return 0;
@@ -87,7 +93,7 @@ static int join_group(int fd, const struct addrinfo *ai)
 static void usage(void)
 {
 	fprintf(stderr, "usage: udprecv [-c COUNT] [-t IDLE_MS] [-s SIZE] "
-		"[-r READY_FILE] ADDR PORT\n");
+		"[-r READY_FILE] [-d DEV] [-P] ADDR PORT\n");
 	exit(2);
 }
 
@@ -100,12 +106,12 @@ int main(int argc, char **argv)
 				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV |
 					      AI_PASSIVE };
 	static unsigned char buf[MAX_PAYLOAD];
-	const char *ready = NULL;
+	const char *ready = NULL, *dev = NULL;
 	struct addrinfo *ai;
-	int opt, fd, err, one = 1, rcvbuf = 8 << 20;
-	bool ok;
+	int opt, fd, err, one = 1, rcvbuf = 8 << 20, ifindex = 0;
+	bool ok, reuseport = false;
 
-	while ((opt = getopt(argc, argv, "c:t:s:r:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:t:s:r:d:P")) != -1) {
 		switch (opt) {
 		case 'c':
 			if (parse_ulong(optarg, "count", ULONG_MAX, &count))
@@ -121,6 +127,18 @@ int main(int argc, char **argv)
 			break;
 		case 'r':
 			ready = optarg;
+			break;
+		case 'd':
+			dev = optarg;
+			ifindex = if_nametoindex(dev);
+			if (!ifindex) {
+				fprintf(stderr, "udprecv: no interface %s\n",
+					dev);
+				return 2;
+			}
+			break;
+		case 'P':
+			reuseport = true;
 			break;
 		default:
 			usage();
@@ -139,8 +157,19 @@ int main(int argc, char **argv)
 	fd = socket(ai->ai_family, SOCK_DGRAM, 0);
 	if (fd < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(fd, ai->ai_addr, ai->ai_addrlen) || join_group(fd, ai)) {
+	    (reuseport &&
+	     setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one))) ||
+	    (dev && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev,
+			       strlen(dev) + 1))) {
 		perror("udprecv: socket");
+		return 1;
+	}
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen)) {
+		perror("udprecv: bind");
+		return 1;
+	}
+	if (join_group(fd, ai, ifindex)) {
+		perror("udprecv: join");
 		return 1;
 	}
 	/* Best effort: the bound is net.core.rmem_max without privilege. */

@@ -40,10 +40,10 @@ const struct xr_opt xr_stream_opts[] = {
 		    "Address and UDP port the stream arrives on: a multicast group or a unicast address of the ingress host",
 		    XR_OPT_REQUIRED),
 	XR_ENDPOINTS("to", struct xr_stream_spec, to,
-		     "Subscriber: address and UDP port to relay the stream to, of the listen address's family; at most 16",
+		     "Subscriber: address and UDP port to relay the stream to, of the listen address's family, and not a stream's listen endpoint; at most 16",
 		     0),
 	XR_PREFIX("source", struct xr_stream_spec, source,
-		  "Take the stream only from sources within PREFIX, e.g. 10.1.0.0/16; packets from elsewhere go to the kernel stack"),
+		  "Take the stream only from sources within PREFIX, e.g. 10.1.0.0/16; packets from elsewhere are not relayed (the XDP program passes them to the kernel stack)"),
 	XR_U32("rate", struct xr_stream_spec, rate, "PPS", 1, 1000000000,
 	       "Police the stream to PPS packets per second, 1 to 1000000000; packets over the rate are dropped"),
 	XR_U32("burst", struct xr_stream_spec, burst, "N", 1, UINT32_MAX,
@@ -322,6 +322,50 @@ static const char *stream_name(struct xr_state *st, int id, char *buf)
 	return buf;
 }
 
+/*
+ * A subscriber that is a stream's listen endpoint on this host would feed
+ * that stream what it relays, forever (the relay sends with a fresh TTL).
+ * Refused whichever comes first: the subscriber, or the stream.
+ */
+int xr_loop_check(struct xr_state *st, uint32_t id,
+		  const struct xdprelay_endpoint *listen,
+		  const struct xr_endpoints *to)
+{
+	char a[XR_ENDPOINT_STRLEN];
+	struct xr_stream_spec o;
+	uint32_t other, i, j;
+	bool live;
+	int ret;
+
+	for (other = 1; other < XDPRELAY_MAX_STREAMS; other++) {
+		if (other == id)
+			continue;
+		ret = xr_stream_get(st, other, &o, &live);
+		if (ret == -ENOENT)
+			continue;
+		if (ret) {
+			pr_err("cannot read %s: %s", XDPRELAY_MAP_INFO,
+			       strerror(-ret));
+			return ret;
+		}
+		for (i = 0; i < to->nr; i++) {
+			if (!xr_endpoint_eq(&to->ep[i], &o.listen))
+				continue;
+			pr_err("subscriber %s is the listen endpoint of stream '%s': that stream would receive what this one sends, forever",
+			       xr_endpoint_str(&to->ep[i], a), o.name);
+			return -ELOOP;
+		}
+		for (j = 0; j < o.to.nr; j++) {
+			if (!xr_endpoint_eq(&o.to.ep[j], listen))
+				continue;
+			pr_err("%s is a subscriber of stream '%s': a stream listening there would receive what that one sends, forever",
+			       xr_endpoint_str(listen, a), o.name);
+			return -ELOOP;
+		}
+	}
+	return 0;
+}
+
 int xr_stream_add(struct xr_state *st, const struct xr_stream_spec *s)
 {
 	char a[XR_ENDPOINT_STRLEN], other[XDPRELAY_NAME_LEN];
@@ -353,6 +397,9 @@ int xr_stream_add(struct xr_state *st, const struct xr_stream_spec *s)
 		return -ENOSPC;
 	}
 	id = sc.free_id;
+	ret = xr_loop_check(st, 0, &s->listen, &s->to);
+	if (ret)
+		return ret;
 
 	ret = rows_reset(st, id);
 	if (ret)
@@ -508,6 +555,9 @@ static int stream_update(struct xr_state *st, uint32_t id,
 	struct xdprelay_info info;
 	int ret;
 
+	ret = xr_loop_check(st, id, &s->listen, &s->to);
+	if (ret)
+		return ret;
 	stream_info(s, &info);
 	ret = info_write(st, id, &info);
 	if (ret)
@@ -640,6 +690,34 @@ static int config_dup(const struct xr_config *cfg, const int *lines,
 	return 0;
 }
 
+/* Subscribers of one stream of the file that another of it listens on. */
+static int config_loops(const struct xr_config *cfg, const int *lines,
+			const char *path, int nerr)
+{
+	char a[XR_ENDPOINT_STRLEN];
+	unsigned int i, j, k;
+	int found = 0;
+
+	for (i = 0; i < cfg->nr; i++) {
+		const struct xr_stream_spec *s = &cfg->streams[i];
+
+		for (j = 0; j < s->to.nr; j++) {
+			for (k = 0; k < cfg->nr; k++) {
+				if (k == i || !xr_endpoint_eq(&s->to.ep[j],
+							      &cfg->streams[k].listen))
+					continue;
+				if (nerr + found++ < CONFIG_MAX_ERRORS)
+					pr_err("%s:%d: subscriber %s is the listen endpoint of stream '%s' (line %d): that stream would receive what this one sends, forever",
+					       path, lines[i],
+					       xr_endpoint_str(&s->to.ep[j], a),
+					       cfg->streams[k].name_buf,
+					       lines[k]);
+			}
+		}
+	}
+	return found;
+}
+
 int xr_config_load(const char *path, struct xr_config *cfg)
 {
 	char line[CONFIG_LINE_MAX], err[XR_ERR_LEN];
@@ -701,6 +779,7 @@ int xr_config_load(const char *path, struct xr_config *cfg)
 		lines[cfg->nr] = lineno;
 		cfg->streams[cfg->nr++] = s;
 	}
+	nerr += config_loops(cfg, lines, path, nerr);
 	if (ferror(f)) {
 		ret = -EIO;
 		pr_err("cannot read config file %s: %s", path, strerror(EIO));
@@ -817,8 +896,12 @@ int xr_config_apply(struct xr_state *st, const struct xr_config *cfg)
 			if (ret)
 				goto out;
 		}
-		if (!spec_same_subs(want, &cur[id]))
+		if (!spec_same_subs(want, &cur[id])) {
+			ret = xr_loop_check(st, id, &want->listen, &want->to);
+			if (ret)
+				goto out;
 			xr_stream_set_subs(st, id, &want->to);
+		}
 		pr_info("stream '%s' changed", want->name);
 		changed++;
 	}

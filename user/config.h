@@ -50,6 +50,15 @@ int xr_stream_del(struct xr_state *st, const char *name);
 /* Reads stream @id back into @s (name in s->name_buf); -ENOENT if free. */
 int xr_stream_get(struct xr_state *st, uint32_t id,
 		  struct xr_stream_spec *s, bool *live);
+/*
+ * Refuses (-ELOOP, said) a stream @id (0: a new one) on @listen with
+ * subscribers @to when one of them is another stream's listen endpoint,
+ * or @listen is another stream's subscriber: relayed packets would come
+ * back to a stream forever.
+ */
+int xr_loop_check(struct xr_state *st, uint32_t id,
+		  const struct xdprelay_endpoint *listen,
+		  const struct xr_endpoints *to);
 /* Sets the subscribers of stream @id, live. */
 int xr_stream_set_subs(struct xr_state *st, uint32_t id,
 		       const struct xr_endpoints *to);

@@ -247,6 +247,10 @@ int relay_run(const struct relay_config *cfg)
 	if (err)
 		return err;
 	xr_log_relay();
+	/* Where the status file goes, and the writers' lock: safe, or stop. */
+	err = xr_run_dir_make();
+	if (err)
+		goto out;
 
 	if (cfg->backend == RELAY_BACKEND_SOCKET) {
 		err = sock_relay_run(cfg, sfd);
@@ -258,6 +262,7 @@ int relay_run(const struct relay_config *cfg)
 	} else {
 		err = xsk_relay_run(cfg, sfd);
 	}
+out:
 	signals_unblock(sfd, &oldmask);
 	return err;
 }

@@ -135,27 +135,46 @@ void xr_report_tx(struct xr_reporter *rp)
 		rp->seen[rep[i].stream] = now[rep[i].stream];
 }
 
-int xr_report_rx(struct xr_reporter *rp, uint64_t *packets, uint64_t *bytes)
+const uint32_t xr_rx_outcome[XR_RX_KINDS] = {
+	[XR_RX_TAKEN] = 0,
+	[XR_RX_POLICED] = XDPRELAY_POLICED,
+	[XR_RX_SRC_REFUSED] = XDPRELAY_SRC_REFUSED,
+};
+
+int xr_report_rx(struct xr_reporter *rp, struct xr_rx_count *c)
 {
-	static struct xdprelay_report rep[XDPRELAY_MAX_STREAMS];
-	uint32_t id, nr = 0, i;
+	static struct xdprelay_report rep[XR_RX_KINDS * XDPRELAY_MAX_STREAMS];
+	static uint8_t kind[XR_RX_KINDS * XDPRELAY_MAX_STREAMS];
+	uint32_t id, nr = 0, i, k, n;
 	int err;
 
 	if (rp->fd < 0)
 		return -EBADF;
-	for (id = 1; id < XDPRELAY_MAX_STREAMS; id++)
-		if (packets[id] || bytes[id])
+	for (id = 1; id < XDPRELAY_MAX_STREAMS; id++) {
+		for (k = 0; k < XR_RX_KINDS; k++) {
+			if (!c[id].packets[k] && !c[id].bytes[k])
+				continue;
+			kind[nr] = k;
 			rep[nr++] = (struct xdprelay_report){
 				.stream = id,
-				.packets = packets[id],
-				.bytes = bytes[id],
+				.outcome = xr_rx_outcome[k],
+				.packets = c[id].packets[k],
+				.bytes = c[id].bytes[k],
 			};
-	if (!nr)
-		return 0;
-	err = report_send(rp, XDPRELAY_IOC_RX_ADD, "receive", rep, nr);
-	if (err)
-		return err;
-	for (i = 0; i < nr; i++)
-		packets[rep[i].stream] = bytes[rep[i].stream] = 0;
+		}
+	}
+	/* A batch at a time; what a failed one leaves is sent next time. */
+	for (i = 0; i < nr; i += n) {
+		n = nr - i < XDPRELAY_REPORT_BATCH_MAX ?
+		    nr - i : XDPRELAY_REPORT_BATCH_MAX;
+		err = report_send(rp, XDPRELAY_IOC_RX_ADD, "receive",
+				  &rep[i], n);
+		if (err)
+			return err;
+		for (k = i; k < i + n; k++) {
+			c[rep[k].stream].packets[kind[k]] = 0;
+			c[rep[k].stream].bytes[kind[k]] = 0;
+		}
+	}
 	return 0;
 }

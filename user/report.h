@@ -39,11 +39,29 @@ bool xr_reporter_open(struct xr_reporter *rp);
 void xr_report_tx(struct xr_reporter *rp);
 
 /*
- * Adds @packets[id] and @bytes[id] of streams 1 .. XDPRELAY_MAX_STREAMS - 1
- * to the module's rx counters and clears what it reported.  Returns 0, or
- * -errno with the counts kept for the next call.
+ * What the socket backend received of a stream, by what became of it:
+ * taken to be relayed, over the stream's rate, from a refused source.
  */
-int xr_report_rx(struct xr_reporter *rp, uint64_t *packets,
-		 uint64_t *bytes);
+enum xr_rx_kind {
+	XR_RX_TAKEN,
+	XR_RX_POLICED,
+	XR_RX_SRC_REFUSED,
+	XR_RX_KINDS,
+};
+
+struct xr_rx_count {
+	uint64_t packets[XR_RX_KINDS];
+	uint64_t bytes[XR_RX_KINDS];
+};
+
+/* The counter each kind counts under besides rx_packets and rx_bytes. */
+extern const uint32_t xr_rx_outcome[XR_RX_KINDS];
+
+/*
+ * Adds what @c[id] holds, for streams 1 .. XDPRELAY_MAX_STREAMS - 1, to
+ * the module's rx counters and outcome counters, and clears what it
+ * reported.  Returns 0, or -errno with the counts kept for the next call.
+ */
+int xr_report_rx(struct xr_reporter *rp, struct xr_rx_count *c);
 
 #endif /* XR_REPORT_H */

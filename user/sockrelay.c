@@ -2,15 +2,22 @@
 /*
  * The socket backend of `xdprelayctl run --backend socket`.
  *
- * The same pinned state as the AF_XDP relay (xr_info, xr_subs, xr_tx,
- * xr_counters), served by ordinary UDP sockets: one listen socket per
- * stream, bound to its listen endpoint on the ingress (multicast groups
- * joined there), and per stream one unconnected egress socket per family,
- * bound to the stream's source port when it has one.  One worker thread
- * waits on all listen sockets with epoll, reads batches with recvmmsg and
- * sends each batch to every subscriber with sendmmsg, as one UDP GSO send
- * per run of equal-sized datagrams where the kernel takes it.  The kernel
- * chooses the source address and resolves the next hop.
+ * The same pinned state as the AF_XDP relay (xr_info, xr_streams, xr_subs,
+ * xr_tx, xr_counters), served by ordinary UDP sockets: one listen socket
+ * per stream, bound to its listen endpoint on the ingress (multicast
+ * groups joined there), and per stream one unconnected egress socket,
+ * bound to the stream's source port on the egress.  One worker thread
+ * waits on all listen sockets with epoll, reads batches with recvmmsg,
+ * applies the stream's source filter and policer as the XDP program
+ * does, and sends each batch to every subscriber with sendmmsg, as one
+ * UDP GSO send per run of equal-sized datagrams where the kernel takes
+ * it.  The kernel chooses the source address and resolves the next hop.
+ *
+ * A unicast listen port is the relay's alone: the socket shares it with
+ * nobody (no SO_REUSEADDR, no SO_REUSEPORT), so no other socket, of any
+ * user, can be bound to it to take the stream.  A multicast group is
+ * shared as groups are: every socket on it gets its own copy, and none
+ * can take the relay's away.
  *
  * The main thread ticks every SR_TICK_MS: signals, streams, subscribers
  * (published as applied once the worker sees them), received counters.
@@ -52,6 +59,8 @@
 #include "util.h"
 
 #define SR_TICK_MS		100
+#define SR_ARM_POLL_MS		2	/* while a stream goes live, */
+#define SR_ARM_MS		1000	/* for at most this long */
 #define SR_CHECK_MS		1000	/* is an XDP program counting? */
 #define SR_BATCH		64	/* datagrams per recvmmsg/sendmmsg */
 #define SR_DRAIN		16	/* batches per socket per wakeup */
@@ -81,17 +90,23 @@ struct sr_acc {
 	uint64_t packets;
 	uint64_t bytes;
 	uint64_t tx_errors;
+	uint64_t no_neigh;
 };
 
 struct sr_stream {
 	int fd;				/* listen socket, -1: none */
-	int out_fd[2];			/* egress, IPv4 and IPv6 */
+	int out_fd;			/* egress: its own, or fd */
 	struct xdprelay_info info;	/* what the sockets were opened for */
+	struct xdprelay_stream val;	/* filter and policer; 0: not live */
+	bool armed;			/* fd in the worker's epoll set */
+	uint64_t opened_ms;		/* when fd was opened */
 	bool warned;
-	struct xdprelay_subs subs;	/* the worker's list */
+	struct xdprelay_subs subs;	/* the worker's list, loops left out */
+	uint32_t loops;			/* subscribers left out */
 	uint32_t subs_seen;
-	uint64_t rx_packets;		/* since the last tick */
-	uint64_t rx_bytes;
+	__u64 pol_credit;		/* the worker's policer */
+	__u64 pol_last;
+	struct xr_rx_count rx;		/* since the last tick */
 	uint32_t drops_seen;		/* of the listen socket */
 };
 
@@ -119,23 +134,13 @@ struct sr {
 	bool gso;		/* until the kernel refuses UDP_SEGMENT */
 	uint8_t *buf;
 	struct mmsghdr rmsg[SR_BATCH];
+	struct sockaddr_storage rname[SR_BATCH];
 	struct iovec riov[SR_BATCH];
 	struct iovec siov[SR_BATCH];
 	struct mmsghdr smsg[SR_BATCH];
 	char sctl[SR_BATCH][CMSG_SPACE(sizeof(uint16_t))];
 	struct sr_acc acc[XDPRELAY_MAX_STREAMS];
 };
-
-static const char *ep_str(const struct xdprelay_endpoint *ep, char *buf,
-			  size_t len)
-{
-	char a[INET6_ADDRSTRLEN] = "?";
-
-	inet_ntop(ep->family, ep->addr, a, sizeof(a));
-	snprintf(buf, len, ep->family == AF_INET6 ? "[%s]:%u" : "%s:%u", a,
-		 ntohs(ep->port));
-	return buf;
-}
 
 static socklen_t ep_sockaddr(const struct xdprelay_endpoint *ep,
 			     struct sockaddr_storage *ss)
@@ -181,6 +186,9 @@ static void acc_flush(struct sr *r, uint32_t id)
 		if (a->tx_errors)
 			__atomic_fetch_add(&tx[rows[i]].tx_errors,
 					   a->tx_errors, __ATOMIC_RELAXED);
+		if (a->no_neigh)
+			__atomic_fetch_add(&tx[rows[i]].no_neigh,
+					   a->no_neigh, __ATOMIC_RELAXED);
 	}
 	memset(a, 0, sizeof(*a));
 }
@@ -271,38 +279,97 @@ again:
 	}
 }
 
-/* One socket's waiting datagrams, to every subscriber.  Under r->lock. */
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	/* The clock of bpf_ktime_get_ns(), the XDP program's policer's. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * XDPRELAY_NSEC_PER_SEC + ts.tv_nsec;
+}
+
+/* The source filter of xr_streams, as the XDP program applies it. */
+static bool src_allowed(const struct xdprelay_stream *v,
+			const struct sockaddr_storage *from)
+{
+	const uint8_t *a;
+	unsigned int i, len;
+
+	if (from->ss_family == AF_INET) {
+		a = (const uint8_t *)&((const struct sockaddr_in *)from)->sin_addr;
+		len = 4;
+	} else if (from->ss_family == AF_INET6) {
+		a = ((const struct sockaddr_in6 *)from)->sin6_addr.s6_addr;
+		len = 16;
+	} else {
+		return false;
+	}
+	for (i = 0; i < len; i++)
+		if ((a[i] & v->src_mask[i]) != v->src_addr[i])
+			return false;
+	return true;
+}
+
+/*
+ * One socket's waiting datagrams, through the stream's source filter and
+ * policer, to every subscriber.  Under r->lock.  Where an xdprelay
+ * program is attached it polices before the stack, and the relay does
+ * not police twice; the source filter, which the program leaves to the
+ * stack, is always the relay's.
+ */
 static void relay_stream(struct sr *r, uint32_t id)
 {
 	struct sr_stream *s = &r->s[id];
 	int family = s->info.listen.family;
 	unsigned int hdr = frame_hdr_len(family);
-	unsigned int b, i, j, n, seg;
-	int ret, out;
+	bool filter = s->val.flags & XDPRELAY_F_SRC_FILTER;
+	bool police = s->val.rate_pps &&
+		      !__atomic_load_n(&r->xdp_counts, __ATOMIC_RELAXED);
+	uint64_t now = police ? now_ns() : 0;
+	unsigned int b, i, j, n, m, seg, len, k;
+	struct sr_acc *a = &r->acc[id];
+	int ret;
 
-	out = s->out_fd[family == AF_INET6];
 	for (b = 0; b < SR_DRAIN; b++) {
+		/* The kernel shortens each to the name it wrote last time. */
+		for (i = 0; i < SR_BATCH; i++)
+			r->rmsg[i].msg_hdr.msg_namelen = sizeof(r->rname[i]);
 		ret = recvmmsg(s->fd, r->rmsg, SR_BATCH, MSG_DONTWAIT, NULL);
 		if (ret <= 0)
 			break;
 		n = ret;
-		seg = r->rmsg[0].msg_len;
-		for (i = 0; i < n; i++) {
-			r->siov[i].iov_base = r->riov[i].iov_base;
-			r->siov[i].iov_len = r->rmsg[i].msg_len;
-			if (r->rmsg[i].msg_len != seg)
+		seg = 0;
+		for (i = 0, m = 0; i < n; i++) {
+			len = r->rmsg[i].msg_len;
+			k = XR_RX_TAKEN;
+			if (filter && !src_allowed(&s->val, &r->rname[i]))
+				k = XR_RX_SRC_REFUSED;
+			else if (police &&
+				 !xdprelay_police(&s->pol_credit, &s->pol_last,
+						  now, s->val.rate_pps,
+						  s->val.burst))
+				k = XR_RX_POLICED;
+			s->rx.packets[k]++;
+			s->rx.bytes[k] += hdr + len;
+			if (k != XR_RX_TAKEN)
+				continue;
+			r->siov[m].iov_base = r->riov[i].iov_base;
+			r->siov[m].iov_len = len;
+			if (!m)
+				seg = len;
+			else if (len != seg)
 				seg = 0;
-			s->rx_packets++;
-			s->rx_bytes += hdr + r->rmsg[i].msg_len;
+			m++;
 		}
-		for (j = 0; j < s->subs.nr && j < XDPRELAY_MAX_SUBS; j++) {
+		for (j = 0; m && j < s->subs.nr && j < XDPRELAY_MAX_SUBS; j++) {
 			const struct xdprelay_endpoint *ep = &s->subs.sub[j];
 
 			/* The CLI refuses other families; skip them too. */
-			if (ep->family != family || out < 0)
+			if (ep->family != family || s->out_fd < 0)
 				continue;
-			send_sub(r, out, ep, n, seg, &r->acc[id]);
+			send_sub(r, s->out_fd, ep, m, seg, a);
 		}
+		a->no_neigh += (uint64_t)m * s->loops;
 		acc_flush(r, id);
 		if (n < SR_BATCH)
 			break;
@@ -316,13 +383,14 @@ static void *worker_main(void *arg)
 	int n, i;
 
 	/*
-	 * The receive buffers, once: recvmmsg() sets only msg_len and
-	 * msg_flags of headers without a name or control data.
+	 * The receive buffers, once: recvmmsg() sets only msg_len,
+	 * msg_namelen and msg_flags of headers without control data.
 	 */
 	for (i = 0; i < SR_BATCH; i++) {
 		r->riov[i].iov_base = r->buf + (size_t)i * SR_BUF_SIZE;
 		r->riov[i].iov_len = SR_BUF_SIZE;
 		memset(&r->rmsg[i].msg_hdr, 0, sizeof(r->rmsg[i].msg_hdr));
+		r->rmsg[i].msg_hdr.msg_name = &r->rname[i];
 		r->rmsg[i].msg_hdr.msg_iov = &r->riov[i];
 		r->rmsg[i].msg_hdr.msg_iovlen = 1;
 	}
@@ -384,7 +452,13 @@ static int open_listen(struct sr *r, const struct xdprelay_endpoint *l,
 	fd = socket(l->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+	/*
+	 * Only a group's port is shared (see the top of this file): Linux
+	 * checks no owner between sockets that both set SO_REUSEADDR, and
+	 * the last one bound would take a unicast stream.
+	 */
+	if (xr_is_multicast(l))
+		set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
 	if (set_int(fd, SOL_SOCKET, SO_RCVBUFFORCE, SR_RCVBUF))
 		set_int(fd, SOL_SOCKET, SO_RCVBUF, SR_RCVBUF);
 	if (l->family == AF_INET) {
@@ -402,6 +476,8 @@ static int open_listen(struct sr *r, const struct xdprelay_endpoint *l,
 	*what = "bind";
 	if (bind(fd, (struct sockaddr *)&ss, len)) {
 		err = -errno;
+		if (err == -EADDRINUSE)
+			*what = "bind (another socket holds the port: 'ss -uanp' names it)";
 		goto fail;
 	}
 	if (xr_is_multicast(l)) {
@@ -456,18 +532,35 @@ fail:
 static void close_stream(struct sr *r, uint32_t id)
 {
 	struct sr_stream *s = &r->s[id];
-	int i;
 
 	pthread_mutex_lock(&r->lock);
-	if (s->fd >= 0) {
+	if (s->out_fd >= 0 && s->out_fd != s->fd)
+		close(s->out_fd);
+	if (s->armed)
 		epoll_ctl(r->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+	if (s->fd >= 0)
 		close(s->fd);
-	}
-	for (i = 0; i < 2; i++)
-		if (s->out_fd[i] >= 0)
-			close(s->out_fd[i]);
-	s->fd = s->out_fd[0] = s->out_fd[1] = -1;
+	s->fd = s->out_fd = -1;
+	s->armed = false;
 	pthread_mutex_unlock(&r->lock);
+}
+
+/*
+ * Relayed datagrams leave from the stream's source port, the listen port
+ * by default, as the AF_XDP relay sends them.  Where the listen socket
+ * holds that very port on the egress (a unicast stream relayed out of
+ * its own interface), it sends them itself: nothing else may bind there.
+ */
+static int egress_fd(struct sr *r, int fd, const struct xdprelay_info *info,
+		     const char **what)
+{
+	const struct xdprelay_endpoint *l = &info->listen;
+	uint16_t port = info->src_port ? info->src_port : l->port;
+
+	if (r->egress_ifindex == r->ingress_ifindex && port == l->port &&
+	    !xr_is_multicast(l))
+		return fd;
+	return open_egress(r, l->family, port, what);
 }
 
 static void open_stream(struct sr *r, uint32_t id,
@@ -475,8 +568,7 @@ static void open_stream(struct sr *r, uint32_t id,
 {
 	struct sr_stream *s = &r->s[id];
 	const struct xdprelay_endpoint *l = &info->listen;
-	struct epoll_event ev = { .events = EPOLLIN };
-	char buf[INET6_ADDRSTRLEN + 8];
+	char buf[XR_ENDPOINT_STRLEN];
 	int fd, out, err, tid;
 	const char *what;
 
@@ -485,7 +577,7 @@ static void open_stream(struct sr *r, uint32_t id,
 		err = fd;
 		goto fail;
 	}
-	out = open_egress(r, l->family, info->src_port, &what);
+	out = egress_fd(r, fd, info, &what);
 	if (out < 0) {
 		err = out;
 		close(fd);
@@ -504,20 +596,14 @@ static void open_stream(struct sr *r, uint32_t id,
 			r->tune_warned = true;
 		}
 	}
-	ev.data.u64 = (uint64_t)(uint32_t)fd << 32 | id;
 	pthread_mutex_lock(&r->lock);
 	s->fd = fd;
+	s->out_fd = out;
 	s->drops_seen = 0;
-	s->out_fd[l->family == AF_INET6] = out;
-	err = epoll_ctl(r->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+	s->opened_ms = now_ns() / 1000000;
 	pthread_mutex_unlock(&r->lock);
-	if (err) {
-		what = "epoll";
-		close_stream(r, id);
-		goto fail;
-	}
 	pr_info("stream %.*s: listening on %s on %s%s", XDPRELAY_NAME_LEN,
-		info->name, ep_str(l, buf, sizeof(buf)), r->cfg->ingress,
+		info->name, xr_endpoint_str(l, buf), r->cfg->ingress,
 		xr_is_multicast(l) ? " (group joined)" : "");
 	s->warned = false;
 	return;
@@ -525,15 +611,83 @@ fail:
 	if (!s->warned)
 		pr_warn("stream %.*s: %s for %s on %s failed: %s (retrying every %d ms)",
 			XDPRELAY_NAME_LEN, info->name, what,
-			ep_str(l, buf, sizeof(buf)), r->cfg->ingress,
+			xr_endpoint_str(l, buf), r->cfg->ingress,
 			strerror(-err), SR_TICK_MS);
 	s->warned = true;
 }
 
-/* Sockets for every stream of xr_info, closed for those gone or changed. */
-static void scan_info(struct sr *r)
+/*
+ * The stream's filter and policer from xr_streams, while its endpoint
+ * there names it; a new setting starts the policer with a full bucket.
+ * The worker reads a stream's socket only while it is live, that is with
+ * its settings known: until then what arrives waits in the socket.
+ */
+static void scan_settings(struct sr *r, uint32_t id)
+{
+	struct sr_stream *s = &r->s[id];
+	struct epoll_event ev = {
+		.events = EPOLLIN,
+		.data.u64 = (uint64_t)(uint32_t)s->fd << 32 | id,
+	};
+	struct xdprelay_stream val = {};
+	bool live;
+	int err;
+
+	if (s->info.name[0] &&
+	    (bpf_map_lookup_elem(r->st.streams_fd, &s->info.listen, &val) ||
+	     val.id != id))
+		memset(&val, 0, sizeof(val));
+	live = val.id == id && s->fd >= 0;
+	if (!memcmp(&val, &s->val, sizeof(val)) && live == s->armed)
+		return;
+	pthread_mutex_lock(&r->lock);
+	if (memcmp(&val, &s->val, sizeof(val))) {
+		s->val = val;
+		s->pol_credit = s->pol_last = 0;
+	}
+	if (live != s->armed) {
+		err = epoll_ctl(r->epfd, live ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
+				s->fd, &ev);
+		if (!err)
+			s->armed = live;
+		else if (!s->warned)
+			pr_warn("stream %.*s: epoll: %s", XDPRELAY_NAME_LEN,
+				s->info.name, strerror(errno));
+		s->warned = err;
+	}
+	pthread_mutex_unlock(&r->lock);
+}
+
+/*
+ * Streams whose socket opened less than SR_ARM_MS ago and that are not
+ * live yet: their settings looked up again.  Returns true while there are
+ * any, for the main loop to look again soon.
+ */
+static bool arm_pending(struct sr *r, uint64_t now)
+{
+	bool pending = false;
+	uint32_t id;
+
+	for (id = 1; id < XDPRELAY_MAX_STREAMS; id++) {
+		struct sr_stream *s = &r->s[id];
+
+		if (s->fd < 0 || s->armed || now - s->opened_ms >= SR_ARM_MS)
+			continue;
+		scan_settings(r, id);
+		pending |= !s->armed;
+	}
+	return pending;
+}
+
+/*
+ * Sockets for every stream of xr_info, closed for those gone or changed.
+ * Returns true when a listen endpoint came or went: the subscribers that
+ * would loop must then be found again.
+ */
+static bool scan_info(struct sr *r)
 {
 	struct xdprelay_info info;
+	bool moved = false;
 	uint32_t id;
 
 	for (id = 1; id < XDPRELAY_MAX_STREAMS; id++) {
@@ -548,6 +702,10 @@ static void scan_info(struct sr *r)
 			if (s->fd >= 0)
 				pr_debug("stream %u changed: sockets closed",
 					 id);
+			if (memcmp(&info.listen, &s->info.listen,
+				   sizeof(info.listen)) ||
+			    !info.name[0] != !s->info.name[0])
+				moved = true;
 			close_stream(r, id);
 			s->info = info;
 			s->warned = false;
@@ -556,14 +714,58 @@ static void scan_info(struct sr *r)
 		    (s->info.listen.family == AF_INET ||
 		     s->info.listen.family == AF_INET6))
 			open_stream(r, id, &s->info);
+		scan_settings(r, id);
 	}
+	return moved;
+}
+
+/* A stream's listen endpoint: sending there would come back forever. */
+static bool is_listen_endpoint(const struct sr *r,
+			       const struct xdprelay_endpoint *ep)
+{
+	uint32_t id;
+
+	for (id = 1; id < XDPRELAY_MAX_STREAMS; id++)
+		if (r->s[id].info.name[0] &&
+		    xr_endpoint_eq(&r->s[id].info.listen, ep))
+			return true;
+	return false;
+}
+
+/*
+ * @in without the subscribers that are a stream's listen endpoint on this
+ * host (the CLI refuses them; the pinned maps may still hold them): they
+ * count as no_neigh, as the AF_XDP relay counts a local address.
+ */
+static uint32_t drop_loops(struct sr *r, uint32_t id,
+			   const struct xdprelay_subs *in,
+			   struct xdprelay_subs *out)
+{
+	char a[XR_ENDPOINT_STRLEN];
+	uint32_t j, loops = 0;
+
+	*out = *in;
+	out->nr = 0;
+	memset(out->sub, 0, sizeof(out->sub));
+	for (j = 0; j < in->nr && j < XDPRELAY_MAX_SUBS; j++) {
+		if (!is_listen_endpoint(r, &in->sub[j])) {
+			out->sub[out->nr++] = in->sub[j];
+			continue;
+		}
+		loops++;
+		if (loops > r->s[id].loops)
+			pr_warn("stream %.*s: subscriber %s is the listen endpoint of a stream here: not relayed, it would loop",
+				XDPRELAY_NAME_LEN, r->s[id].info.name,
+				xr_endpoint_str(&in->sub[j], a));
+	}
+	return loops;
 }
 
 /* New subscriber lists: to the worker, then applied to the control plane. */
 static void scan_subs(struct sr *r)
 {
-	struct xdprelay_subs copy;
-	uint32_t id, seen;
+	struct xdprelay_subs copy, kept;
+	uint32_t id, seen, loops;
 
 	for (id = 1; id < XDPRELAY_MAX_STREAMS; id++) {
 		const struct xdprelay_subs *e = &r->st.subs[id];
@@ -573,8 +775,10 @@ static void scan_subs(struct sr *r)
 		if (__atomic_load_n(&e->seq, __ATOMIC_ACQUIRE) == seen ||
 		    !xr_subs_read(e, &copy, &seen))
 			continue;
+		loops = drop_loops(r, id, &copy, &kept);
 		pthread_mutex_lock(&r->lock);
-		s->subs = copy;
+		s->subs = kept;
+		s->loops = loops;
 		pthread_mutex_unlock(&r->lock);
 		s->subs_seen = seen;
 		__atomic_store_n(&r->st.subs[id].applied, seen,
@@ -582,63 +786,81 @@ static void scan_subs(struct sr *r)
 	}
 }
 
-static void rescan_all(struct sr *r)
+static void rescan_subs(struct sr *r)
 {
 	uint32_t id;
 
 	for (id = 0; id < XDPRELAY_MAX_STREAMS; id++)
 		r->s[id].subs_seen = SR_SEEN_NONE;
-	scan_info(r);
 	scan_subs(r);
+}
+
+static void rescan_all(struct sr *r)
+{
+	scan_info(r);
+	rescan_subs(r);
 }
 
 /*
  * What arrived, where no xdprelay program counted it, to where stats reads
  * the receive counters: into xr_counters when the pinned state is the maps
  * variant's, in CPU 0's slot, read, added to and written back from here,
- * since no program writes it; else to xdprelay.ko when it is loaded.  What
- * cannot be counted now is kept for the next tick.
+ * since no program writes it; else to xdprelay.ko when it is loaded.
+ * Each datagram counts in rx_packets and rx_bytes, and the ones the
+ * relay's filter or policer refused in their outcome too, as the program
+ * counts them.  What cannot be counted now is kept for the next tick.
  */
 static void count_rx(struct sr *r)
 {
-	static uint64_t pk[XDPRELAY_MAX_STREAMS], by[XDPRELAY_MAX_STREAMS];
+	static struct xr_rx_count c[XDPRELAY_MAX_STREAMS];
 	struct xdprelay_counters *vals;
-	uint32_t id;
+	uint32_t id, k;
+	bool any = false;
 
-	pk[0] = by[0] = 0;
+	memset(&c[0], 0, sizeof(c[0]));
 	pthread_mutex_lock(&r->lock);
 	for (id = 1; id < XDPRELAY_MAX_STREAMS; id++) {
-		pk[id] += r->s[id].rx_packets;
-		by[id] += r->s[id].rx_bytes;
-		r->s[id].rx_packets = r->s[id].rx_bytes = 0;
-		pk[0] += pk[id];
-		by[0] += by[id];
+		for (k = 0; k < XR_RX_KINDS; k++) {
+			c[id].packets[k] += r->s[id].rx.packets[k];
+			c[id].bytes[k] += r->s[id].rx.bytes[k];
+			c[0].packets[k] += c[id].packets[k];
+			c[0].bytes[k] += c[id].bytes[k];
+			any |= c[id].packets[k] != 0;
+		}
+		memset(&r->s[id].rx, 0, sizeof(r->s[id].rx));
 	}
 	pthread_mutex_unlock(&r->lock);
-	if (r->xdp_counts || !pk[0] ||
+	if (__atomic_load_n(&r->xdp_counts, __ATOMIC_RELAXED) || !any ||
 	    (!xr_rx_in_map(&r->st) && r->rep.fd < 0) ||
 	    (xr_rx_in_map(&r->st) && r->ncpus <= 0)) {
-		memset(pk, 0, sizeof(pk));
-		memset(by, 0, sizeof(by));
+		memset(c, 0, sizeof(c));
 		return;
 	}
 	if (!xr_rx_in_map(&r->st)) {
-		xr_report_rx(&r->rep, pk, by);
+		xr_report_rx(&r->rep, c);
 		return;
 	}
 	vals = calloc(r->ncpus, sizeof(*vals));
 	if (!vals)
 		return;
 	for (id = 0; id < XDPRELAY_MAX_STREAMS; id++) {
-		if (!pk[id])
+		struct xdprelay_counters *v = &vals[0];
+
+		if (!c[id].packets[XR_RX_TAKEN] &&
+		    !c[id].packets[XR_RX_POLICED] &&
+		    !c[id].packets[XR_RX_SRC_REFUSED])
 			continue;
 		if (bpf_map_lookup_elem(r->st.counters_fd, &id, vals))
 			continue;
-		vals[0].c[XDPRELAY_RX_PACKETS] += pk[id];
-		vals[0].c[XDPRELAY_RX_BYTES] += by[id];
+		for (k = 0; k < XR_RX_KINDS; k++) {
+			v->c[XDPRELAY_RX_PACKETS] += c[id].packets[k];
+			v->c[XDPRELAY_RX_BYTES] += c[id].bytes[k];
+			if (xr_rx_outcome[k])
+				v->c[xr_rx_outcome[k]] += c[id].packets[k];
+		}
 		if (bpf_map_update_elem(r->st.counters_fd, &id, vals, 0))
 			continue;
-		pk[id] = by[id] = 0;
+		memset(&c[id], 0, sizeof(c[id]));
 	}
 	free(vals);
 }
@@ -681,7 +903,7 @@ static void check_xdp(struct sr *r)
 		pr_debug("%s: %s", r->cfg->ingress, counts ?
 			 "xdprelay's program counts what arrives" :
 			 "no xdprelay program: the relay counts what arrives");
-	r->xdp_counts = counts;
+	__atomic_store_n(&r->xdp_counts, counts, __ATOMIC_RELAXED);
 }
 
 /* ---- status file and signals -------------------------------------- */
@@ -777,17 +999,29 @@ static int setup(struct sr *r)
 static void main_loop(struct sr *r)
 {
 	struct pollfd pfd = { .fd = r->sfd, .events = POLLIN };
-	unsigned int ticks = 0;
+	uint64_t next_tick = 0, next_check = 0, now;
+	bool pending = false;
 
 	for (;;) {
-		poll(&pfd, 1, SR_TICK_MS);
+		/* A stream on its way to live: datagrams wait for it. */
+		poll(&pfd, 1, pending ? SR_ARM_POLL_MS : SR_TICK_MS);
 		if (handle_signals(r))
 			break;
 		if (relay_reload_poll(&r->reload))
 			rescan_all(r);
-		scan_info(r);
-		scan_subs(r);
-		if (++ticks % (SR_CHECK_MS / SR_TICK_MS) == 0) {
+		now = now_ns() / 1000000;
+		if (now < next_tick) {
+			pending = arm_pending(r, now);
+			continue;
+		}
+		next_tick = now + SR_TICK_MS;
+		if (scan_info(r))
+			rescan_subs(r);
+		else
+			scan_subs(r);
+		pending = arm_pending(r, now);
+		if (now >= next_check) {
+			next_check = now + SR_CHECK_MS;
 			check_xdp(r);
 			if (r->st.module)
 				xr_reporter_open(&r->rep);
@@ -841,7 +1075,7 @@ int sock_relay_run(const struct relay_config *cfg, int sfd)
 	r->gso = true;
 	pthread_mutex_init(&r->lock, NULL);
 	for (id = 0; id < XDPRELAY_MAX_STREAMS; id++)
-		r->s[id].fd = r->s[id].out_fd[0] = r->s[id].out_fd[1] = -1;
+		r->s[id].fd = r->s[id].out_fd = -1;
 
 	err = setup(r);
 	if (!err)

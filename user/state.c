@@ -391,7 +391,8 @@ int xr_state_lock_timeout(int timeout_ms)
 			goto fail;
 		}
 		if (!waited)
-			pr_info("waiting for another xdprelayctl to finish its change");
+			pr_warn("another xdprelayctl holds %s: waiting up to %d s for it to finish its change",
+				xr_lock_file(), timeout_ms / 1000);
 		usleep(XR_LOCK_POLL_MS * 1000);
 		waited += XR_LOCK_POLL_MS;
 	}

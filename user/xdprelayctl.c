@@ -759,7 +759,10 @@ static int sub_change(struct sub_cfg *cfg, bool add)
 		if (ret)
 			goto out;
 	}
-	ret = xr_stream_set_subs(&st, id, &next);
+	/* Taking subscribers away can make no loop. */
+	ret = add ? xr_loop_check(&st, id, &s.listen, &next) : 0;
+	if (!ret)
+		ret = xr_stream_set_subs(&st, id, &next);
 	if (!ret)
 		pr_info("stream '%s' has %u subscriber%s", s.name, next.nr,
 			next.nr == 1 ? "" : "s");
@@ -1366,7 +1369,7 @@ static const struct xr_cmd root_cmds[] = {
 	{
 		.name = "run",
 		.summary = "Run the relay",
-		.desc = "Run the relay in the foreground: one worker per ingress receive queue, each with its AF_XDP socket, or with --backend socket one worker thread on UDP sockets, which counts what it receives in the xr_counters map only when that map exists and no xdprelay XDP program counts it. SIGINT and SIGTERM stop it, SIGHUP applies the config file again.",
+		.desc = "Run the relay in the foreground: one worker per ingress receive queue, each with its AF_XDP socket, or with --backend socket one worker thread on UDP sockets, which applies the streams' source filters and policers itself and counts what it receives in the xr_counters map only when that map exists and no xdprelay XDP program counts it. SIGINT and SIGTERM stop it, SIGHUP applies the config file again while the relay goes on.",
 		.opts = run_opts,
 		.cfg_size = sizeof(struct run_cfg),
 		.defaults = &run_defaults,

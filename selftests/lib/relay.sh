@@ -143,3 +143,109 @@ stream_stat()
 	ctl stats "$1" --json | tr -d '\n' | sed 's/"total".*//' |
 		grep -o "\"$2\": *[0-9]*" | head -n 1 | grep -o '[0-9]*$'
 }
+
+# stat_settles STREAM FIELD...: true once the sum of the FIELDs reaches $want.
+stat_sum()
+{
+	local stream=$1 f sum=0 v
+
+	shift
+	for f; do
+		v=$(stream_stat "$stream" "$f")
+		sum=$((sum + ${v:-0}))
+	done
+	echo $sum
+}
+
+stat_sum_reaches()
+{
+	local want=$1
+
+	shift
+	[ "$(stat_sum "$@")" -ge "$want" ]
+}
+
+now_ms()
+{
+	echo $((${EPOCHREALTIME/./} / 1000))
+}
+
+# filters_check LABEL PORT: the stream's source filter and policer, as the
+# relay under test applies them (its own, or the XDP program's):
+#  - a --source that refuses the generator: nothing relayed, every
+#    datagram counted as src_refused
+#  - a --source that admits it: every datagram relayed
+#  - --rate 1000 --burst 100: what is relayed plus what is policed is
+#    what was sent, and no more is relayed than the burst and the rate
+#    allow over the time it took (the policer is exact)
+filters_check()
+{
+	local label=$1 port=$2 n=2000 got t0 t1 tx pol lim
+
+	ctl stream add refuse --listen 10.70.1.2:$port --to 10.70.2.2:6000 \
+		--source 10.99.0.0/16 || ktap_bail "stream add refuse failed"
+	rm -f "$TMP/f.ready"
+	in_sink "$UDPRECV" -t 1000 -s $SIZE -r "$TMP/f.ready" 10.70.2.2 6000 \
+		> "$TMP/f.out" 2>&1 &
+	local f_pid=$!
+	wait_for 5000 test -e "$TMP/f.ready"
+	in_gen "$UDPSEND" -c $n -s $SIZE -r $RATE 10.70.1.2 $port
+	ktap_check "$label: refused source counted" \
+		wait_for 5000 stat_sum_reaches $n refuse src_refused
+	wait $f_pid
+	ktap_eq "$label: refused source: src_refused" $n \
+		"$(stream_stat refuse src_refused)"
+	ktap_eq "$label: refused source: nothing relayed" \
+		"0 0" "$(awk '{ print $2 }' "$TMP/f.out") $(stream_stat refuse tx_packets)"
+	ctl stream del refuse
+
+	ctl stream add admit --listen 10.70.1.2:$port --to 10.70.2.2:6000 \
+		--source 10.70.1.0/24 || ktap_bail "stream add admit failed"
+	recv_start fa 10.70.2.2 $n
+	in_gen "$UDPSEND" -c $n -s $SIZE -r $RATE 10.70.1.2 $port
+	ktap_check "$label: admitted source: $n relayed" recv_check fa
+	ktap_eq "$label: admitted source: src_refused" 0 \
+		"$(stream_stat admit src_refused)"
+	ctl stream del admit
+
+	ctl stream add police --listen 10.70.1.2:$port --to 10.70.2.2:6000 \
+		--rate 1000 --burst 100 || ktap_bail "stream add police failed"
+	rm -f "$TMP/p.ready"
+	in_sink "$UDPRECV" -t 1000 -s $SIZE -r "$TMP/p.ready" 10.70.2.2 6000 \
+		> "$TMP/p.out" 2>&1 &
+	local p_pid=$!
+	wait_for 5000 test -e "$TMP/p.ready"
+	t0=$(now_ms)
+	in_gen "$UDPSEND" -c $n -s $SIZE -r $RATE 10.70.1.2 $port
+	wait_for 5000 stat_sum_reaches $n police tx_packets policed
+	t1=$(now_ms)
+	wait $p_pid
+	tx=$(stream_stat police tx_packets)
+	pol=$(stream_stat police policed)
+	got=$(awk '{ print $2 }' "$TMP/p.out")
+	# 100 at once, then 1 per ms, from the first datagram to the last
+	# count; one more for the credit below a packet's worth.
+	lim=$((100 + (t1 - t0) + 1))
+	ktap_info "$label: policed to 1000/s: $tx relayed, $pol policed of $n in $((t1 - t0)) ms"
+	ktap_eq "$label: policer: relayed + policed = sent" $n $((tx + pol))
+	ktap_eq "$label: policer: the receiver got what was relayed" "$tx" "$got"
+	ktap_check "$label: policer: at least the burst, at most $lim" \
+		test "$tx" -ge 100 -a "$tx" -le $lim
+	ctl stream del police
+}
+
+# thief_check LABEL ADDR PORT: another user's socket on the stream's
+# endpoint, on the ingress, with SO_REUSEADDR and then SO_REUSEPORT too:
+# a unicast endpoint cannot be bound at all.
+thief_check()
+{
+	local label=$1 addr=$2 port=$3 p
+
+	for p in "" -P; do
+		expect "$label: another user cannot bind the endpoint${p:+ with SO_REUSEPORT}" \
+			1 "Address already in use" \
+			in_rly setpriv --reuid=nobody --regid=nogroup \
+			--clear-groups "$UDPRECV" -d xr0 $p -t 200 "$addr" \
+			"$port"
+	done
+}
