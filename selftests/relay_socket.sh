@@ -13,6 +13,8 @@
 #    socket of theirs on a group gets a copy and takes nothing away
 #  - source filter and policer, with the program policing and without a
 #    program (the relay's own), counted as the program counts them
+#  - a subscriber that is a stream's listen endpoint, written into the
+#    maps: not relayed to, counted as no_neigh
 #  - subscribers added and removed mid-stream cost the others nothing
 #  - after SIGKILL a new relay resumes from the pinned state
 #  - with the program detached, run without --backend picks the socket
@@ -25,7 +27,7 @@
 . "$(dirname "$0")/lib/ktap.sh"
 . "$(dirname "$0")/lib/relay.sh"
 
-ktap_plan 50
+ktap_plan 54
 lab_setup || ktap_bail "cannot build the lab"
 
 ktap_check "program attached with ip link" \
@@ -117,6 +119,37 @@ ktap_eq "auto: rx_packets counted by the relay" $N "$(stream_stat auto4 rx_packe
 
 # No program: the relay's own source filter and policer.
 filters_check "no program" 5012
+
+# A loop written into the pinned maps behind the CLI's back (which
+# refuses it): a subscriber that is another stream's listen endpoint.
+# The relay leaves it out, says so, and counts its datagrams as no_neigh.
+ctl stream add lp --listen 10.70.1.2:5014 --to 10.70.2.2:6000 ||
+	ktap_bail "stream add lp failed"
+ctl stream add lq --listen 10.70.1.2:5016 --to 10.70.2.3:6000 ||
+	ktap_bail "stream add lq failed"
+lp_id=$(ctl stream list --json | grep -oE '"id":[0-9]+,"name":"lp"' |
+	cut -d, -f1 | cut -d: -f2)
+subs_poke "$lp_id" 10.70.2.2:6000 10.70.1.2:5016
+ktap_check "a loop in the maps: the relay says so" \
+	wait_for 5000 grep -q "lp: subscriber 10.70.1.2:5016 is the listen endpoint" \
+	"$TMP/relay.log"
+recv_start l2 10.70.2.2 $N
+rm -f "$TMP/lq.ready"
+in_sink "$UDPRECV" -t 1000 -s $SIZE -r "$TMP/lq.ready" 10.70.2.3 6000 \
+	> "$TMP/lq.out" 2>&1 &
+lq_pid=$!
+wait_for 5000 test -e "$TMP/lq.ready"
+in_gen "$UDPSEND" -c $N -s $SIZE -r $RATE 10.70.1.2 5014
+ktap_check "a loop in the maps: the other subscriber gets every datagram" \
+	recv_check l2
+wait $lq_pid
+ktap_eq "a loop in the maps: nothing reaches the looped stream" 0 \
+	"$(awk '{ print $2 }' "$TMP/lq.out")"
+wait_for 2000 stat_above lp tx_no_neigh $((N - 1))
+ktap_eq "a loop in the maps: no_neigh counts it" $N \
+	"$(stream_stat lp tx_no_neigh)"
+ctl stream del lp
+ctl stream del lq
 
 # A stalled relay: what its full listen socket drops is counted, exactly.
 # At least 10000 datagrams: more than its 8 MiB buffer holds.

@@ -54,7 +54,7 @@ static const struct rx_counter {
 	{ "policed", "POLICED", XDPRELAY_POLICED, false,
 	  "Packets dropped for exceeding the stream's rate" },
 	{ "src_refused", "SRC_REFUSED", XDPRELAY_SRC_REFUSED, false,
-	  "Packets passed to the stack: source outside the allowed prefix" },
+	  "Packets not relayed: source outside the allowed prefix (the program passes them to the stack)" },
 	{ "malformed", "MALFORMED", XDPRELAY_MALFORMED, false,
 	  "Packets that did not parse, passed to the stack" },
 	{ "fragments", "FRAGMENTS", XDPRELAY_FRAGMENTS, true,

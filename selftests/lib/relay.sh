@@ -249,3 +249,42 @@ thief_check()
 			"$port"
 	done
 }
+
+# endpoint_hex ADDR:PORT: a struct xdprelay_endpoint (IPv4) as bpftool's
+# hex bytes.
+endpoint_hex()
+{
+	local addr=${1%:*} port=${1##*:} a b c d i
+
+	IFS=. read -r a b c d <<< "$addr"
+	printf '02 00 %02x %02x %02x %02x %02x %02x' $((port >> 8)) \
+		$((port & 255)) "$a" "$b" "$c" "$d"
+	for ((i = 0; i < 12; i++)); do
+		printf ' 00'
+	done
+}
+
+# subs_poke ID ENDPOINT...: writes stream ID's xr_subs entry with bpftool,
+# as another writer of the pinned maps could, with a new even seq.
+subs_poke()
+{
+	local id=$1 seq hex i
+
+	shift
+	seq=$(in_rly bpftool -j map lookup pinned \
+		/sys/fs/bpf/tc/globals/xr_subs key $id 0 0 0 |
+		grep -oE '"seq":[0-9]+' | cut -d: -f2)
+	seq=$(((${seq:-0} | 1) + 1))
+	hex=$(printf '%02x %02x %02x %02x ' $((seq & 255)) \
+		$(((seq >> 8) & 255)) $(((seq >> 16) & 255)) $((seq >> 24)))
+	hex+=$(printf '%02x 00 00 00 ' $#)
+	hex+="00 00 00 00 00 00 00 00"
+	for i; do
+		hex+=" $(endpoint_hex "$i")"
+	done
+	for ((i = $#; i < 16; i++)); do
+		hex+=" $(endpoint_hex 0.0.0.0:0)"
+	done
+	in_rly bpftool map update pinned /sys/fs/bpf/tc/globals/xr_subs \
+		key $id 0 0 0 value hex $hex
+}
