@@ -3,10 +3,12 @@
  * xdprelay XDP steering program.
  *
  * Parses Ethernet (up to two VLAN tags), IPv4 or IPv6 and UDP, looks the
- * destination up in xr_streams and hands matched packets to the AF_XDP
- * socket of the receive queue, with the stream id in front of the frame as
- * XDP metadata.  Everything it cannot parse cleanly, every IP fragment and
- * every packet that is not a stream goes to the stack untouched.
+ * destination up in xr_streams (with the VLAN id of the innermost tag, a
+ * stream of that VLAN first, then one of any VLAN) and hands matched
+ * packets to the AF_XDP socket of the receive queue, with the stream id in
+ * front of the frame as XDP metadata.  Everything it cannot parse
+ * cleanly, every IP fragment and every packet that is not a stream goes to
+ * the stack untouched.
  *
  * Built twice from this source: with XDPRELAY_KFUNC the counters live in
  * xdprelay.ko and are bumped through its kfunc; without it they live in the
@@ -42,16 +44,18 @@ struct xr_vlan_hdr {
 
 /* What the parser hands to the stream lookup. */
 struct xr_pkt {
-	struct xdprelay_endpoint key;
+	struct xdprelay_key key;	/* vlan: of the innermost tag */
 	__u32 saddr[4];		/* laid out like xdprelay_stream.src_addr */
 	__u32 ip_payload;	/* bytes the IP header says follow it */
 	__u32 udp_len;		/* UDP length field, host order */
 };
 
+#define XR_VLAN_VID_MASK	0x0fff
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, XDPRELAY_MAX_STREAMS);
-	__type(key, struct xdprelay_endpoint);
+	__type(key, struct xdprelay_key);
 	__type(value, struct xdprelay_stream);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xr_streams SEC(".maps");
@@ -165,7 +169,7 @@ static __always_inline int parse_udp(void *udp_start, void *data_end,
 	if ((void *)(udp + 1) > data_end ||
 	    pkt->ip_payload < sizeof(*udp))
 		return XDPRELAY_MALFORMED;
-	pkt->key.port = udp->dest;
+	pkt->key.ep.port = udp->dest;
 	pkt->udp_len = bpf_ntohs(udp->len);
 	return XR_CANDIDATE;
 }
@@ -192,8 +196,8 @@ static __always_inline int parse_ipv4(void *pos, void *data_end,
 	if (iph->protocol != IPPROTO_UDP)
 		return XDPRELAY_UNMATCHED;
 
-	pkt->key.family = XR_AF_INET;
-	__builtin_memcpy(pkt->key.addr, &iph->daddr, sizeof(iph->daddr));
+	pkt->key.ep.family = XR_AF_INET;
+	__builtin_memcpy(pkt->key.ep.addr, &iph->daddr, sizeof(iph->daddr));
 	pkt->saddr[0] = iph->saddr;
 	pkt->ip_payload = tot_len - hlen;
 	return parse_udp(pos + hlen, data_end, pkt);
@@ -218,8 +222,8 @@ static __always_inline int parse_ipv6(void *pos, void *data_end,
 	if (ip6h->nexthdr != IPPROTO_UDP)
 		return XDPRELAY_UNMATCHED;
 
-	pkt->key.family = XR_AF_INET6;
-	__builtin_memcpy(pkt->key.addr, &ip6h->daddr, sizeof(ip6h->daddr));
+	pkt->key.ep.family = XR_AF_INET6;
+	__builtin_memcpy(pkt->key.ep.addr, &ip6h->daddr, sizeof(ip6h->daddr));
 	__builtin_memcpy(pkt->saddr, &ip6h->saddr, sizeof(ip6h->saddr));
 	pkt->ip_payload = payload_len;
 	return parse_udp(ip6h + 1, data_end, pkt);
@@ -251,6 +255,7 @@ static __always_inline int parse(void *data, void *data_end,
 		if ((void *)(vh + 1) > data_end)
 			return XDPRELAY_MALFORMED;
 		h_proto = vh->proto;
+		pkt->key.vlan = bpf_ntohs(vh->tci) & XR_VLAN_VID_MASK;
 		pos = vh + 1;
 	}
 
@@ -323,7 +328,12 @@ int xdprelay_rx(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 
+	/* A stream of the frame's VLAN first, then one of any VLAN. */
 	s = bpf_map_lookup_elem(&xr_streams, &pkt.key);
+	if (!s && pkt.key.vlan) {
+		pkt.key.vlan = 0;
+		s = bpf_map_lookup_elem(&xr_streams, &pkt.key);
+	}
 	if (!s) {
 		account(0, XDPRELAY_UNMATCHED, bytes);
 		return XDP_PASS;

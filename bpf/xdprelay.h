@@ -26,14 +26,27 @@
 #define XDPRELAY_NAME_LEN	32	/* with the NUL */
 
 /*
- * An address and UDP port: the key of xr_streams (the destination a stream
- * is received on) and a subscriber.  Unused address bytes are zero.
+ * An address and UDP port: where a stream is received, and a subscriber.
+ * Unused address bytes are zero.
  */
 struct xdprelay_endpoint {
 	__u16 family;		/* AF_INET or AF_INET6 */
 	__be16 port;		/* UDP port */
 	__u8 addr[16];		/* IPv4 in the first 4 bytes */
 };
+
+/*
+ * The key of xr_streams: the destination a stream is received on, and the
+ * VLAN it comes in on, or 0 for any VLAN (and untagged frames).  The
+ * program looks a tagged frame up with its VLAN id first, then with 0.
+ */
+struct xdprelay_key {
+	struct xdprelay_endpoint ep;
+	__u16 vlan;		/* 1 .. 4094; 0: any */
+	__u16 pad;		/* 0 */
+};
+
+#define XDPRELAY_VLAN_MAX	4094
 
 #define XDPRELAY_F_SRC_FILTER	(1U << 0)
 
@@ -135,7 +148,9 @@ struct xdprelay_info {
 	struct xdprelay_endpoint listen;
 	__be16 src_port;	/* source port of relayed packets; 0: listen */
 	__u8 src_prefixlen;	/* of xr_streams' src filter, for display */
-	__u8 pad[5];
+	__u8 pad;
+	__u16 vlan;		/* of its xr_streams key; 0: any */
+	__u16 pad2;
 };
 
 /*

@@ -120,7 +120,7 @@ help_entries()
 		END { if (e != "") print e }'
 }
 
-ktap_plan 139
+ktap_plan 149
 
 # Command lines that cannot be right: exit 2.
 expect "no command" 2 "missing command" "$CTL"
@@ -285,7 +285,7 @@ ktap_eq "xr_streams has two entries" 2 "$(map_count xr_streams)"
 v=$(map_get xr_info 1,0,0,0)
 ktap_check "xr_info[1] is tv1" grep -q '"name":"tv1"' <<< "$v"
 # 239.1.1.1:5000: family 2, port 5000 in network order, the address.
-v=$(map_get xr_streams "2,0,0x13,0x88,239,1,1,1$(printf ',0%.0s' {1..12})")
+v=$(map_get xr_streams "2,0,0x13,0x88,239,1,1,1$(printf ',0%.0s' {1..12}),0,0,0,0")
 ktap_check "xr_streams[239.1.1.1:5000] is id 1" grep -q '"id":1,' <<< "$v"
 ktap_check "xr_streams: rate 20000, burst 100" \
 	grep -q '"rate_pps":20000,"burst":100' <<< "$v"
@@ -302,8 +302,32 @@ expect_out "stream list: IPv6" \
 	"stream tv6 listen [ff0e::1]:5000 to [fd00::2]:6000 source-port 7000" \
 	"$CTL" stream list
 expect_out "stream list --json" \
-	'{"id":2,"name":"tv6","listen":"[ff0e::1]:5000","to":["[fd00::2]:6000"],"source":null,"rate":0,"burst":0,"source_port":7000,"live":true}' \
+	'{"id":2,"name":"tv6","listen":"[ff0e::1]:5000","to":["[fd00::2]:6000"],"source":null,"rate":0,"burst":0,"source_port":7000,"vlan":0,"live":true}' \
 	"$CTL" stream list --json
+
+# A stream of one VLAN: its own key in xr_streams, beside one of any VLAN.
+expect "vlan out of range" 2 "option --vlan: 4095 is out of range: use 1 to 4094" \
+	"$CTL" stream add tv9 --listen 239.1.1.1:5000 --vlan 4095
+expect "vlan 0" 2 "option --vlan: 0 is out of range: use 1 to 4094" \
+	"$CTL" stream add tv9 --listen 239.1.1.1:5000 --vlan 0
+ktap_check "stream add: the endpoint of tv1, in VLAN 100" \
+	"$CTL" stream add tv100 --listen 239.1.1.1:5000 --vlan 100 \
+	--to 10.0.0.7:6000
+expect "duplicate endpoint in the same VLAN" 1 \
+	"239.1.1.1:5000 on VLAN 100 is already the listen endpoint of stream 'tv100'" \
+	"$CTL" stream add tv101 --listen 239.1.1.1:5000 --vlan 100
+expect_out "stream list: vlan" \
+	"stream tv100 listen 239.1.1.1:5000 to 10.0.0.7:6000 vlan 100" \
+	"$CTL" stream list
+expect_out "stream list --json: vlan" '"name":"tv100",' "$CTL" stream list --json
+ktap_eq "stream list --json: vlan 100" 1 \
+	"$("$CTL" stream list --json | grep -c '"name":"tv100".*"vlan":100,')"
+# 239.1.1.1:5000 in VLAN 100 (0x64): the key's last four bytes.
+v=$(map_get xr_streams "2,0,0x13,0x88,239,1,1,1$(printf ',0%.0s' {1..12}),0x64,0,0,0")
+ktap_check "xr_streams[239.1.1.1:5000, VLAN 100] is its own entry" \
+	grep -q '"id":' <<< "$v"
+ktap_check "stream del tv100" "$CTL" stream del tv100
+ktap_eq "xr_streams back to two entries" 2 "$(map_count xr_streams)"
 
 # Subscribers, live.
 ktap_check "sub add tv1 --to 10.0.0.4:6000" \

@@ -13,6 +13,7 @@
 #    socket of theirs on a group gets a copy and takes nothing away
 #  - source filter and policer, with the program policing and without a
 #    program (the relay's own), counted as the program counts them
+#  - a stream of VLAN 100 takes that VLAN's datagrams only (in the VM)
 #  - a subscriber that is a stream's listen endpoint, written into the
 #    maps: not relayed to, counted as no_neigh
 #  - subscribers added and removed mid-stream cost the others nothing
@@ -27,7 +28,7 @@
 . "$(dirname "$0")/lib/ktap.sh"
 . "$(dirname "$0")/lib/relay.sh"
 
-ktap_plan 54
+ktap_plan $((54 + ${RELAY_SOCKET_VLAN:+2} + 0))
 lab_setup || ktap_bail "cannot build the lab"
 
 ktap_check "program attached with ip link" \
@@ -84,6 +85,12 @@ ctl stream del six
 
 # Source filter and policer while the program polices.
 filters_check "program attached" 5010
+
+# A stream of one VLAN, through its VLAN device: in the VM, whose kernel
+# has the 8021q module (mod_relay_socket.sh sets RELAY_SOCKET_VLAN).
+if [ -n "${RELAY_SOCKET_VLAN:-}" ]; then
+	vlan_check "socket" 5018 xr0.100
+fi
 
 # The control plane never waited for the relay to apply a list.
 ktap_eq "stream add: no wait for the relay" "" "$(cat "$TMP/add.err")"

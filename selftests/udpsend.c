@@ -2,8 +2,14 @@
 /*
  * udpsend: send an exact number of UDP datagrams, for the selftests.
  *
- *   udpsend [-c COUNT] [-s SIZE] [-r PPS] [-b SRCADDR] [-p SRCPORT] ADDR PORT
+ *   udpsend [-c COUNT] [-s SIZE] [-r PPS] [-b SRCADDR] [-p SRCPORT] [-d DEV]
+ *           ADDR PORT
  *
+ * -d sends through DEV (SO_BINDTODEVICE), whatever the routes say.  With
+ * -V VID and -M MAC, IPv4 only, the frames are built here and sent on DEV
+ * through a packet socket, tagged with VLAN VID and addressed to MAC, from
+ * -b SRCADDR (required): tagged as a switch's trunk delivers them, on a
+ * host that may have no VLAN devices.
  * Each payload starts with a 64-bit big-endian sequence number (from 0),
  * followed by bytes derived from it, so a receiver can check order and
  * content.  Sending is paced when -r is given; a full socket buffer is
@@ -15,13 +21,20 @@
 #include <limits.h>
 #include <netdb.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <netinet/ether.h>
+#include <netpacket/packet.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/if_ether.h>
 
 #define MAX_PAYLOAD	65507
 
@@ -60,11 +73,111 @@ static void fill_payload(unsigned char *buf, size_t len, uint64_t seq)
 	memcpy(buf, &be, len < sizeof(be) ? len : sizeof(be));
 }
 
+static uint32_t csum_add(uint32_t sum, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += p[i] << 8 | p[i + 1];
+	if (len & 1)
+		sum += p[len - 1] << 8;
+	return sum;
+}
+
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum & 0xffff;
+}
+
+/* What a tagged frame is sent with: a packet socket on the device. */
+struct raw {
+	int fd;
+	struct sockaddr_ll ll;
+	uint8_t src_mac[ETH_ALEN];
+	uint8_t dst_mac[ETH_ALEN];
+	uint16_t vid;
+	struct in_addr saddr;
+	struct in_addr daddr;
+	uint16_t sport;
+	uint16_t dport;
+	uint16_t ip_id;
+};
+
+static int raw_open(struct raw *r, const char *dev)
+{
+	struct ifreq ifr = {};
+
+	r->fd = socket(AF_PACKET, SOCK_RAW, 0);
+	if (r->fd < 0)
+		return -1;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+	if (ioctl(r->fd, SIOCGIFHWADDR, &ifr))
+		return -1;
+	memcpy(r->src_mac, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
+	r->ll.sll_family = AF_PACKET;
+	r->ll.sll_ifindex = if_nametoindex(dev);
+	r->ll.sll_halen = ETH_ALEN;
+	memcpy(r->ll.sll_addr, r->dst_mac, ETH_ALEN);
+	return r->ll.sll_ifindex ? 0 : -1;
+}
+
+/* Ethernet, an 802.1Q tag, IPv4 and UDP with both checksums, @payload. */
+static ssize_t raw_send(struct raw *r, const uint8_t *payload, size_t len)
+{
+	static uint8_t f[18 + 20 + 8 + MAX_PAYLOAD];
+	uint8_t *ip = f + 18, *udp = ip + 20;
+	uint16_t tot = 20 + 8 + len, ulen = 8 + len, c;
+	uint32_t sum;
+
+	memcpy(f, r->dst_mac, ETH_ALEN);
+	memcpy(f + 6, r->src_mac, ETH_ALEN);
+	f[12] = 0x81;
+	f[13] = 0x00;
+	f[14] = r->vid >> 8;
+	f[15] = r->vid;
+	f[16] = 0x08;
+	f[17] = 0x00;
+	memset(ip, 0, 20);
+	ip[0] = 0x45;
+	ip[2] = tot >> 8;
+	ip[3] = tot;
+	ip[4] = r->ip_id >> 8;
+	ip[5] = r->ip_id++;
+	ip[6] = 0x40;		/* DF */
+	ip[8] = 64;
+	ip[9] = IPPROTO_UDP;
+	memcpy(ip + 12, &r->saddr, 4);
+	memcpy(ip + 16, &r->daddr, 4);
+	c = csum_fold(csum_add(0, ip, 20));
+	ip[10] = c >> 8;
+	ip[11] = c;
+	udp[0] = r->sport >> 8;
+	udp[1] = r->sport;
+	udp[2] = r->dport >> 8;
+	udp[3] = r->dport;
+	udp[4] = ulen >> 8;
+	udp[5] = ulen;
+	udp[6] = udp[7] = 0;
+	memcpy(udp + 8, payload, len);
+	sum = csum_add(0, ip + 12, 8);
+	sum += IPPROTO_UDP + ulen;
+	c = csum_fold(csum_add(sum, udp, ulen));
+	if (!c)
+		c = 0xffff;
+	udp[6] = c >> 8;
+	udp[7] = c;
+	return sendto(r->fd, f, 18 + tot, 0, (struct sockaddr *)&r->ll,
+		      sizeof(r->ll));
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
 		"usage: udpsend [-c COUNT] [-s SIZE] [-r PPS] [-b SRCADDR] "
-		"[-p SRCPORT] ADDR PORT\n");
+		"[-p SRCPORT] [-d DEV [-V VID -M MAC]] ADDR PORT\n");
 	exit(2);
 }
 
@@ -74,13 +187,16 @@ int main(int argc, char **argv)
 	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM,
 				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV };
 	struct addrinfo *dst, *src = NULL;
-	const char *bind_addr = NULL;
+	const char *bind_addr = NULL, *dev = NULL;
+	struct raw raw = { .fd = -1, .sport = 4000 };
+	unsigned long vid = 0;
+	bool mac = false;
 	static unsigned char buf[MAX_PAYLOAD];
 	uint64_t start, seq;
 	char portstr[8];
 	int opt, fd, err;
 
-	while ((opt = getopt(argc, argv, "c:s:r:b:p:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:s:r:b:p:d:V:M:")) != -1) {
 		switch (opt) {
 		case 'c':
 			if (parse_ulong(optarg, "count", 0, ULONG_MAX, &count))
@@ -102,6 +218,22 @@ int main(int argc, char **argv)
 				return 2;
 			sport = v;
 			break;
+		case 'd':
+			dev = optarg;
+			break;
+		case 'V':
+			if (parse_ulong(optarg, "VLAN id", 1, 4094, &vid))
+				return 2;
+			break;
+		case 'M':
+			if (!ether_aton_r(optarg,
+					  (struct ether_addr *)raw.dst_mac)) {
+				fprintf(stderr, "udpsend: MAC '%s' does not parse\n",
+					optarg);
+				return 2;
+			}
+			mac = true;
+			break;
 		default:
 			usage();
 		}
@@ -111,6 +243,25 @@ int main(int argc, char **argv)
 	if (parse_ulong(argv[optind + 1], "port", 1, 65535, &v))
 		return 2;
 
+	if (vid && (!dev || !mac || !bind_addr)) {
+		fprintf(stderr, "udpsend: -V needs -d DEV, -M MAC and -b SRCADDR\n");
+		return 2;
+	}
+	if (vid) {
+		raw.vid = vid;
+		raw.dport = v;
+		if (sport)
+			raw.sport = sport;
+		if (inet_pton(AF_INET, bind_addr, &raw.saddr) != 1 ||
+		    inet_pton(AF_INET, argv[optind], &raw.daddr) != 1) {
+			fprintf(stderr, "udpsend: -V takes IPv4 addresses\n");
+			return 2;
+		}
+		if (raw_open(&raw, dev)) {
+			perror("udpsend: packet socket");
+			return 1;
+		}
+	}
 	err = getaddrinfo(argv[optind], argv[optind + 1], &hints, &dst);
 	if (err) {
 		fprintf(stderr, "udpsend: address '%s': %s\n", argv[optind],
@@ -118,11 +269,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	fd = socket(dst->ai_family, SOCK_DGRAM, 0);
-	if (fd < 0) {
+	if (fd < 0 || (dev && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev,
+					 strlen(dev) + 1))) {
 		perror("udpsend: socket");
 		return 1;
 	}
-	if (bind_addr || sport) {
+	if ((bind_addr || sport) && !vid) {
 		hints.ai_family = dst->ai_family;
 		hints.ai_flags |= AI_PASSIVE;
 		snprintf(portstr, sizeof(portstr), "%lu", sport);
@@ -137,7 +289,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (connect(fd, dst->ai_addr, dst->ai_addrlen)) {
+	if (!vid && connect(fd, dst->ai_addr, dst->ai_addrlen)) {
 		perror("udpsend: connect");
 		return 1;
 	}
@@ -158,7 +310,8 @@ int main(int argc, char **argv)
 			}
 		}
 		fill_payload(buf, size, seq);
-		while (send(fd, buf, size, 0) < 0) {
+		while ((vid ? raw_send(&raw, buf, size) :
+			      send(fd, buf, size, 0)) < 0) {
 			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
 
 			/*
@@ -175,6 +328,8 @@ int main(int argc, char **argv)
 		}
 	}
 	close(fd);
+	if (raw.fd >= 0)
+		close(raw.fd);
 	freeaddrinfo(dst);
 	if (src)
 		freeaddrinfo(src);

@@ -52,7 +52,7 @@
 #define FRAME_MAX	2048
 #define META_LEN	((__u32)sizeof(struct xdprelay_meta))
 /* Counter rows compared after every frame: global row and test streams. */
-#define NR_ROWS		8
+#define NR_ROWS		16
 
 #define ID_V4		1
 #define ID_V6		2
@@ -61,6 +61,10 @@
 #define ID_FILTER6	5
 #define ID_POLICED	6
 #define ID_FILTER_HOST	7
+#define ID_VLAN100	8
+#define ID_VLAN200	9
+#define ID_VLAN_ANY	10
+#define ID_ONLY100	11
 
 #define NUM_FRAMES	64
 #define XSK_FRAME_SIZE	XSK_UMEM__DEFAULT_FRAME_SIZE
@@ -70,6 +74,7 @@ struct spec {
 	int family;		/* AF_INET (default) or AF_INET6 */
 	int vlans;		/* tags in front of the IP header */
 	__u16 tpid[3];		/* default ETH_P_8021Q */
+	__u16 tci[3];		/* default: VLAN 100 + i, priority 0 */
 	int opt_words;		/* IPv4 options, 32-bit words */
 	const char *saddr;
 	const char *daddr;
@@ -126,7 +131,7 @@ static void build(struct __test_metadata *_metadata, struct frame *f,
 	pos = (__u8 *)&eth->h_proto;
 	for (i = 0; i < s->vlans; i++) {
 		put16(pos, s->tpid[i] ? s->tpid[i] : ETH_P_8021Q);
-		put16(pos + 2, 100 + i);	/* TCI: VLAN id */
+		put16(pos + 2, s->tci[i] ? s->tci[i] : 100 + i);
 		pos += 4;
 	}
 
@@ -263,6 +268,7 @@ static int map_fd(struct bpf_object *obj, const char *name)
 struct stream_spec {
 	const char *daddr;
 	__u16 dport;
+	__u16 vlan;
 	__u32 id;
 	const char *src;	/* allowed source prefix, or NULL */
 	int src_len;
@@ -273,14 +279,15 @@ struct stream_spec {
 static void add_stream(struct __test_metadata *_metadata,
 		       FIXTURE_DATA(xdp) *self, const struct stream_spec *ss)
 {
-	struct xdprelay_endpoint key = {};
+	struct xdprelay_key key = {};
 	struct xdprelay_stream val = {};
 	int family, i;
 
 	family = strchr(ss->daddr, ':') ? AF_INET6 : AF_INET;
-	key.family = family;
-	key.port = htons(ss->dport);
-	put_addr(_metadata, family, ss->daddr, key.addr);
+	key.ep.family = family;
+	key.ep.port = htons(ss->dport);
+	key.vlan = ss->vlan;
+	put_addr(_metadata, family, ss->daddr, key.ep.addr);
 
 	val.id = ss->id;
 	val.rate_pps = ss->rate_pps;
@@ -616,6 +623,74 @@ TEST_F(xdp, vlan_triple_unmatched)
 	add_xsk(_metadata, self);
 	build(_metadata, &f, &(struct spec){ .vlans = 3,
 		.tpid = { ETH_P_8021AD, ETH_P_8021Q, ETH_P_8021Q } });
+	expect(&f, f.len, XDP_PASS, XDPRELAY_UNMATCHED, 0);
+}
+
+/*
+ * Streams on one endpoint in VLAN 100, in VLAN 200 and in any VLAN: the
+ * innermost tag's VLAN id chooses, its priority bits do not, and a frame
+ * of another VLAN, an untagged one or one tagged with VLAN 0 (priority
+ * only) goes to the stream of any VLAN.
+ */
+TEST_F(xdp, vlan_streams)
+{
+	struct frame f;
+
+	add_xsk(_metadata, self);
+	add_stream(_metadata, self, &(struct stream_spec){
+		.daddr = "10.0.0.7", .dport = 5000, .vlan = 100,
+		.id = ID_VLAN100 });
+	add_stream(_metadata, self, &(struct stream_spec){
+		.daddr = "10.0.0.7", .dport = 5000, .vlan = 200,
+		.id = ID_VLAN200 });
+	add_stream(_metadata, self, &(struct stream_spec){
+		.daddr = "10.0.0.7", .dport = 5000, .id = ID_VLAN_ANY });
+
+	build(_metadata, &f, &(struct spec){ .daddr = "10.0.0.7" });
+	expect_matched(&f, ID_VLAN_ANY);
+	build(_metadata, &f, &(struct spec){ .daddr = "10.0.0.7",
+		.vlans = 1, .tci = { 100 } });
+	expect_matched(&f, ID_VLAN100);
+	build(_metadata, &f, &(struct spec){ .daddr = "10.0.0.7",
+		.vlans = 1, .tci = { 200 } });
+	expect_matched(&f, ID_VLAN200);
+	build(_metadata, &f, &(struct spec){ .daddr = "10.0.0.7",
+		.vlans = 1, .tci = { 300 } });
+	expect_matched(&f, ID_VLAN_ANY);
+	/* Priority 5, drop eligible, VLAN 100. */
+	build(_metadata, &f, &(struct spec){ .daddr = "10.0.0.7",
+		.vlans = 1, .tci = { 5 << 13 | 1 << 12 | 100 } });
+	expect_matched(&f, ID_VLAN100);
+	/* Priority-tagged only. */
+	build(_metadata, &f, &(struct spec){ .daddr = "10.0.0.7",
+		.vlans = 1, .tci = { 3 << 13 } });
+	expect_matched(&f, ID_VLAN_ANY);
+	/* QinQ: the inner tag is the stream's VLAN. */
+	build(_metadata, &f, &(struct spec){ .daddr = "10.0.0.7",
+		.vlans = 2, .tpid = { ETH_P_8021AD, ETH_P_8021Q },
+		.tci = { 100, 200 } });
+	expect_matched(&f, ID_VLAN200);
+}
+
+/* A stream of one VLAN only: the others, and untagged frames, are not it. */
+TEST_F(xdp, vlan_only)
+{
+	struct frame f;
+
+	add_xsk(_metadata, self);
+	add_stream(_metadata, self, &(struct stream_spec){
+		.daddr = "10.0.0.8", .dport = 5000, .vlan = 100,
+		.id = ID_ONLY100 });
+	build(_metadata, &f, &(struct spec){ .daddr = "10.0.0.8",
+		.vlans = 1, .tci = { 100 } });
+	expect_matched(&f, ID_ONLY100);
+	build(_metadata, &f, &(struct spec){ .daddr = "10.0.0.8" });
+	expect(&f, f.len, XDP_PASS, XDPRELAY_UNMATCHED, 0);
+	build(_metadata, &f, &(struct spec){ .daddr = "10.0.0.8",
+		.vlans = 1, .tci = { 101 } });
+	expect(&f, f.len, XDP_PASS, XDPRELAY_UNMATCHED, 0);
+	build(_metadata, &f, &(struct spec){ .daddr = "10.0.0.8",
+		.vlans = 2, .tci = { 100, 101 } });
 	expect(&f, f.len, XDP_PASS, XDPRELAY_UNMATCHED, 0);
 }
 

@@ -50,6 +50,8 @@ const struct xr_opt xr_stream_opts[] = {
 	       "Packets the policer lets through at once (default: a tenth of a second at the rate)"),
 	XR_PORT("source-port", struct xr_stream_spec, source_port,
 		"UDP source port of the relayed packets (default: the listen port)"),
+	XR_U32("vlan", struct xr_stream_spec, vlan, "ID", 1, XDPRELAY_VLAN_MAX,
+	       "Take the stream only from VLAN ID, 1 to 4094, the innermost tag of the frame (default: any VLAN, and untagged)"),
 	XR_OPT_END
 };
 
@@ -225,6 +227,27 @@ static int rows_reset(struct xr_state *st, uint32_t id)
 	return ret;
 }
 
+static struct xdprelay_key spec_key(const struct xr_stream_spec *s)
+{
+	struct xdprelay_key k = { .ep = s->listen, .vlan = s->vlan };
+
+	return k;
+}
+
+/* "239.1.1.1:5000", or "239.1.1.1:5000 on VLAN 100". */
+static const char *where_str(const struct xdprelay_endpoint *ep,
+			     uint32_t vlan, char *buf, size_t len)
+{
+	char a[XR_ENDPOINT_STRLEN];
+
+	if (vlan)
+		snprintf(buf, len, "%s on VLAN %u", xr_endpoint_str(ep, a),
+			 vlan);
+	else
+		snprintf(buf, len, "%s", xr_endpoint_str(ep, a));
+	return buf;
+}
+
 static void stream_value(const struct xr_stream_spec *s, uint32_t id,
 			 struct xdprelay_stream *v)
 {
@@ -247,6 +270,7 @@ static void stream_info(const struct xr_stream_spec *s,
 	info->listen = s->listen;
 	info->src_port = s->source_port;
 	info->src_prefixlen = s->source.family ? s->source.len : 0;
+	info->vlan = s->vlan;
 }
 
 static int info_write(struct xr_state *st, uint32_t id,
@@ -273,7 +297,7 @@ static int stream_scan(struct xr_state *st, const struct xr_stream_spec *s,
 		       struct stream_scan *sc)
 {
 	static bool used[XDPRELAY_MAX_STREAMS];
-	struct xdprelay_endpoint key, next, *prev = NULL;
+	struct xdprelay_key key, next, *prev = NULL;
 	struct xdprelay_stream val;
 	struct xdprelay_info info;
 	uint32_t id;
@@ -289,7 +313,7 @@ static int stream_scan(struct xr_state *st, const struct xr_stream_spec *s,
 			continue;
 		if (val.id < XDPRELAY_MAX_STREAMS)
 			used[val.id] = true;
-		if (xr_endpoint_eq(&key, &s->listen))
+		if (xr_endpoint_eq(&key.ep, &s->listen) && key.vlan == s->vlan)
 			sc->listen_id = val.id ? (int)val.id : -1;
 	}
 
@@ -304,7 +328,8 @@ static int stream_scan(struct xr_state *st, const struct xr_stream_spec *s,
 		}
 		if (!strcmp(info.name, s->name))
 			sc->name_id = id;
-		if (xr_endpoint_eq(&info.listen, &s->listen))
+		if (xr_endpoint_eq(&info.listen, &s->listen) &&
+		    info.vlan == s->vlan)
 			sc->listen_id = id;
 	}
 	return 0;
@@ -369,9 +394,11 @@ int xr_loop_check(struct xr_state *st, uint32_t id,
 int xr_stream_add(struct xr_state *st, const struct xr_stream_spec *s)
 {
 	char a[XR_ENDPOINT_STRLEN], other[XDPRELAY_NAME_LEN];
+	struct xdprelay_key key = spec_key(s);
 	struct xdprelay_info info, none = {};
 	struct xdprelay_stream val;
 	struct stream_scan sc;
+	char w[XR_ENDPOINT_STRLEN + 16];
 	uint32_t id, seq;
 	int ret;
 
@@ -386,8 +413,8 @@ int xr_stream_add(struct xr_state *st, const struct xr_stream_spec *s)
 		return -EEXIST;
 	}
 	if (sc.listen_id) {
-		pr_err("%s is already the listen endpoint of stream '%s': a stream has one endpoint, and an endpoint one stream",
-		       xr_endpoint_str(&s->listen, a),
+		pr_err("%s is already the listen endpoint of stream '%s': a stream has one endpoint, and an endpoint one stream (in a VLAN, or in any)",
+		       where_str(&s->listen, s->vlan, w, sizeof(w)),
 		       stream_name(st, sc.listen_id, other));
 		return -EEXIST;
 	}
@@ -416,8 +443,7 @@ int xr_stream_add(struct xr_state *st, const struct xr_stream_spec *s)
 			goto err_subs;
 	}
 	stream_value(s, id, &val);
-	if (bpf_map_update_elem(st->streams_fd, &s->listen, &val,
-				BPF_NOEXIST)) {
+	if (bpf_map_update_elem(st->streams_fd, &key, &val, BPF_NOEXIST)) {
 		ret = -errno;
 		pr_err("cannot add %s to %s: %s", xr_endpoint_str(&s->listen, a),
 		       XDPRELAY_MAP_STREAMS, strerror(-ret));
@@ -439,6 +465,7 @@ int xr_stream_del(struct xr_state *st, const char *name)
 {
 	struct xdprelay_info info, none = {};
 	struct xdprelay_stream val;
+	struct xdprelay_key key;
 	int id, ret;
 
 	id = xr_stream_find(st, name, &info);
@@ -453,10 +480,10 @@ int xr_stream_del(struct xr_state *st, const char *name)
 	}
 
 	/* The endpoint may name another id after a crash: leave that. */
-	if (!bpf_map_lookup_elem(st->streams_fd, &info.listen, &val) &&
+	key = xr_info_key(&info);
+	if (!bpf_map_lookup_elem(st->streams_fd, &key, &val) &&
 	    val.id == (uint32_t)id &&
-	    bpf_map_delete_elem(st->streams_fd, &info.listen) &&
-	    errno != ENOENT) {
+	    bpf_map_delete_elem(st->streams_fd, &key) && errno != ENOENT) {
 		ret = -errno;
 		pr_err("cannot remove stream '%s' from %s: %s", name,
 		       XDPRELAY_MAP_STREAMS, strerror(-ret));
@@ -479,6 +506,7 @@ int xr_stream_get(struct xr_state *st, uint32_t id,
 		  struct xr_stream_spec *s, bool *live)
 {
 	struct xdprelay_stream val;
+	struct xdprelay_key key;
 	struct xdprelay_info info;
 	uint32_t seen = 1;	/* never a stable seq: those are even */
 	struct xdprelay_subs subs = {};
@@ -500,8 +528,10 @@ int xr_stream_get(struct xr_state *st, uint32_t id,
 	s->name = s->name_buf;
 	s->listen = info.listen;
 	s->source_port = info.src_port;
+	s->vlan = info.vlan <= XDPRELAY_VLAN_MAX ? info.vlan : 0;
+	key = xr_info_key(&info);
 
-	if (!bpf_map_lookup_elem(st->streams_fd, &info.listen, &val) &&
+	if (!bpf_map_lookup_elem(st->streams_fd, &key, &val) &&
 	    val.id == id) {
 		*live = true;
 		s->rate = val.rate_pps > UINT32_MAX ? UINT32_MAX : val.rate_pps;
@@ -552,6 +582,7 @@ static int stream_update(struct xr_state *st, uint32_t id,
 {
 	char a[XR_ENDPOINT_STRLEN];
 	struct xdprelay_stream val;
+	struct xdprelay_key key;
 	struct xdprelay_info info;
 	int ret;
 
@@ -563,7 +594,8 @@ static int stream_update(struct xr_state *st, uint32_t id,
 	if (ret)
 		return ret;
 	stream_value(s, id, &val);
-	if (bpf_map_update_elem(st->streams_fd, &s->listen, &val, BPF_EXIST)) {
+	key = spec_key(s);
+	if (bpf_map_update_elem(st->streams_fd, &key, &val, BPF_EXIST)) {
 		ret = -errno;
 		pr_err("cannot update %s in %s: %s",
 		       xr_endpoint_str(&s->listen, a), XDPRELAY_MAP_STREAMS,
@@ -628,7 +660,7 @@ static int parse_stream_line(char **w, int nw, struct xr_stream_spec *s,
 		o = xr_opt_find(xr_stream_opts, w[i]);
 		if (!o) {
 			snprintf(err, errlen,
-				 "unknown keyword '%s': expected listen, to, source, rate, burst or source-port",
+				 "unknown keyword '%s': expected listen, to, source, rate, burst, source-port or vlan",
 				 w[i]);
 			return -EINVAL;
 		}
@@ -667,7 +699,7 @@ static int config_dup(const struct xr_config *cfg, const int *lines,
 		      const struct xr_stream_spec *s, char *err,
 		      size_t errlen)
 {
-	char a[XR_ENDPOINT_STRLEN];
+	char a[XR_ENDPOINT_STRLEN + 16];
 	unsigned int i;
 
 	for (i = 0; i < cfg->nr; i++) {
@@ -679,11 +711,12 @@ static int config_dup(const struct xr_config *cfg, const int *lines,
 				 s->name_buf, lines[i]);
 			return -EEXIST;
 		}
-		if (xr_endpoint_eq(&o->listen, &s->listen)) {
+		if (xr_endpoint_eq(&o->listen, &s->listen) &&
+		    o->vlan == s->vlan) {
 			snprintf(err, errlen,
 				 "%s is already the listen endpoint of stream '%s' (line %d)",
-				 xr_endpoint_str(&s->listen, a), o->name_buf,
-				 lines[i]);
+				 where_str(&s->listen, s->vlan, a, sizeof(a)),
+				 o->name_buf, lines[i]);
 			return -EEXIST;
 		}
 	}
@@ -805,7 +838,7 @@ out:
 static bool spec_same_stream(const struct xr_stream_spec *a,
 			     const struct xr_stream_spec *b)
 {
-	return xr_endpoint_eq(&a->listen, &b->listen) &&
+	return xr_endpoint_eq(&a->listen, &b->listen) && a->vlan == b->vlan &&
 	       a->rate == b->rate && a->burst == b->burst &&
 	       a->source_port == b->source_port &&
 	       a->source.family == b->source.family &&
@@ -870,7 +903,8 @@ int xr_config_apply(struct xr_state *st, const struct xr_config *cfg)
 		}
 		want = config_find(cfg, cur[id].name);
 		if (want && live &&
-		    xr_endpoint_eq(&want->listen, &cur[id].listen)) {
+		    xr_endpoint_eq(&want->listen, &cur[id].listen) &&
+		    want->vlan == cur[id].vlan) {
 			present[id] = true;
 			continue;
 		}

@@ -24,6 +24,7 @@ struct xr_stream_spec {
 	uint32_t rate;			/* packets/s; 0: no policer */
 	uint32_t burst;			/* packets; 0: the default */
 	uint16_t source_port;		/* network order; 0: listen's */
+	uint32_t vlan;			/* 1 .. 4094; 0: any VLAN */
 	/* Storage for name, when the spec does not point into argv. */
 	char name_buf[XDPRELAY_NAME_LEN];
 };

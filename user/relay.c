@@ -167,6 +167,7 @@ struct worker {
 struct mcast_join {
 	int fd;
 	uint16_t family;
+	uint16_t vlan;
 	uint8_t group[16];
 	bool warned;
 };
@@ -1074,8 +1075,8 @@ static void mcast_leave(struct mcast_join *m)
 	m->fd = -1;
 }
 
-static int mcast_join(struct relay *r, struct mcast_join *m, int family,
-		      const uint8_t *group)
+static int mcast_join(struct mcast_join *m, int ifindex, int family,
+		      const uint8_t *group, uint16_t vlan)
 {
 	int fd, err;
 
@@ -1083,15 +1084,13 @@ static int mcast_join(struct relay *r, struct mcast_join *m, int family,
 	if (fd < 0)
 		return -errno;
 	if (family == AF_INET) {
-		struct ip_mreqn mr = { .imr_ifindex = r->ingress_ifindex };
+		struct ip_mreqn mr = { .imr_ifindex = ifindex };
 
 		memcpy(&mr.imr_multiaddr, group, 4);
 		err = setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr,
 				 sizeof(mr));
 	} else {
-		struct ipv6_mreq mr = {
-			.ipv6mr_interface = r->ingress_ifindex,
-		};
+		struct ipv6_mreq mr = { .ipv6mr_interface = ifindex };
 
 		memcpy(&mr.ipv6mr_multiaddr, group, 16);
 		err = setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mr,
@@ -1104,13 +1103,15 @@ static int mcast_join(struct relay *r, struct mcast_join *m, int family,
 	}
 	m->fd = fd;
 	m->family = family;
+	m->vlan = vlan;
 	memcpy(m->group, group, 16);
 	return 0;
 }
 
 /*
- * Hold a membership of the group a stream listens on, on the ingress, so
- * that switches and the NIC's filter let the stream in.
+ * Hold a membership of the group a stream listens on, on the ingress (on
+ * its VLAN's device, for a stream of one VLAN), so that switches and the
+ * NIC's filter let the stream in.
  */
 static void mcast_update(struct relay *r, uint32_t id,
 			 const struct xdprelay_info *info)
@@ -1118,10 +1119,11 @@ static void mcast_update(struct relay *r, uint32_t id,
 	const struct xdprelay_endpoint *l = &info->listen;
 	struct mcast_join *m = &r->mc[id];
 	bool want = info->name[0] && xr_addr_is_multicast(l->family, l->addr);
-	char buf[INET6_ADDRSTRLEN];
-	int err;
+	char buf[INET6_ADDRSTRLEN], dev[IF_NAMESIZE];
+	int err, ifindex = r->ingress_ifindex;
 
 	if (m->fd >= 0 && (!want || m->family != l->family ||
+			   m->vlan != info->vlan ||
 			   memcmp(m->group, l->addr, 16))) {
 		pr_debug("left %s on %s", addr_str(m->family, m->group, buf,
 						   sizeof(buf)),
@@ -1131,15 +1133,30 @@ static void mcast_update(struct relay *r, uint32_t id,
 	}
 	if (!want || m->fd >= 0)
 		return;
-	err = mcast_join(r, m, l->family, l->addr);
+	snprintf(dev, sizeof(dev), "%s", r->cfg->ingress);
+	if (info->vlan) {
+		ifindex = xr_vlan_dev(r->cfg->ingress, info->vlan, dev);
+		if (ifindex < 0) {
+			if (!m->warned)
+				pr_warn("stream %.*s: no device for VLAN %u on %s to join %s on: create it ('ip link add link %s name %s.%u type vlan id %u')",
+					XDPRELAY_NAME_LEN, info->name,
+					info->vlan, r->cfg->ingress,
+					addr_str(l->family, l->addr, buf,
+						 sizeof(buf)),
+					r->cfg->ingress, r->cfg->ingress,
+					info->vlan, info->vlan);
+			m->warned = true;
+			return;
+		}
+	}
+	err = mcast_join(m, ifindex, l->family, l->addr, info->vlan);
 	addr_str(l->family, l->addr, buf, sizeof(buf));
 	if (!err) {
-		pr_info("joined %s on %s for stream %.*s", buf,
-			r->cfg->ingress, XDPRELAY_NAME_LEN, info->name);
+		pr_info("joined %s on %s for stream %.*s", buf, dev,
+			XDPRELAY_NAME_LEN, info->name);
 	} else if (!m->warned) {
-		pr_warn("cannot join %s on %s for stream %.*s: %s", buf,
-			r->cfg->ingress, XDPRELAY_NAME_LEN, info->name,
-			strerror(-err));
+		pr_warn("cannot join %s on %s for stream %.*s: %s", buf, dev,
+			XDPRELAY_NAME_LEN, info->name, strerror(-err));
 		m->warned = true;
 	}
 }

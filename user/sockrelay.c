@@ -425,29 +425,43 @@ static int bind_dev(int fd, const char *dev)
 			  strlen(dev) + 1) ? -errno : 0;
 }
 
-static int join_group(struct sr *r, int fd, const struct xdprelay_endpoint *l)
+static int join_group(int ifindex, int fd, const struct xdprelay_endpoint *l)
 {
 	if (l->family == AF_INET) {
-		struct ip_mreqn mr = { .imr_ifindex = r->ingress_ifindex };
+		struct ip_mreqn mr = { .imr_ifindex = ifindex };
 
 		memcpy(&mr.imr_multiaddr, l->addr, 4);
 		return setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr,
 				  sizeof(mr)) ? -errno : 0;
 	}
-	struct ipv6_mreq mr = { .ipv6mr_interface = r->ingress_ifindex };
+	struct ipv6_mreq mr = { .ipv6mr_interface = ifindex };
 
 	memcpy(&mr.ipv6mr_multiaddr, l->addr, 16);
 	return setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mr,
 			  sizeof(mr)) ? -errno : 0;
 }
 
-static int open_listen(struct sr *r, const struct xdprelay_endpoint *l,
+/*
+ * A stream of one VLAN arrives through the VLAN's device on top of the
+ * ingress (the stack takes the tag off there), one of any VLAN on the
+ * ingress itself, untagged.
+ */
+static int open_listen(struct sr *r, const struct xdprelay_info *info,
 		       const char **what)
 {
+	const struct xdprelay_endpoint *l = &info->listen;
 	struct sockaddr_storage ss;
 	socklen_t len = ep_sockaddr(l, &ss);
-	int fd, err;
+	char dev[IF_NAMESIZE];
+	int fd, err, ifindex = r->ingress_ifindex;
 
+	snprintf(dev, sizeof(dev), "%s", r->cfg->ingress);
+	if (info->vlan) {
+		*what = "finding its VLAN's device (create it: 'ip link add link INGRESS name INGRESS.ID type vlan id ID')";
+		ifindex = xr_vlan_dev(r->cfg->ingress, info->vlan, dev);
+		if (ifindex < 0)
+			return ifindex;
+	}
 	*what = "socket";
 	fd = socket(l->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -470,7 +484,7 @@ static int open_listen(struct sr *r, const struct xdprelay_endpoint *l,
 		set_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0);
 	}
 	*what = "SO_BINDTODEVICE";
-	err = bind_dev(fd, r->cfg->ingress);
+	err = bind_dev(fd, dev);
 	if (err)
 		goto fail;
 	*what = "bind";
@@ -482,7 +496,7 @@ static int open_listen(struct sr *r, const struct xdprelay_endpoint *l,
 	}
 	if (xr_is_multicast(l)) {
 		*what = "joining the group";
-		err = join_group(r, fd, l);
+		err = join_group(ifindex, fd, l);
 		if (err)
 			goto fail;
 	}
@@ -572,7 +586,7 @@ static void open_stream(struct sr *r, uint32_t id,
 	int fd, out, err, tid;
 	const char *what;
 
-	fd = open_listen(r, l, &what);
+	fd = open_listen(r, info, &what);
 	if (fd < 0) {
 		err = fd;
 		goto fail;
@@ -602,8 +616,9 @@ static void open_stream(struct sr *r, uint32_t id,
 	s->drops_seen = 0;
 	s->opened_ms = now_ns() / 1000000;
 	pthread_mutex_unlock(&r->lock);
-	pr_info("stream %.*s: listening on %s on %s%s", XDPRELAY_NAME_LEN,
+	pr_info("stream %.*s: listening on %s on %s%s%s", XDPRELAY_NAME_LEN,
 		info->name, xr_endpoint_str(l, buf), r->cfg->ingress,
+		info->vlan ? ", its VLAN's device" : "",
 		xr_is_multicast(l) ? " (group joined)" : "");
 	s->warned = false;
 	return;
@@ -629,12 +644,13 @@ static void scan_settings(struct sr *r, uint32_t id)
 		.events = EPOLLIN,
 		.data.u64 = (uint64_t)(uint32_t)s->fd << 32 | id,
 	};
+	struct xdprelay_key key = xr_info_key(&s->info);
 	struct xdprelay_stream val = {};
 	bool live;
 	int err;
 
 	if (s->info.name[0] &&
-	    (bpf_map_lookup_elem(r->st.streams_fd, &s->info.listen, &val) ||
+	    (bpf_map_lookup_elem(r->st.streams_fd, &key, &val) ||
 	     val.id != id))
 		memset(&val, 0, sizeof(val));
 	live = val.id == id && s->fd >= 0;
@@ -693,11 +709,13 @@ static bool scan_info(struct sr *r)
 	for (id = 1; id < XDPRELAY_MAX_STREAMS; id++) {
 		struct sr_stream *s = &r->s[id];
 
-		if (bpf_map_lookup_elem(r->st.info_fd, &id, &info))
+		if (bpf_map_lookup_elem(r->st.info_fd, &id, &info) ||
+		    info.vlan > XDPRELAY_VLAN_MAX)
 			memset(&info, 0, sizeof(info));
 		if (memcmp(&info.listen, &s->info.listen,
 			   sizeof(info.listen)) ||
 		    info.src_port != s->info.src_port ||
+		    info.vlan != s->info.vlan ||
 		    strncmp(info.name, s->info.name, XDPRELAY_NAME_LEN)) {
 			if (s->fd >= 0)
 				pr_debug("stream %u changed: sockets closed",

@@ -66,7 +66,7 @@ static const struct map_spec maps[] = {
 		.name = XDPRELAY_MAP_STREAMS,
 		.fd_off = offsetof(struct xr_state, streams_fd),
 		.type = BPF_MAP_TYPE_HASH,
-		.key_size = sizeof(struct xdprelay_endpoint),
+		.key_size = sizeof(struct xdprelay_key),
 		.value_size = sizeof(struct xdprelay_stream),
 		.max_entries = XDPRELAY_MAX_STREAMS,
 	},

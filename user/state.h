@@ -68,6 +68,14 @@ int xr_state_lock(void);
 int xr_state_lock_timeout(int timeout_ms);
 void xr_state_unlock(int lock_fd);
 
+/* The xr_streams key of the stream @info describes. */
+static inline struct xdprelay_key xr_info_key(const struct xdprelay_info *info)
+{
+	struct xdprelay_key k = { .ep = info->listen, .vlan = info->vlan };
+
+	return k;
+}
+
 /* Stream id by name, or -ENOENT; fills *info when not NULL. */
 int xr_stream_find(struct xr_state *st, const char *name,
 		   struct xdprelay_info *info);

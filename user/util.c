@@ -13,7 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <linux/if_vlan.h>
 #include <linux/magic.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -453,6 +457,41 @@ bool xr_endpoint_eq(const struct xdprelay_endpoint *a,
 {
 	return a->family == b->family && a->port == b->port &&
 	       !memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
+/* Interfaces */
+
+int xr_vlan_dev(const char *real, unsigned int vid, char *name)
+{
+	struct if_nameindex *ifs, *i;
+	int fd, ifindex = -ENODEV;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	ifs = if_nameindex();
+	if (!ifs) {
+		ifindex = -errno;
+		close(fd);
+		return ifindex;
+	}
+	for (i = ifs; i->if_index; i++) {
+		struct vlan_ioctl_args a = { .cmd = GET_VLAN_REALDEV_NAME_CMD };
+
+		snprintf(a.device1, sizeof(a.device1), "%s", i->if_name);
+		if (ioctl(fd, SIOCGIFVLAN, &a) ||
+		    strncmp(a.u.device2, real, sizeof(a.u.device2)))
+			continue;
+		a.cmd = GET_VLAN_VID_CMD;
+		if (ioctl(fd, SIOCGIFVLAN, &a) || (unsigned int)a.u.VID != vid)
+			continue;
+		snprintf(name, IF_NAMESIZE, "%s", i->if_name);
+		ifindex = i->if_index;
+		break;
+	}
+	if_freenameindex(ifs);
+	close(fd);
+	return ifindex;
 }
 
 /* Files */

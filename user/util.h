@@ -123,6 +123,12 @@ static inline bool xr_is_multicast(const struct xdprelay_endpoint *ep)
 	return xr_addr_is_multicast(ep->family, ep->addr);
 }
 
+/*
+ * The VLAN device of id @vid on top of @real: its ifindex, with its name
+ * in @name (IF_NAMESIZE bytes), or -ENODEV.
+ */
+int xr_vlan_dev(const char *real, unsigned int vid, char *name);
+
 /* mkdir -p: 0 or -errno. */
 int xr_mkdir_p(const char *dir, unsigned int mode);
 

@@ -552,6 +552,8 @@ static void stream_print_plain(const struct xr_stream_spec *s, bool live)
 		printf(" rate %u burst %u", s->rate, s->burst);
 	if (s->source_port)
 		printf(" source-port %u", ntohs(s->source_port));
+	if (s->vlan)
+		printf(" vlan %u", s->vlan);
 	if (!live)
 		printf(" # not live: not in %s", XDPRELAY_MAP_STREAMS);
 	printf("\n");
@@ -580,6 +582,7 @@ static void stream_print_json(const struct xr_stream_spec *s, uint32_t id,
 	jw_kv_u64("rate", s->rate);
 	jw_kv_u64("burst", s->burst);
 	jw_kv_u64("source_port", ntohs(s->source_port));
+	jw_kv_u64("vlan", s->vlan);
 	jw_kv_bool("live", live);
 	jw_obj_close();
 }

@@ -288,3 +288,36 @@ subs_poke()
 	in_rly bpftool map update pinned /sys/fs/bpf/tc/globals/xr_subs \
 		key $id 0 0 0 value hex $hex
 }
+
+# vlan_check LABEL PORT [RELAY_DEV]: a stream of VLAN 100 on 10.70.1.2:PORT
+# takes what the generator sends tagged with 100, and neither what it
+# sends tagged with 200 nor untagged.  The generator builds the tagged
+# frames itself, as a switch's trunk delivers them; RELAY_DEV, if given,
+# is the relay's VLAN device for the socket backend, which receives
+# through the stack (VLAN devices need the 8021q module: the VM has it).
+vlan_check()
+{
+	local label=$1 port=$2 n=2000 mac v
+
+	mac=$(in_rly ip -o link show xr0 | grep -o 'link/ether [0-9a-f:]*' |
+	      cut -d' ' -f2)
+	if [ -n "${3:-}" ]; then
+		in_rly ip link add link xr0 name "$3" type vlan id 100 ||
+			ktap_bail "cannot create VLAN device $3"
+		in_rly ip link set "$3" up
+	fi
+	ctl stream add vl --listen 10.70.1.2:$port --vlan 100 \
+		--to 10.70.2.2:6000 || ktap_bail "stream add vl failed"
+	recv_start v1 10.70.2.2 $n
+	for v in 100 200; do
+		in_gen "$UDPSEND" -d xg0 -V $v -M "$mac" -b 10.70.1.1 -c $n \
+			-s $SIZE -r $RATE 10.70.1.2 $port
+	done
+	in_gen "$UDPSEND" -c $n -s $SIZE -r $RATE 10.70.1.2 $port
+	ktap_check "$label: VLAN 100 stream: every datagram of VLAN 100" \
+		recv_check v1
+	ktap_eq "$label: VLAN 100 stream: nothing of VLAN 200 or untagged" \
+		"$n" "$(stream_stat vl tx_packets)"
+	ctl stream del vl
+	[ -n "${3:-}" ] && in_rly ip link del "$3"
+}
