@@ -69,9 +69,11 @@ relay_check "1:4 IPv4 multicast" 239.7.7.7 5000 10.70.2.2 10.70.2.3 \
 	10.70.2.4 10.70.2.5
 ktap_eq "1:4 IPv4 multicast: tx_packets" $((4 * N)) \
 	"$(stream_stat fan4 tx_packets)"
-ktap_check "1:4 IPv4 multicast: another user's socket on it has a copy" \
-	wait $mt_pid
+# Its own copy, in a buffer of an unprivileged size: some of it at least.
+wait $mt_pid
 ktap_info "another user on the group: $(cat "$TMP/mt.out")"
+ktap_check "1:4 IPv4 multicast: another user's socket on it has a copy" \
+	test "$(awk '{ print $2 }' "$TMP/mt.out")" -gt 0
 ctl stream del fan4
 
 # 1:1 IPv6
