@@ -42,8 +42,10 @@ if [ -z "${XR_CTL_PRIVATE_MNT:-}" ]; then
 	XR_CTL_PRIVATE_MNT=1 exec unshare -m --propagation private "$0" "$@"
 fi
 
+relay_pid=
 cleanup()
 {
+	[ -n "$relay_pid" ] && kill -KILL "$relay_pid" 2>/dev/null
 	ip netns del $NS 2>/dev/null
 	# The other mounts go with the mount namespace.
 	[ -n "$MNT" ] && umount "$MNT" 2>/dev/null
@@ -499,6 +501,7 @@ ktap_eq "and writes nothing where the link pointed" "not the relay's" \
 kill -TERM $relay_pid
 wait $relay_pid
 ktap_eq "the relay stops cleanly" 0 $?
+relay_pid=
 flock $TMP/rd/lock sh -c "touch $TMP/held; sleep 3" &
 lock_pid=$!
 wait_for 2000 test -e $TMP/held

@@ -17,17 +17,34 @@
 #    restarted relay resumes from the pinned state
 #  - the next hop's MAC changes mid-stream: under 20 ms of loss
 #  - a second relay with its own state and run directory runs beside it
-#  - frames: all accounted for after a run of 1e6 packets
+#  - a stream on a group: the membership on the ingress comes and goes
+#    with it, and the relay's descriptors are as before
+#  - frames: all accounted for after a run of 1e6 packets; no AF_XDP
+#    socket left after the stop, as many BPF maps as before the start
 
 . "$(dirname "$0")/lib/ktap.sh"
 . "$(dirname "$0")/lib/relay.sh"
 
-ktap_plan 39
+ktap_plan 49
 lab_setup || ktap_bail "cannot build the lab"
+
+map_count()
+{
+	bpftool map list | grep -c '^[0-9]*:'
+}
+
+# AF_XDP sockets open in the relay's namespace (/proc/net/protocols).
+xsk_count()
+{
+	in_rly awk '$1 == "XDP" { print $3 }' /proc/net/protocols
+}
 
 ktap_check "program attached with ip link" \
 	in_rly ip link set dev xr0 xdp obj "$OBJ" sec xdp
+maps0=$(map_count)
 ktap_check "relay started" relay_start
+ktap_eq "it holds two AF_XDP sockets, ingress and egress, for its queue" 2 \
+	"$(xsk_count)"
 grep -q "mode" "$TMP/relay.log" && ktap_info "$(grep -m1 mode "$TMP/relay.log")"
 
 SIZE=1316
@@ -132,10 +149,10 @@ in_rly $R2 "$CTL" stream add two --listen 10.70.1.2:5020 \
 nsenter --net=/run/netns/$LAB_RLY $R2 "$CTL" run --ingress xr0 --egress xr1 \
 	> "$TMP/relay2.log" 2>&1 &
 relay2_pid=$!
-wait_for 10000 grep -qx "pid=$relay2_pid" /run/xdprelay/second/status \
-	2>/dev/null
-ktap_check "second relay runs while the first does" \
-	grep -qx "pid=$relay_pid" /run/xdprelay/status
+ktap_check "second relay runs, in its own run directory" \
+	wait_for 10000 grep -qx "pid=$relay2_pid" /run/xdprelay/second/status
+ktap_check "the first one runs on, its status its own" \
+	eval "kill -0 $relay_pid && grep -qx pid=$relay_pid /run/xdprelay/status"
 N=10000
 recv_start t4 10.70.2.4 $N
 recv_start t2 10.70.2.2 $N
@@ -148,6 +165,8 @@ ktap_check "first relay: its stream at the same time" recv_check t2
 kill -TERM $relay2_pid
 wait $relay2_pid
 ktap_eq "second relay stops cleanly" 0 $?
+# Its maps go with their pins: no program holds them.
+rm -rf /sys/fs/bpf/second
 
 # SIGKILL: traffic falls back to the stack; a new relay resumes.
 kill -KILL $relay_pid
@@ -169,12 +188,32 @@ recv_start k2 10.70.2.2 $N
 in_gen "$UDPSEND" -c $N -s $SIZE -r $RATE 10.70.1.2 5003
 ktap_check "restarted relay resumes the pinned stream" recv_check k2
 
-# A long run: every frame comes home.
+# A stream on a group: the relay holds a membership on the ingress while
+# the stream lives, and gives it back with the stream, and no descriptor.
+group_joined()
+{
+	in_rly ip maddr show dev xr0 | grep -qE "inet +$1\$"
+}
+
+fds0=$(ls /proc/$relay_pid/fd | wc -l)
+ctl stream add grp --listen 239.9.9.9:5000 --to 10.70.2.2:6000 ||
+	ktap_bail "stream add grp failed"
+ktap_check "the relay joins the stream's group on the ingress" \
+	wait_for 5000 group_joined 239.9.9.9
+ctl stream del grp
+ktap_check "and leaves it when the stream goes" \
+	wait_for 5000 eval '! group_joined 239.9.9.9'
+ktap_eq "the relay's descriptors are as before" "$fds0" \
+	"$(ls /proc/$relay_pid/fd | wc -l)"
+
+# A long run: every frame comes home (else the relay fails its stop), and
+# nothing of it stays: no AF_XDP socket, as many BPF maps as before.
 N=1000000
 in_gen "$UDPSEND" -c $N -s 64 10.70.1.2 5003
-ktap_check "relay stops cleanly on SIGTERM" relay_stop
+ktap_check "relay stops cleanly on SIGTERM: every frame accounted for" \
+	relay_stop
 ktap_info "$(grep -m1 'frames' "$TMP/relay.log")"
-ktap_check "all frames accounted for after $N packets" \
-	grep -q "frames: \([0-9]*\) of \1 accounted for" "$TMP/relay.log"
+ktap_eq "no AF_XDP socket left" 0 "$(xsk_count)"
+ktap_eq "as many BPF maps as before the relay" "$maps0" "$(map_count)"
 
 ktap_finish

@@ -80,26 +80,45 @@ stat_above()
 
 # sub_change_midstream COUNT: the stream "live", 10.70.1.2:5003 to two
 # receivers, carries COUNT datagrams ($SIZE bytes at $RATE/s) while a third
-# subscriber is added and removed; a case per receiver: it lost nothing.
+# subscriber, with a receiver of its own, is added and removed.  Cases:
+# both changes succeed; receivers 2 and 3 lose nothing; the third gets an
+# unbroken run; tx_packets is exactly what the three were sent.
 sub_change_midstream()
 {
-	local n=$1 send_pid
+	local n=$1 send_pid got tx
 
 	ctl stream add live --listen 10.70.1.2:5003 --to 10.70.2.2:6000 \
 		--to 10.70.2.3:6000 || ktap_bail "stream add live failed"
 	recv_start l2 10.70.2.2 $n
 	recv_start l3 10.70.2.3 $n
+	rm -f "$TMP/l4.ready"
+	in_sink "$UDPRECV" -t 3000 -s $SIZE -r "$TMP/l4.ready" 10.70.2.4 6000 \
+		> "$TMP/l4.out" 2>&1 &
+	local l4_pid=$!
+	wait_for 5000 test -e "$TMP/l4.ready"
 	in_gen "$UDPSEND" -c $n -s $SIZE -r $RATE 10.70.1.2 5003 &
 	send_pid=$!
-	wait_for 10000 stat_above live tx_packets $((n / 2))
-	ctl sub add live --to 10.70.2.4:6000
-	wait_for 10000 stat_above live tx_packets $n
-	ctl sub del live --to 10.70.2.4:6000
+	wait_for 10000 stat_above live tx_packets $((n / 2)) ||
+		ktap_bail "stream live carries nothing"
+	ktap_check "sub add mid-stream" ctl sub add live --to 10.70.2.4:6000
+	wait_for 10000 stat_above live tx_packets $n ||
+		ktap_bail "stream live stopped after sub add"
+	ktap_check "sub del mid-stream" ctl sub del live --to 10.70.2.4:6000
 	wait $send_pid
 	ktap_check "sub add/del mid-stream: receiver 2 lost nothing" \
 		recv_check l2
 	ktap_check "sub add/del mid-stream: receiver 3 lost nothing" \
 		recv_check l3
+	wait $l4_pid
+	local rc=$?
+	got=$(awk '{ print $2 }' "$TMP/l4.out")
+	ktap_check "sub add/del mid-stream: the added one got an unbroken run" \
+		test $rc = 0 -a "${got:-0}" -gt 0
+	wait_for 2000 stat_above live tx_packets $((2 * n + ${got:-0} - 1))
+	tx=$(stream_stat live tx_packets)
+	ktap_info "sub add/del mid-stream: the added subscriber got ${got:-0} of $n"
+	ktap_eq "sub add/del mid-stream: tx_packets = what the three got" \
+		$((2 * n + ${got:-0})) "$tx"
 }
 
 relay_stop()
