@@ -86,7 +86,7 @@ for ((i = 1; i <= LOOPS; i++)); do
 	store_loop &
 	store_pid=$!
 	# Let stores run against the worker before the module goes.
-	wait_for 2000 grep -q . $SYSFS/sockets/*/pid
+	test -e $SYSFS/sockets/"$(cat /tmp/hold.id)" || fails=$((fails + 1))
 	if ! rmmod xdprelay; then
 		ktap_info "rmmod $i under stores failed"
 		fails=$((fails + 1))

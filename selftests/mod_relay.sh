@@ -3,10 +3,10 @@
 #
 # The operator's story with the module, in the VM: insmod, ip link ... xdp
 # obj, xdprelayctl stream add, run, traffic, and the stream's rx_packets and
-# tx_packets in /sys equal to what the receivers saw.  Then the socket
-# backend on the maps alone (xdprelayctl init, no program): it registers
-# its listen socket with the tuner and reports rx and tx counts that equal
-# what was sent and received.  Lab: see selftests/lib/lab.sh.
+# tx_packets in /sys equal to what the receivers saw, IPv4 and IPv6.  Then
+# the socket backend on the maps alone (xdprelayctl init, no program): it
+# registers its listen socket with the tuner and reports rx and tx counts
+# that equal what was sent and received.  Lab: see selftests/lib/lab.sh.
 
 . "$(dirname "$0")/lib/mod.sh"
 mod_enter_vm "$@"
@@ -29,7 +29,7 @@ cleanup()
 }
 trap cleanup EXIT
 
-ktap_plan 20
+ktap_plan 26
 mod_check_vermagic
 [ -x "$CTL" ] || ktap_bail "$CTL not built: run make"
 insmod "$KO" || ktap_bail "insmod $KO failed"
@@ -51,15 +51,16 @@ wait_for 30000 grep -q '^queue.0.mode=' /run/xdprelay/status 2>/dev/null ||
 
 N=3000
 
-# traffic ADDR PORT: N datagrams to two receivers; sets $got.
+# traffic ADDR PORT [RECV_PREFIX]: N datagrams to two receivers,
+# RECV_PREFIX2 and 3 (default 10.70.2.); sets $got.
 traffic()
 {
-	local i r
+	local i r pfx=${3:-10.70.2.}
 
 	for i in 2 3; do
 		rm -f "$TMP/r$i.ready"
 		in_sink "$top/selftests/udprecv" -c $N -s 1316 -t 5000 \
-			-r "$TMP/r$i.ready" 10.70.2.$i 6000 \
+			-r "$TMP/r$i.ready" $pfx$i 6000 \
 			> "$TMP/r$i.out" 2>&1 &
 		recv_pid[$i]=$!
 	done
@@ -85,14 +86,31 @@ relay_stop()
 
 traffic 239.1.1.1 5000
 ktap_eq "receivers got every datagram" $((2 * N)) $got
+
+# IPv6 through the module, the same way.
+ktap_check "xdprelayctl stream add tv6 (IPv6, two receivers)" \
+	in_rly "$CTL" stream add tv6 --listen [fd70:1::2]:5006 \
+		--to [fd70:2::2]:6000 --to [fd70:2::3]:6000
+traffic fd70:1::2 5006 fd70:2::
+got6=$got
+ktap_eq "IPv6: receivers got every datagram" $((2 * N)) $got6
 relay_stop
 ktap_info "$(grep -m1 frames "$TMP/relay.log")"
 
 ktap_eq "/sys rx_packets = datagrams sent" $N "$(cat $S/rx_packets)"
 ktap_eq "/sys redirected = datagrams sent" $N "$(cat $S/redirected)"
-ktap_eq "/sys tx_packets = datagrams received" $got "$(cat $S/tx_packets)"
-ktap_eq "/sys tx_bytes" $((got * (14 + 20 + 8 + 1316))) \
+ktap_eq "/sys tx_packets = datagrams received" $((2 * N)) \
+	"$(cat $S/tx_packets)"
+ktap_eq "/sys tx_bytes" $((2 * N * (14 + 20 + 8 + 1316))) \
 	"$(cat $S/tx_bytes)"
+S6=$SYSFS/streams/tv6
+ktap_eq "IPv6: /sys rx_packets = datagrams sent" $N "$(cat $S6/rx_packets)"
+ktap_eq "IPv6: /sys rx_bytes" $((N * (14 + 40 + 8 + 1316))) \
+	"$(cat $S6/rx_bytes)"
+ktap_eq "IPv6: /sys tx_packets = datagrams received" $got6 \
+	"$(cat $S6/tx_packets)"
+ktap_eq "IPv6: /sys tx_bytes" $((got6 * (14 + 40 + 8 + 1316))) \
+	"$(cat $S6/tx_bytes)"
 
 # The socket backend, with no program: the maps from init.
 in_rly ip link set dev xr0 xdp off
@@ -109,7 +127,12 @@ wait_for 30000 grep -q '^queue.0.mode=socket' /run/xdprelay/status \
 	2>/dev/null || ktap_bail "relay did not start: $(cat "$TMP/relay.log")"
 ktap_check "run without a program picks the socket backend" \
 	grep -q "using the socket backend" "$TMP/relay.log"
-wait_for 5000 grep -qx $relay_pid $SYSFS/sockets/*/pid 2>/dev/null
+# The glob is expanded at each try, as sockets/<id> come.
+sock_of()
+{
+	grep -qx "$1" $SYSFS/sockets/*/pid 2>/dev/null
+}
+wait_for 5000 sock_of $relay_pid
 ktap_eq "its listen socket is tuned: sockets/<id>/pid" 1 \
 	"$(grep -lx $relay_pid $SYSFS/sockets/*/pid 2>/dev/null | wc -l)"
 

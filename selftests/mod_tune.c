@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -264,13 +265,93 @@ static void expect_sockets_unchanged(struct __test_metadata *_metadata,
 	EXPECT_STREQ(before, now);
 }
 
+/*
+ * First, on a fresh load (mod_tune.sh loads the module just before):
+ * the documented defaults, and no socket registered.  The other cases
+ * change the knobs and put them back.
+ */
 TEST_F(tune, defaults)
 {
-	/* Other tests change them; the defaults hold on a fresh load. */
-	ksft_print_msg("interval_ms %ld quiet_ms %ld rcvbuf_max %ld\n",
-		       knob_get("interval_ms"), knob_get("quiet_ms"),
-		       knob_get("rcvbuf_max"));
+	EXPECT_EQ(100, self->knobs[0]) TH_LOG("interval_ms");
+	EXPECT_EQ(5000, self->knobs[1]) TH_LOG("quiet_ms");
+	EXPECT_EQ(64L << 20, self->knobs[2]) TH_LOG("rcvbuf_max");
 	EXPECT_STREQ("", self->before);
+}
+
+/*
+ * The receive buffer grows up to tuning/rcvbuf_max and no further, set
+ * below net.core.rmem_max or above it: the cap is the knob's.
+ */
+TEST_F(tune, rcvbuf_max_caps_growth)
+{
+	static const long caps[] = { 64 << 10, 300 << 10 };
+	int tx, rx, i, c;
+	__u32 id = 0;
+
+	ASSERT_EQ(0, knob_set("interval_ms", INTERVAL_MS));
+	ASSERT_EQ(0, knob_set("quiet_ms", 60000));
+	tx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, tx);
+	for (c = 0; c < (int)ARRAY_SIZE(caps); c++) {
+		ASSERT_EQ(0, knob_set("rcvbuf_max", caps[c]));
+		rx = udp_socket(4096);
+		ASSERT_LE(0, rx);
+		ASSERT_EQ(0, sock_register(self->dev, rx, 0, &id));
+		/* Every burst overflows even the cap: growth stops there. */
+		for (i = 0; i < BURSTS && get_rcvbuf(rx) < caps[c]; i++) {
+			long g = sock_attr(id, "grows");
+
+			ASSERT_LT(0, burst(tx, rx, BURST_LEN));
+			EXPECT_TRUE(POLL_UNTIL(sock_attr(id, "grows") > g,
+					       50 * INTERVAL_MS));
+		}
+		EXPECT_EQ(caps[c], get_rcvbuf(rx));
+		/* More lossy bursts: no more growth. */
+		for (i = 0; i < 3; i++) {
+			ASSERT_LT(0, burst(tx, rx, BURST_LEN));
+			usleep(3 * INTERVAL_MS * 1000);
+		}
+		EXPECT_EQ(caps[c], get_rcvbuf(rx));
+		EXPECT_EQ(caps[c], sock_attr(id, "rcvbuf"));
+		ksft_print_msg("rcvbuf_max %ld: rcvbuf %d after %ld grows\n",
+			       caps[c], get_rcvbuf(rx),
+			       sock_attr(id, "grows"));
+		close(rx);
+		EXPECT_TRUE(POLL_UNTIL(!sock_entry_exists(id),
+				       50 * INTERVAL_MS));
+	}
+	close(tx);
+	expect_sockets_unchanged(_metadata, self->before);
+}
+
+#define MAX_SOCKETS	1024
+
+/* At most 1024 sockets at once: the next one is ENOSPC, until one goes. */
+TEST_F(tune, socket_limit_enospc)
+{
+	struct rlimit rl = { MAX_SOCKETS + 64, MAX_SOCKETS + 64 };
+	static int fds[MAX_SOCKETS];
+	int extra, i;
+	__u32 id;
+
+	ASSERT_STREQ("", self->before);
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	for (i = 0; i < MAX_SOCKETS; i++) {
+		fds[i] = udp_socket(0);
+		ASSERT_LE(0, fds[i]);
+		ASSERT_EQ(0, sock_register(self->dev, fds[i], 0, &id))
+			TH_LOG("socket %d", i);
+	}
+	extra = udp_socket(0);
+	ASSERT_LE(0, extra);
+	EXPECT_EQ(-ENOSPC, sock_register(self->dev, extra, 0, &id));
+	ASSERT_EQ(0, sock_unregister(self->dev, fds[0]));
+	EXPECT_EQ(0, sock_register(self->dev, extra, 0, &id));
+	EXPECT_EQ(-ENOSPC, sock_register(self->dev, fds[0], 0, &id));
+	close(extra);
+	for (i = 0; i < MAX_SOCKETS; i++)
+		close(fds[i]);
+	EXPECT_TRUE(POLL_UNTIL(sockets_same(self->before), 5000));
 }
 
 TEST_F(tune, register_and_unregister)
