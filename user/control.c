@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 
@@ -233,6 +234,33 @@ void relay_reload_stop(struct relay_reload *rl)
 	xr_subs_wait_cancel();
 	pthread_join(rl->thread, NULL);
 	rl->running = false;
+}
+
+/* ---- the egress --------------------------------------------------- */
+
+bool relay_egress_check(struct relay_egress *e, const char *ifname)
+{
+	struct ifreq ifr = {};
+	bool up = false;
+	int fd;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0) {
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+		up = !ioctl(fd, SIOCGIFFLAGS, &ifr) &&
+		     (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
+		close(fd);
+	}
+	if (up != __atomic_load_n(&e->up, __ATOMIC_RELAXED) || !e->known) {
+		if (!up)
+			pr_warn("egress %s is down or has no carrier: what the relay would send counts as tx_errors until it is back",
+				ifname);
+		else if (e->known)
+			pr_info("egress %s is up again: relaying", ifname);
+		e->known = true;
+		__atomic_store_n(&e->up, up, __ATOMIC_RELAXED);
+	}
+	return up;
 }
 
 /* ---- run ---------------------------------------------------------- */

@@ -76,4 +76,18 @@ bool relay_reload_poll(struct relay_reload *rl);
 /* At stop: no more waiting for next hops, and the thread joined. */
 void relay_reload_stop(struct relay_reload *rl);
 
+/*
+ * Whether the egress can send: up, with a carrier.  A veth whose peer is
+ * down, or a NIC without a link, takes frames and drops them without a
+ * word to the sender: the relay counts them as tx_errors instead of
+ * sending.  The main thread checks it every tick, says when it changes,
+ * and the workers read @up.
+ */
+struct relay_egress {
+	bool up;
+	bool known;
+};
+
+bool relay_egress_check(struct relay_egress *e, const char *ifname);
+
 #endif /* XR_CONTROL_H */

@@ -40,6 +40,11 @@
 #define XR_NSEC_PER_SEC		1000000000ULL
 /* Resolution of a next hop is triggered at most this often. */
 #define XR_USE_INTERVAL_NS	XR_NSEC_PER_SEC
+/*
+ * A next hop still resolving is looked up again at most this often: the
+ * kernel's notification of its answer marks it at once anyway.
+ */
+#define XR_POLL_INTERVAL_NS	(100 * 1000 * 1000ULL)
 /* Notifications: socket buffer, and reads per call before it yields. */
 #define XR_EV_RCVBUF		(1 << 20)
 #define XR_EV_MAX_READS		64
@@ -67,6 +72,7 @@ struct nh_slot {
 	uint8_t hop[16];	/* whose neighbour entry gives the MAC */
 	uint32_t live_pos;	/* in xr_neigh.live */
 	uint64_t next_use_ns;
+	uint64_t next_poll_ns;	/* while resolving, with no notification */
 };
 
 struct xr_neigh {
@@ -487,6 +493,7 @@ int xr_neigh_want(struct xr_neigh *n, int family, const uint8_t *addr)
 	s->dirty = 0;
 	s->hop_family = 0;
 	s->next_use_ns = 0;
+	s->next_poll_ns = 0;
 	s->live_pos = n->nlive;
 	n->live[n->nlive++] = s - n->slots;
 	return 0;
@@ -831,12 +838,16 @@ int xr_neigh_refresh(struct xr_neigh *n, bool all, xr_neigh_cb cb,
 		struct nh_slot *s = &n->slots[n->live[i]];
 		struct xr_nh nh, old;
 
-		if (!all && !s->dirty && !resolving(&s->nh))
+		if (!all && !s->dirty &&
+		    (!resolving(&s->nh) || now < s->next_poll_ns)) {
+			pending += resolving(&s->nh);
 			continue;
+		}
 		err = resolve(n, s, now, &nh);
 		if (err)
 			break;
 		s->dirty = 0;
+		s->next_poll_ns = now + XR_POLL_INTERVAL_NS;
 		if (resolving(&nh))
 			pending++;
 		if (!memcmp(&nh, &s->nh, sizeof(nh)))

@@ -68,7 +68,7 @@ void xr_neigh_sweep_end(struct xr_neigh *n);
 /*
  * Look up routes and neighbours again: every entry when @all, else those
  * a notification concerned and those still resolving (XR_NH_NONE,
- * XR_NH_UNRESOLVED).  Triggers resolution of next hops that are missing,
+ * XR_NH_UNRESOLVED; these at most every 100 ms).  Triggers resolution of next hops that are missing,
  * failed or stale, at most once a second each.  Returns the number of
  * entries still resolving, or -errno when rtnetlink fails.
  */

@@ -192,6 +192,7 @@ struct relay {
 	uint32_t ctl[XDPRELAY_MAX_STREAMS];
 	uint32_t cgen;
 	int stop;
+	struct relay_egress egress;
 
 	/* The main thread's. */
 	struct xdprelay_subs *subs;
@@ -387,6 +388,12 @@ static uint32_t relay_frame(struct worker *w, uint64_t addr, uint32_t len,
 	a->no_neigh += sc->no_neigh[fi];
 	cnt = sc->n[fi];
 	if (!cnt) {
+		xr_frame_put(x, addr);
+		return nout;
+	}
+	/* The egress would drop them without a word: count them here. */
+	if (!__atomic_load_n(&w->r->egress.up, __ATOMIC_RELAXED)) {
+		a->tx_errors += cnt;
 		xr_frame_put(x, addr);
 		return nout;
 	}
@@ -1522,6 +1529,7 @@ static int main_loop(struct relay *r)
 			break;
 		if (relay_reload_poll(&r->reload))
 			rescan_all(r);
+		relay_egress_check(&r->egress, r->cfg->egress);
 		if ((pfd[1].revents & POLLIN) && xr_neigh_events(r->neigh) > 0)
 			event = true;
 		now = now_ms();
@@ -1644,6 +1652,7 @@ static int setup(struct relay *r)
 		xr_xsk_refill(&w->x, r->reserve);
 		log_queue_mode(r, w);
 	}
+	relay_egress_check(&r->egress, cfg->egress);
 	for (q = 0; q < r->nq; q++) {
 		err = start_worker(&r->w[q]);
 		if (err) {

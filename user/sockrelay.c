@@ -127,6 +127,7 @@ struct sr {
 	int stop;
 	int ncpus;
 	bool xdp_counts;	/* an xdprelay program counts what arrives */
+	struct relay_egress egress;
 	struct xr_reporter rep;	/* to xdprelay.ko */
 	struct sr_stream s[XDPRELAY_MAX_STREAMS];
 
@@ -367,7 +368,11 @@ static void relay_stream(struct sr *r, uint32_t id)
 			/* The CLI refuses other families; skip them too. */
 			if (ep->family != family || s->out_fd < 0)
 				continue;
-			send_sub(r, s->out_fd, ep, m, seg, a);
+			/* The egress would drop them without a word. */
+			if (!__atomic_load_n(&r->egress.up, __ATOMIC_RELAXED))
+				a->tx_errors += m;
+			else
+				send_sub(r, s->out_fd, ep, m, seg, a);
 		}
 		a->no_neigh += (uint64_t)m * s->loops;
 		acc_flush(r, id);
@@ -1001,6 +1006,7 @@ static int setup(struct sr *r)
 		pr_info("no xr_counters map and no xdprelay.ko: received packets are not counted");
 	check_xdp(r);
 	rescan_all(r);
+	relay_egress_check(&r->egress, cfg->egress);
 
 	err = pthread_create(&r->thread, NULL, worker_main, r);
 	if (err) {
@@ -1027,6 +1033,7 @@ static void main_loop(struct sr *r)
 			break;
 		if (relay_reload_poll(&r->reload))
 			rescan_all(r);
+		relay_egress_check(&r->egress, r->cfg->egress);
 		now = now_ns() / 1000000;
 		if (now < next_tick) {
 			pending = arm_pending(r, now);

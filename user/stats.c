@@ -81,7 +81,7 @@ static const struct tx_counter {
 	[TX_COPIES] = { "tx_copies", "COPIES",
 			"Payload copies the relay made for fan-out" },
 	[TX_ERRORS] = { "tx_errors", "TX_ERRORS",
-			"Frames the relay could not send" },
+			"Frames the relay could not send: refused, or the egress down" },
 	[TX_NO_NEIGH] = { "tx_no_neigh", "NO_NEIGH",
 			  "Packets not sent: subscriber's neighbour unresolved" },
 	[RX_DROPPED] = { "rx_dropped", "RX_DROP",
