@@ -29,7 +29,7 @@ cleanup()
 }
 trap cleanup EXIT
 
-ktap_plan 26
+ktap_plan 27
 mod_check_vermagic
 [ -x "$CTL" ] || ktap_bail "$CTL not built: run make"
 insmod "$KO" || ktap_bail "insmod $KO failed"
@@ -75,6 +75,20 @@ traffic()
 	done
 }
 
+# sys_counters LABEL DIR SENT RECEIVED IPHDR: the stream's counters in
+# /sys: what was sent in, what the receivers got out, bytes of frames
+# with an IP header of IPHDR bytes and 1316 of payload.
+sys_counters()
+{
+	local frame=$((14 + $5 + 8 + 1316))
+
+	ktap_eq "$1: /sys rx_packets = datagrams sent" $3 "$(cat $2/rx_packets)"
+	ktap_eq "$1: /sys rx_bytes" $(($3 * frame)) "$(cat $2/rx_bytes)"
+	ktap_eq "$1: /sys tx_packets = datagrams received" $4 \
+		"$(cat $2/tx_packets)"
+	ktap_eq "$1: /sys tx_bytes" $(($4 * frame)) "$(cat $2/tx_bytes)"
+}
+
 relay_stop()
 {
 	kill -TERM $relay_pid
@@ -97,20 +111,9 @@ ktap_eq "IPv6: receivers got every datagram" $((2 * N)) $got6
 relay_stop
 ktap_info "$(grep -m1 frames "$TMP/relay.log")"
 
-ktap_eq "/sys rx_packets = datagrams sent" $N "$(cat $S/rx_packets)"
-ktap_eq "/sys redirected = datagrams sent" $N "$(cat $S/redirected)"
-ktap_eq "/sys tx_packets = datagrams received" $((2 * N)) \
-	"$(cat $S/tx_packets)"
-ktap_eq "/sys tx_bytes" $((2 * N * (14 + 20 + 8 + 1316))) \
-	"$(cat $S/tx_bytes)"
-S6=$SYSFS/streams/tv6
-ktap_eq "IPv6: /sys rx_packets = datagrams sent" $N "$(cat $S6/rx_packets)"
-ktap_eq "IPv6: /sys rx_bytes" $((N * (14 + 40 + 8 + 1316))) \
-	"$(cat $S6/rx_bytes)"
-ktap_eq "IPv6: /sys tx_packets = datagrams received" $got6 \
-	"$(cat $S6/tx_packets)"
-ktap_eq "IPv6: /sys tx_bytes" $((got6 * (14 + 40 + 8 + 1316))) \
-	"$(cat $S6/tx_bytes)"
+sys_counters "IPv4" $S $N $((2 * N)) 20
+ktap_eq "IPv4: /sys redirected = datagrams sent" $N "$(cat $S/redirected)"
+sys_counters "IPv6" $SYSFS/streams/tv6 $N $got6 40
 
 # The socket backend, with no program: the maps from init.
 in_rly ip link set dev xr0 xdp off
@@ -142,13 +145,6 @@ spid=$relay_pid
 relay_stop
 ktap_eq "socket closed: its sockets/ entry is gone" 0 \
 	"$(grep -lx "$spid" $SYSFS/sockets/*/pid 2>/dev/null | wc -l)"
-ktap_eq "socket backend: /sys rx_packets = datagrams sent" $N \
-	"$(cat $S/rx_packets)"
-ktap_eq "socket backend: /sys rx_bytes" $((N * (14 + 20 + 8 + 1316))) \
-	"$(cat $S/rx_bytes)"
-ktap_eq "socket backend: /sys tx_packets = datagrams received" $got \
-	"$(cat $S/tx_packets)"
-ktap_eq "socket backend: /sys tx_bytes" $((got * (14 + 20 + 8 + 1316))) \
-	"$(cat $S/tx_bytes)"
+sys_counters "socket backend" $S $N $got 20
 
 ktap_finish

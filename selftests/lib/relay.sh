@@ -91,9 +91,10 @@ sub_change_midstream()
 		--to 10.70.2.3:6000 || ktap_bail "stream add live failed"
 	recv_start l2 10.70.2.2 $n
 	recv_start l3 10.70.2.3 $n
+	# It hears nothing until it is added: wait out the whole stream.
 	rm -f "$TMP/l4.ready"
-	in_sink "$UDPRECV" -t 3000 -s $SIZE -r "$TMP/l4.ready" 10.70.2.4 6000 \
-		> "$TMP/l4.out" 2>&1 &
+	in_sink "$UDPRECV" -t $((3000 + 1000 * n / RATE)) -s $SIZE \
+		-r "$TMP/l4.ready" 10.70.2.4 6000 > "$TMP/l4.out" 2>&1 &
 	local l4_pid=$!
 	wait_for 5000 test -e "$TMP/l4.ready"
 	in_gen "$UDPSEND" -c $n -s $SIZE -r $RATE 10.70.1.2 5003 &
