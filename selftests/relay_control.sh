@@ -158,8 +158,8 @@ egress_down_check()
 	ip -n $LAB_SINK link set xs0 up
 	wait_for 5000 grep -q "egress xr1 is up again" "$TMP/relay.log"
 	rm -f "$TMP/g.ready"
-	in_sink "$UDPRECV" -d xs0 -c $N -s $SIZE -t 3000 -r "$TMP/g.ready" \
-		239.70.7.7 6000 > "$TMP/g.out" 2>&1 &
+	in_sink "$UDPRECV" -d xs0 -c $N -s $SIZE -t $RECV_IDLE_MS \
+		-r "$TMP/g.ready" 239.70.7.7 6000 > "$TMP/g.out" 2>&1 &
 	local g_pid=$!
 	wait_for 5000 test -e "$TMP/g.ready"
 	in_gen "$UDPSEND" -c $N -s $SIZE -r $RATE 10.70.1.2 5005

@@ -133,14 +133,20 @@ relay_stop()
 	[ $rc = 0 ] && [ ! -e /run/xdprelay/status ]
 }
 
+# How long a receiver waits for a datagram before it gives up: it ends as
+# soon as it has its COUNT, so only a failing case waits this out; in a
+# VM beside a busy CPU, starting the other receivers alone takes seconds.
+RECV_IDLE_MS=10000
+
 # recv_start NAME ADDR COUNT: a receiver in the sink namespace.
 recv_start()
 {
 	rm -f "$TMP/$1.ready"
-	in_sink "$UDPRECV" -c "$3" -s $SIZE -t 3000 -r "$TMP/$1.ready" \
-		"$2" 6000 > "$TMP/$1.out" 2>&1 &
+	in_sink "$UDPRECV" -c "$3" -s $SIZE -t $RECV_IDLE_MS \
+		-r "$TMP/$1.ready" "$2" 6000 > "$TMP/$1.out" 2>&1 &
 	eval "recv_pid_$1=$!"
-	wait_for 5000 test -e "$TMP/$1.ready"
+	wait_for 10000 test -e "$TMP/$1.ready" ||
+		ktap_bail "receiver $1 did not start: $(cat "$TMP/$1.out")"
 }
 
 # recv_check NAME: passes when the receiver got its COUNT, in order, intact.
