@@ -176,6 +176,9 @@ expect "status: the relay gone" 0 "Relay: not running" ctl status
 # (10.70.2.98 never answers: up to 500 ms): it stops as it would later.
 ctl stream add slow --listen 10.70.1.2:5004 --to 10.70.2.98:6000 ||
 	ktap_bail "stream add slow failed"
+# The last relay's log holds the line waited for: gone before this one
+# starts, or the signal could reach it before it is even exec'd.
+rm -f "$TMP/relay.log"
 nsenter --net=/run/netns/$LAB_RLY "$CTL" run -v --ingress xr0 --egress xr1 \
 	> "$TMP/relay.log" 2>&1 &
 relay_pid=$!
