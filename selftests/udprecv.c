@@ -3,8 +3,8 @@
  * udprecv: receive the datagrams of udpsend and check them, for the
  * selftests.
  *
- *   udprecv [-c COUNT] [-t IDLE_MS] [-s SIZE] [-r READY_FILE] [-d DEV] [-P]
- *           ADDR PORT
+ *   udprecv [-c COUNT] [-t IDLE_MS] [-s SIZE] [-r READY_FILE] [-f FIRST_FILE]
+ *           [-d DEV] [-P] ADDR PORT
  *
  * Binds ADDR:PORT with SO_REUSEADDR (and SO_REUSEPORT with -P, to DEV with
  * -d: what another user could try to take a stream with; a multicast ADDR
@@ -17,7 +17,8 @@
  *
  * and exits 0 when COUNT datagrams arrived in order and intact (or, without
  * -c, whatever arrived was in order and intact), 1 otherwise.  READY_FILE
- * is created once the socket is bound, so a test can wait for it.
+ * is created once the socket is bound, FIRST_FILE once the first datagram
+ * arrived, so a test can wait for either.
  */
 #include <arpa/inet.h>
 #include <endian.h>
@@ -67,6 +68,18 @@ static bool payload_ok(const unsigned char *buf, size_t len, uint64_t *seq)
 	return true;
 }
 
+static int touch(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	if (fd < 0) {
+		fprintf(stderr, "udprecv: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 static int join_group(int fd, const struct addrinfo *ai, int ifindex)
 {
 	if (ai->ai_family == AF_INET) {
@@ -93,7 +106,7 @@ static int join_group(int fd, const struct addrinfo *ai, int ifindex)
 static void usage(void)
 {
 	fprintf(stderr, "usage: udprecv [-c COUNT] [-t IDLE_MS] [-s SIZE] "
-		"[-r READY_FILE] [-d DEV] [-P] ADDR PORT\n");
+		"[-r READY_FILE] [-f FIRST_FILE] [-d DEV] [-P] ADDR PORT\n");
 	exit(2);
 }
 
@@ -106,12 +119,12 @@ int main(int argc, char **argv)
 				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV |
 					      AI_PASSIVE };
 	static unsigned char buf[MAX_PAYLOAD];
-	const char *ready = NULL, *dev = NULL;
+	const char *ready = NULL, *first_file = NULL, *dev = NULL;
 	struct addrinfo *ai;
 	int opt, fd, err, one = 1, rcvbuf = 8 << 20, ifindex = 0;
 	bool ok, reuseport = false;
 
-	while ((opt = getopt(argc, argv, "c:t:s:r:d:P")) != -1) {
+	while ((opt = getopt(argc, argv, "c:t:s:r:f:d:P")) != -1) {
 		switch (opt) {
 		case 'c':
 			if (parse_ulong(optarg, "count", ULONG_MAX, &count))
@@ -127,6 +140,9 @@ int main(int argc, char **argv)
 			break;
 		case 'r':
 			ready = optarg;
+			break;
+		case 'f':
+			first_file = optarg;
 			break;
 		case 'd':
 			dev = optarg;
@@ -174,15 +190,8 @@ int main(int argc, char **argv)
 	}
 	/* Best effort: the bound is net.core.rmem_max without privilege. */
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
-	if (ready) {
-		int rfd = open(ready, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-		if (rfd < 0) {
-			perror("udprecv: ready file");
-			return 1;
-		}
-		close(rfd);
-	}
+	if (ready && touch(ready))
+		return 1;
 
 	while (!count || received < count) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
@@ -198,8 +207,11 @@ int main(int argc, char **argv)
 			bad++;
 			continue;
 		}
-		if (!received)
+		if (!received) {
 			first = seq;
+			if (first_file && touch(first_file))
+				return 1;
+		}
 		else if (seq > next)
 			gaps += seq - next;
 		else if (seq < next)
