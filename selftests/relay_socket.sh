@@ -100,7 +100,8 @@ grep -q "GSO refused" "$TMP/relay.log" &&
 	ktap_info "$(grep -m1 'GSO refused' "$TMP/relay.log")"
 
 # Subscribers changed mid-stream: the others lose nothing.
-sub_change_midstream $((2 * N))
+# Long enough for a starved VM to apply both changes within it.
+sub_change_midstream $((4 * N))
 
 # SIGKILL, then a new relay resumes from the pinned state.
 kill -KILL $relay_pid

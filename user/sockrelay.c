@@ -52,6 +52,7 @@
 #include "xdprelay.h"
 #include "xdprelay_uapi.h"
 #include "control.h"
+#include "neigh.h"
 #include "relay.h"
 #include "report.h"
 #include "state.h"
@@ -108,6 +109,7 @@ struct sr_stream {
 	__u64 pol_last;
 	struct xr_rx_count rx;		/* since the last tick */
 	uint32_t drops_seen;		/* of the listen socket */
+	uint32_t apply_seq;		/* to publish once resolved; 0: none */
 };
 
 struct sr {
@@ -128,6 +130,8 @@ struct sr {
 	int ncpus;
 	bool xdp_counts;	/* an xdprelay program counts what arrives */
 	struct relay_egress egress;
+	struct xr_neigh *neigh;	/* the subscribers' next hops */
+	int apply_pending;
 	struct xr_reporter rep;	/* to xdprelay.ko */
 	struct sr_stream s[XDPRELAY_MAX_STREAMS];
 
@@ -788,7 +792,7 @@ static uint32_t drop_loops(struct sr *r, uint32_t id,
 static void scan_subs(struct sr *r)
 {
 	struct xdprelay_subs copy, kept;
-	uint32_t id, seen, loops;
+	uint32_t id, seen, loops, j;
 
 	for (id = 1; id < XDPRELAY_MAX_STREAMS; id++) {
 		const struct xdprelay_subs *e = &r->st.subs[id];
@@ -804,9 +808,62 @@ static void scan_subs(struct sr *r)
 		s->loops = loops;
 		pthread_mutex_unlock(&r->lock);
 		s->subs_seen = seen;
-		__atomic_store_n(&r->st.subs[id].applied, seen,
-				 __ATOMIC_RELEASE);
+		for (j = 0; j < kept.nr; j++)
+			xr_neigh_want(r->neigh, kept.sub[j].family,
+				      kept.sub[j].addr);
+		if (!s->apply_seq)
+			r->apply_pending++;
+		s->apply_seq = seen;
 	}
+}
+
+/*
+ * A list is applied, for the control plane to make a stream live, once
+ * the kernel knows its subscribers' next hops (or knows it cannot): a
+ * datagram that waits for its neighbour to resolve can be overtaken by
+ * the next one, sent as the answer comes.  With @force, whatever state
+ * they are in.
+ */
+static void publish_applied(struct sr *r, bool force)
+{
+	struct xr_nh nh;
+	uint32_t id, j;
+
+	if (!r->apply_pending)
+		return;
+	if (xr_neigh_refresh(r->neigh, false, NULL, NULL) < 0)
+		force = true;
+	for (id = 1; id < XDPRELAY_MAX_STREAMS && r->apply_pending; id++) {
+		struct sr_stream *s = &r->s[id];
+
+		if (!s->apply_seq)
+			continue;
+		for (j = 0; !force && j < s->subs.nr; j++)
+			if (!xr_neigh_lookup(r->neigh, s->subs.sub[j].family,
+					     s->subs.sub[j].addr, &nh) ||
+			    nh.state == XR_NH_NONE ||
+			    nh.state == XR_NH_UNRESOLVED)
+				break;
+		if (!force && j < s->subs.nr)
+			continue;
+		__atomic_store_n(&r->st.subs[id].applied, s->apply_seq,
+				 __ATOMIC_RELEASE);
+		s->apply_seq = 0;
+		r->apply_pending--;
+	}
+}
+
+/* The next hops still wanted: those of the subscribers there are. */
+static void want_all(struct sr *r)
+{
+	uint32_t id, j;
+
+	xr_neigh_sweep_begin(r->neigh);
+	for (id = 1; id < XDPRELAY_MAX_STREAMS; id++)
+		for (j = 0; j < r->s[id].subs.nr; j++)
+			xr_neigh_want(r->neigh, r->s[id].subs.sub[j].family,
+				      r->s[id].subs.sub[j].addr);
+	xr_neigh_sweep_end(r->neigh);
 }
 
 static void rescan_subs(struct sr *r)
@@ -1004,8 +1061,14 @@ static int setup(struct sr *r)
 			XDPRELAY_DEVICE, strerror(errno));
 	else if (!r->st.module && r->st.counters_fd < 0)
 		pr_info("no xr_counters map and no xdprelay.ko: received packets are not counted");
+	r->neigh = xr_neigh_open(r->egress_ifindex);
+	if (!r->neigh) {
+		pr_err("no rtnetlink socket: %s", strerror(errno));
+		return -errno;
+	}
 	check_xdp(r);
 	rescan_all(r);
+	publish_applied(r, false);
 	relay_egress_check(&r->egress, cfg->egress);
 
 	err = pthread_create(&r->thread, NULL, worker_main, r);
@@ -1027,8 +1090,12 @@ static void main_loop(struct sr *r)
 	bool pending = false;
 
 	for (;;) {
-		/* A stream on its way to live: datagrams wait for it. */
-		poll(&pfd, 1, pending ? SR_ARM_POLL_MS : SR_TICK_MS);
+		/*
+		 * A stream on its way to live, or a control plane waiting
+		 * for next hops: look again soon.
+		 */
+		poll(&pfd, 1, pending || r->apply_pending ? SR_ARM_POLL_MS :
+							     SR_TICK_MS);
 		if (handle_signals(r))
 			break;
 		if (relay_reload_poll(&r->reload))
@@ -1037,6 +1104,7 @@ static void main_loop(struct sr *r)
 		now = now_ns() / 1000000;
 		if (now < next_tick) {
 			pending = arm_pending(r, now);
+			publish_applied(r, false);
 			continue;
 		}
 		next_tick = now + SR_TICK_MS;
@@ -1045,8 +1113,12 @@ static void main_loop(struct sr *r)
 		else
 			scan_subs(r);
 		pending = arm_pending(r, now);
+		publish_applied(r, false);
 		if (now >= next_check) {
+			/* Give up waiting on next hops that do not answer. */
 			next_check = now + SR_CHECK_MS;
+			want_all(r);
+			publish_applied(r, true);
 			check_xdp(r);
 			if (r->st.module)
 				xr_reporter_open(&r->rep);
@@ -1075,6 +1147,7 @@ static void teardown(struct sr *r)
 		close(r->epfd);
 	if (r->status_written)
 		unlink(xr_status_file());
+	xr_neigh_close(r->neigh);
 	xr_reporter_fini(&r->rep);
 	if (r->st_open)
 		xr_state_close(&r->st);

@@ -104,7 +104,7 @@ sub_change_midstream()
 		ktap_bail "stream live carries nothing"
 	ktap_check "sub add mid-stream" ctl sub add live --to 10.70.2.4:6000
 	# Removed once it had its first datagram, however slow the host.
-	wait_for $((1000 * n / RATE)) test -e "$TMP/l4.first" ||
+	wait_for $((1000 * n / RATE + 5000)) test -e "$TMP/l4.first" ||
 		ktap_bail "the added subscriber got nothing"
 	ktap_check "sub del mid-stream" ctl sub del live --to 10.70.2.4:6000
 	wait $send_pid
