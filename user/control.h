@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * What both backends of `xdprelayctl run` share: signals, the status file
- * and SIGHUP reloads.  relay_run() (control.c) blocks the signals before
- * anything else, picks the backend and runs it.
+ * The relay's control plane, shared by every data path: the state of
+ * `xdprelayctl run` (struct relay), what control.c does with it (streams,
+ * subscribers, next hops, groups, reports, the main loop) and what
+ * signals.c does for it (signals, SIGHUP reloads, the status file, the
+ * egress's link, the program on the ingress).  The paths (backend.h) read
+ * this state; only the main thread writes it, except where it says.
  */
 #ifndef XR_CONTROL_H
 #define XR_CONTROL_H
@@ -11,44 +14,18 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
+#include "backend.h"
 #include "relay.h"
+#include "report.h"
+#include "state.h"
 
-/* The backends: run until a SIGINT or SIGTERM read from @sfd. */
-int xsk_relay_run(const struct relay_config *cfg, int sfd);
-int sock_relay_run(const struct relay_config *cfg, int sfd);
+/* How often the main loop runs when nothing wakes it. */
+#define XR_TICK_MS		100
 
-/*
- * True when SIGINT or SIGTERM waits on the signalfd, without taking it:
- * set-up steps that take a while give up early on it, and the main loop
- * then reads it and stops cleanly.
- */
-bool relay_stop_pending(void);
-
-/*
- * Whether xdprelay's program, the one that uses the pinned xr_xsks, is
- * attached to @ingress (directly or behind libxdp's dispatcher): 0, or
- * -errno with the reason in @why.  *@skb_mode, when not NULL, tells
- * whether it runs in generic mode.
- */
-int relay_program_check(const char *ingress, char *why, size_t len,
-			bool *skb_mode);
-
-/*
- * Fails with -EBUSY, after saying so, when another live relay owns the
- * status file: one relay per run directory.
- */
-int relay_status_check_owner(void);
-
-/*
- * Write xr_status_file() for xdprelayctl status: the pid, interfaces and
- * @mode(@arg, q) of each of @nq queues.  Written to a new file beside it
- * and renamed over it, so that no reader sees half of it and no link
- * planted at its name is followed.  Returns 0, or -errno with a warning.
- */
-int relay_status_write(const char *ingress, const char *egress,
-		       unsigned int nq, const char *(*mode)(void *, unsigned int),
-		       void *arg, bool busy_poll);
+/* A stream's setting published for the workers: XR_CTL_KNOWN | port. */
+#define XR_CTL_KNOWN		(1U << 16)
 
 /*
  * A SIGHUP reload runs cfg->reload in a thread of its own, so that the
@@ -67,26 +44,109 @@ struct relay_reload {
 	int ret;
 };
 
-void relay_reload_request(struct relay_reload *rl);
-/*
- * From the main loop: true when a reload ended since the last call, and
- * the backend should read the streams and subscribers again.
- */
-bool relay_reload_poll(struct relay_reload *rl);
-/* At stop: no more waiting for next hops, and the thread joined. */
-void relay_reload_stop(struct relay_reload *rl);
-
 /*
  * Whether the egress can send: up, with a carrier.  A veth whose peer is
  * down, or a NIC without a link, takes frames and drops them without a
- * word to the sender: the relay counts them as tx_errors instead of
- * sending.  The main thread checks it every tick, says when it changes,
+ * word to the sender: the paths count them as tx_errors instead of
+ * sending.  The main thread checks it every pass, says when it changes,
  * and the workers read @up.
  */
 struct relay_egress {
 	bool up;
 	bool known;
 };
+
+/* A membership of a stream's group on the ingress (or its VLAN device). */
+struct relay_group {
+	int fd;
+	uint16_t family;
+	uint16_t vlan;
+	uint8_t group[16];
+	bool warned;
+};
+
+struct relay {
+	const struct relay_config *cfg;
+	const struct xr_backend *be;
+	void *priv;			/* the path's own state */
+	struct xr_state st;
+	bool st_open;
+	int ingress_ifindex;
+	int egress_ifindex;
+	uint8_t egress_mac[6];
+	struct xr_neigh *neigh;		/* the subscribers' next hops */
+
+	/* Published for the workers. */
+	uint32_t ctl[XDPRELAY_MAX_STREAMS];
+	uint32_t cgen;			/* bumped when ctl[] changes */
+	struct relay_egress egress;
+
+	/* The main thread's. */
+	struct xdprelay_info *info;	/* xr_info, as last read */
+	struct xdprelay_subs *subs;	/* xr_subs, as last read */
+	uint32_t *subs_seen;
+	uint32_t *apply_seq;		/* to publish as applied; 0: none */
+	uint64_t *apply_by;		/* and at the latest then, in ms */
+	int apply_pending;
+	int neigh_pending;
+	struct relay_group *groups;
+	struct xr_reporter rep;
+	int sfd;			/* SIGINT, SIGTERM, SIGHUP */
+	struct relay_reload reload;
+	bool status_written;
+};
+
+/* CLOCK_MONOTONIC in milliseconds. */
+uint64_t relay_now_ms(void);
+
+/* signals.c */
+
+/*
+ * SIGINT, SIGTERM and SIGHUP are blocked in the calling thread (and the
+ * threads it starts) and read from *@sfd; relay_signals_unblock() puts the
+ * mask of @oldmask back.
+ */
+int relay_signals_block(int *sfd, sigset_t *oldmask);
+void relay_signals_unblock(int sfd, const sigset_t *oldmask);
+
+/*
+ * True when SIGINT or SIGTERM waits on the signalfd, without taking it:
+ * set-up steps that take a while give up early on it, and the main loop
+ * then reads it and stops cleanly.
+ */
+bool relay_stop_pending(void);
+
+void relay_reload_request(struct relay_reload *rl);
+/*
+ * From the main loop: true when a reload ended since the last call, and
+ * the streams and subscribers are to be read again.
+ */
+bool relay_reload_poll(struct relay_reload *rl);
+/* At stop: no more waiting for next hops, and the thread joined. */
+void relay_reload_stop(struct relay_reload *rl);
+
+/*
+ * Whether xdprelay's program, the one that uses the pinned xr_xsks, is
+ * attached to @ingress (directly or behind libxdp's dispatcher): 0, or
+ * -errno with the reason in @why.  *@skb_mode, when not NULL, tells
+ * whether it runs in generic mode.
+ */
+int relay_program_check(const char *ingress, char *why, size_t len,
+			bool *skb_mode);
+
+/*
+ * Fails with -EBUSY, after saying so, when another live relay owns the
+ * status file: one relay per run directory.
+ */
+int relay_status_check_owner(void);
+
+/*
+ * Writes xr_status_file() for xdprelayctl status: the pid, interfaces and
+ * the path's mode of each queue.  Written to a new file beside it and
+ * renamed over it, so that no reader sees half of it and no link planted
+ * at its name is followed.  Returns 0, or -errno with a warning.
+ */
+int relay_status_write(const struct relay *r);
 
 bool relay_egress_check(struct relay_egress *e, const char *ifname);
 
