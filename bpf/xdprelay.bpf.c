@@ -6,9 +6,11 @@
  * destination up in xr_streams (with the VLAN id of the innermost tag, a
  * stream of that VLAN first, then one of any VLAN) and hands matched
  * packets to the AF_XDP socket of the receive queue, with the stream id in
- * front of the frame as XDP metadata.  Everything it cannot parse
- * cleanly, every IP fragment and every packet that is not a stream goes to
- * the stack untouched.
+ * front of the frame as XDP metadata.  A stream on the direct path
+ * (xr_direct) it relays itself: headers rewritten from the relay's
+ * template, the frame redirected to the egress.
+ * Everything it cannot parse cleanly, every IP fragment and every packet
+ * that is not a stream goes to the stack untouched.
  *
  * Built twice from this source: with XDPRELAY_KFUNC the counters live in
  * xdprelay.ko and are bumped through its kfunc; without it they live in the
@@ -48,6 +50,9 @@ struct xr_pkt {
 	__u32 saddr[4];		/* laid out like xdprelay_stream.src_addr */
 	__u32 ip_payload;	/* bytes the IP header says follow it */
 	__u32 udp_len;		/* UDP length field, host order */
+	__u32 l3_off;		/* IP header, from the frame's start */
+	__u32 ip_hlen;		/* IP header length */
+	__u16 udp_check;	/* UDP checksum as received */
 };
 
 #define XR_VLAN_VID_MASK	0x0fff
@@ -105,6 +110,20 @@ struct {
 	__type(value, struct xdprelay_tx);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xr_tx SEC(".maps");
+
+/*
+ * Streams on the direct path.  Without preallocation, an update puts a
+ * new element in and frees the old one after an RCU grace period, so that
+ * the program never reads a header half written.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, XDPRELAY_MAX_STREAMS);
+	__type(key, __u32);
+	__type(value, struct xdprelay_direct);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xr_direct SEC(".maps");
 
 #ifndef XDPRELAY_KFUNC
 struct {
@@ -171,6 +190,7 @@ static __always_inline int parse_udp(void *udp_start, void *data_end,
 		return XDPRELAY_MALFORMED;
 	pkt->key.ep.port = udp->dest;
 	pkt->udp_len = bpf_ntohs(udp->len);
+	pkt->udp_check = udp->check;
 	return XR_CANDIDATE;
 }
 
@@ -200,6 +220,7 @@ static __always_inline int parse_ipv4(void *pos, void *data_end,
 	__builtin_memcpy(pkt->key.ep.addr, &iph->daddr, sizeof(iph->daddr));
 	pkt->saddr[0] = iph->saddr;
 	pkt->ip_payload = tot_len - hlen;
+	pkt->ip_hlen = hlen;
 	return parse_udp(pos + hlen, data_end, pkt);
 }
 
@@ -226,6 +247,7 @@ static __always_inline int parse_ipv6(void *pos, void *data_end,
 	__builtin_memcpy(pkt->key.ep.addr, &ip6h->daddr, sizeof(ip6h->daddr));
 	__builtin_memcpy(pkt->saddr, &ip6h->saddr, sizeof(ip6h->saddr));
 	pkt->ip_payload = payload_len;
+	pkt->ip_hlen = sizeof(*ip6h);
 	return parse_udp(ip6h + 1, data_end, pkt);
 }
 
@@ -259,6 +281,7 @@ static __always_inline int parse(void *data, void *data_end,
 		pos = vh + 1;
 	}
 
+	pkt->l3_off = pos - data;
 	if (h_proto == bpf_htons(ETH_P_IP))
 		return parse_ipv4(pos, data_end, pkt);
 	if (h_proto == bpf_htons(ETH_P_IPV6))
@@ -310,12 +333,212 @@ static __always_inline int police(__u32 id, const struct xdprelay_stream *s)
 	return ok;
 }
 
+/* What the direct path adds to xr_tx: where the relay counts its own. */
+enum xr_tx_field {
+	XR_TX_SENT,		/* packets and bytes */
+	XR_TX_ERRORS,
+	XR_TX_NO_NEIGH,
+};
+
+static __always_inline void tx_row(__u32 row, enum xr_tx_field f,
+				   __u32 bytes)
+{
+	struct xdprelay_tx *tx = bpf_map_lookup_elem(&xr_tx, &row);
+
+	if (!tx)
+		return;
+	switch (f) {
+	case XR_TX_SENT:
+		__sync_fetch_and_add(&tx->packets, 1);
+		__sync_fetch_and_add(&tx->bytes, bytes);
+		break;
+	case XR_TX_ERRORS:
+		__sync_fetch_and_add(&tx->tx_errors, 1);
+		break;
+	case XR_TX_NO_NEIGH:
+		__sync_fetch_and_add(&tx->no_neigh, 1);
+		break;
+	}
+}
+
+static __always_inline void tx_count(__u32 id, enum xr_tx_field f,
+				     __u32 bytes)
+{
+	tx_row(id, f, bytes);
+	tx_row(0, f, bytes);
+}
+
+/*
+ * Incremental checksum update (RFC 1624, eqn. 3): the one's-complement
+ * sum of ~old + new over 16-bit words, in whatever byte order they are
+ * stored, added to ~check.
+ */
+static __always_inline __u32 csum_delta(__u32 sum, const __u16 *old,
+					const __u16 *new, int words)
+{
+	int i;
+
+#pragma unroll
+	for (i = 0; i < words; i++)
+		sum += (__u16)~old[i] + (__u32)new[i];
+	return sum;
+}
+
+static __always_inline __u16 csum_update(__u16 check, __u32 delta)
+{
+	__u32 sum = (__u16)~check + delta;
+
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum;
+}
+
+/* Ports, UDP checksum; @delta holds the pseudo-header's change. */
+static __always_inline void rewrite_udp(struct udphdr *udp,
+					const struct xdprelay_direct *d,
+					__u32 delta)
+{
+	__u16 old[2], check;
+
+	old[0] = udp->source;
+	old[1] = udp->dest;
+	udp->source = d->sport;
+	udp->dest = d->dport;
+	/* Zero over IPv4: the sender computed none (RFC 768); keep it so. */
+	if (!udp->check)
+		return;
+	delta = csum_delta(delta, old, &udp->source, 2);
+	check = csum_update(udp->check, delta);
+	udp->check = check ? check : 0xffff;
+}
+
+static __always_inline int rewrite_ipv4(void *data, void *data_end,
+					const struct xdprelay_direct *d)
+{
+	struct iphdr *iph = data + sizeof(struct ethhdr);
+	__u16 old_ttl, old_addrs[4];
+	struct udphdr *udp;
+	__u32 delta;
+
+	if ((void *)(iph + 1) > data_end)
+		return -1;
+	udp = (void *)iph + (iph->ihl & 0xf) * 4;
+	if ((void *)(udp + 1) > data_end)
+		return -1;
+
+	old_ttl = *((__u16 *)iph + 4);		/* TTL and protocol */
+	__builtin_memcpy(old_addrs, &iph->saddr, sizeof(old_addrs));
+	iph->ttl = d->ttl;
+	__builtin_memcpy(&iph->saddr, d->saddr, 4);
+	__builtin_memcpy(&iph->daddr, d->daddr, 4);
+
+	delta = csum_delta(0, old_addrs, (__u16 *)&iph->saddr, 4);
+	rewrite_udp(udp, d, delta);
+	delta = csum_delta(delta, &old_ttl, (__u16 *)iph + 4, 1);
+	iph->check = csum_update(iph->check, delta);
+	return 0;
+}
+
+static __always_inline int rewrite_ipv6(void *data, void *data_end,
+					const struct xdprelay_direct *d)
+{
+	struct ipv6hdr *ip6h = data + sizeof(struct ethhdr);
+	struct udphdr *udp = (void *)(ip6h + 1);
+	__u16 old_addrs[16];
+	__u32 delta;
+
+	if ((void *)(udp + 1) > data_end)
+		return -1;
+
+	__builtin_memcpy(old_addrs, &ip6h->saddr, sizeof(old_addrs));
+	ip6h->hop_limit = d->ttl;
+	__builtin_memcpy(&ip6h->saddr, d->saddr, 16);
+	__builtin_memcpy(&ip6h->daddr, d->daddr, 16);
+
+	delta = csum_delta(0, old_addrs, (__u16 *)&ip6h->saddr, 16);
+	rewrite_udp(udp, d, delta);
+	return 0;
+}
+
+/*
+ * The direct path: the frame leaves as the relay would send it, with an
+ * Ethernet header of its own (no VLAN tag), without link padding, to the
+ * egress in @d.  Returns the XDP action.
+ */
+static __always_inline int relay_direct(struct xdp_md *ctx, __u32 id,
+					const struct xdprelay_direct *d,
+					const struct xr_pkt *pkt, __u32 bytes)
+{
+	__u32 ip_len = pkt->ip_hlen + pkt->ip_payload;
+	__u32 strip = pkt->l3_off - sizeof(struct ethhdr);
+	__u32 out_len = sizeof(struct ethhdr) + ip_len;
+	void *data, *data_end;
+	struct ethhdr *eth;
+	int err, act;
+
+	/*
+	 * IPv6 makes the checksum mandatory (RFC 8200) and an update needs
+	 * a valid one: the stack gets the datagram, and drops it.
+	 */
+	if (pkt->key.ep.family == XR_AF_INET6 && !pkt->udp_check) {
+		account(id, XDPRELAY_MALFORMED, bytes);
+		return XDP_PASS;
+	}
+	account(id, XDPRELAY_DIRECT, bytes);
+	if (d->state == XDPRELAY_DIRECT_NO_NEIGH) {
+		tx_count(id, XR_TX_NO_NEIGH, 0);
+		return XDP_DROP;
+	}
+	if (d->state != XDPRELAY_DIRECT_SEND ||
+	    d->family != pkt->key.ep.family)
+		goto tx_error;
+
+	if (bytes > pkt->l3_off + ip_len &&
+	    bpf_xdp_adjust_tail(ctx, -(int)(bytes - pkt->l3_off - ip_len)))
+		goto tx_error;
+	if (strip && bpf_xdp_adjust_head(ctx, strip))
+		goto tx_error;
+
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	eth = data;
+	if ((void *)(eth + 1) > data_end)
+		goto tx_error;
+	if (d->family == XR_AF_INET) {
+		err = rewrite_ipv4(data, data_end, d);
+		eth->h_proto = bpf_htons(ETH_P_IP);
+	} else {
+		err = rewrite_ipv6(data, data_end, d);
+		eth->h_proto = bpf_htons(ETH_P_IPV6);
+	}
+	if (err)
+		goto tx_error;
+	__builtin_memcpy(eth->h_dest, d->eth_dst, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, d->eth_src, ETH_ALEN);
+
+	/*
+	 * A redirect to a device by index takes the same bulk queue as
+	 * one through a devmap, without a map whose pin libbpf 1.1 cannot
+	 * reuse (the kernel adds BPF_F_RDONLY_PROG to a devmap's flags).
+	 */
+	act = bpf_redirect(d->ifindex, 0);
+	if (act != XDP_REDIRECT)
+		goto tx_error;
+	tx_count(id, XR_TX_SENT, out_len);
+	return XDP_REDIRECT;
+
+tx_error:
+	tx_count(id, XR_TX_ERRORS, 0);
+	return XDP_DROP;
+}
+
 SEC("xdp")
 int xdprelay_rx(struct xdp_md *ctx)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	void *data = (void *)(long)ctx->data;
 	__u32 bytes = data_end - data;
+	struct xdprelay_direct *d;
 	struct xdprelay_stream *s;
 	struct xdprelay_meta *meta;
 	struct xr_pkt pkt = {};
@@ -358,6 +581,10 @@ int xdprelay_rx(struct xdp_md *ctx)
 		account(id, XDPRELAY_POLICED, bytes);
 		return XDP_DROP;
 	}
+
+	d = bpf_map_lookup_elem(&xr_direct, &id);
+	if (d)
+		return relay_direct(ctx, id, d, &pkt, bytes);
 
 	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*meta))) {
 		account(id, XDPRELAY_PASS_NO_META, bytes);

@@ -20,6 +20,7 @@
 #define XDPRELAY_MAP_SUBS	"xr_subs"
 #define XDPRELAY_MAP_INFO	"xr_info"
 #define XDPRELAY_MAP_TX		"xr_tx"
+#define XDPRELAY_MAP_DIRECT	"xr_direct"
 
 #define XDPRELAY_MAX_QUEUES	64
 #define XDPRELAY_MAX_SUBS	16
@@ -139,6 +140,16 @@ struct xdprelay_subs {
 };
 
 /*
+ * The path a stream takes: auto, the fastest that works for it; or the
+ * one the operator insists on, where it works (the relay says why not).
+ */
+enum xdprelay_path {
+	XDPRELAY_PATH_AUTO,
+	XDPRELAY_PATH_AFXDP,
+	XDPRELAY_PATH_DIRECT,
+};
+
+/*
  * Value of xr_info, an array indexed by stream id: the control plane's
  * record of the stream, so that every xdprelayctl and a restarted relay
  * find it.  An empty name marks a free id.
@@ -148,7 +159,7 @@ struct xdprelay_info {
 	struct xdprelay_endpoint listen;
 	__be16 src_port;	/* source port of relayed packets; 0: listen */
 	__u8 src_prefixlen;	/* of xr_streams' src filter, for display */
-	__u8 pad;
+	__u8 path;		/* enum xdprelay_path: the operator's choice */
 	__u16 vlan;		/* of its xr_streams key; 0: any */
 	__u16 pad2;
 };
@@ -165,6 +176,36 @@ struct xdprelay_tx {
 	__u64 no_neigh;		/* subscriber's neighbour not resolved */
 	__u64 rx_dropped;	/* lost on the relay's receive path */
 	__u64 pad[2];
+};
+
+/*
+ * Value of xr_direct, a hash keyed by stream id: a stream on the direct
+ * path, which the XDP program relays itself.  The relay writes a ready
+ * header for the stream's subscriber: the program strips any VLAN tags,
+ * puts these addresses, ports and TTL (hop limit) in, updates the IPv4
+ * header checksum and the UDP checksum incrementally, and redirects the
+ * frame to @ifindex.  An entry is replaced whole, never
+ * written in place, so the program sees the old header or the new one.
+ * The relay keeps it current (next hop, egress link); the entry outlives
+ * the relay process, and so does the stream.
+ */
+enum xdprelay_direct_state {
+	XDPRELAY_DIRECT_SEND,		/* rewrite and redirect */
+	XDPRELAY_DIRECT_NO_NEIGH,	/* next hop unresolved: count, drop */
+	XDPRELAY_DIRECT_DOWN,		/* egress down: tx_errors, drop */
+};
+
+struct xdprelay_direct {
+	__u32 ifindex;		/* the egress */
+	__u8 state;		/* enum xdprelay_direct_state */
+	__u8 ttl;		/* IPv4 TTL or IPv6 hop limit */
+	__u16 family;		/* AF_INET or AF_INET6, the stream's */
+	__u8 eth_dst[6];	/* the next hop's MAC */
+	__u8 eth_src[6];	/* the egress's MAC */
+	__be16 sport;
+	__be16 dport;
+	__u8 saddr[16];		/* IPv4 in the first 4 bytes */
+	__u8 daddr[16];
 };
 
 /* Value of xr_counters (per-CPU array indexed by stream id). */

@@ -78,6 +78,7 @@ static XDPRELAY_COUNTER_ATTR(src_refused, XDPRELAY_SRC_REFUSED);
 static XDPRELAY_COUNTER_ATTR(malformed, XDPRELAY_MALFORMED);
 static XDPRELAY_COUNTER_ATTR(fragments, XDPRELAY_FRAGMENTS);
 static XDPRELAY_COUNTER_ATTR(unmatched, XDPRELAY_UNMATCHED);
+static XDPRELAY_COUNTER_ATTR(direct, XDPRELAY_DIRECT);
 static XDPRELAY_COUNTER_ATTR(tx_packets, XDPRELAY_TX_PACKETS);
 static XDPRELAY_COUNTER_ATTR(tx_bytes, XDPRELAY_TX_BYTES);
 
@@ -92,6 +93,7 @@ static struct attribute *xdprelay_counter_attrs[] = {
 	&xdprelay_attr_malformed.attr.attr,
 	&xdprelay_attr_fragments.attr.attr,
 	&xdprelay_attr_unmatched.attr.attr,
+	&xdprelay_attr_direct.attr.attr,
 	&xdprelay_attr_tx_packets.attr.attr,
 	&xdprelay_attr_tx_bytes.attr.attr,
 	NULL

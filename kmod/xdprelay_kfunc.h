@@ -25,6 +25,7 @@ enum xdprelay_counter {
 	XDPRELAY_MALFORMED,		/* did not parse: XDP_PASS */
 	XDPRELAY_FRAGMENTS,		/* IPv4/IPv6 fragment: XDP_PASS */
 	XDPRELAY_UNMATCHED,		/* not a stream: XDP_PASS */
+	XDPRELAY_DIRECT,		/* relayed by the program: XDP_REDIRECT */
 	/* Reported by the relay. */
 	XDPRELAY_TX_PACKETS,
 	XDPRELAY_TX_BYTES,
@@ -32,7 +33,7 @@ enum xdprelay_counter {
 };
 
 #define XDPRELAY_FIRST_OUTCOME	XDPRELAY_REDIRECTED
-#define XDPRELAY_LAST_OUTCOME	XDPRELAY_UNMATCHED
+#define XDPRELAY_LAST_OUTCOME	XDPRELAY_DIRECT
 
 #ifdef __bpf__
 /*

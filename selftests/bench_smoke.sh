@@ -3,7 +3,7 @@
 #
 # The benchmark harness still works: bench/run --smoke measures every
 # backend (XDP_DROP ceiling, xdprelay AF_XDP with and without busy
-# polling, xdprelay socket backend, socat, nginx, nftables DNAT, DPDK
+# polling, xdprelay's direct path, xdprelay socket backend, socat, nginx, nftables DNAT, DPDK
 # testpmd) in every scenario for one second, in its own lab (see
 # bench/run).  One case per backend: it delivered packets in each
 # scenario it ran, and the sink found none of them damaged.  No figure is
@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib/ktap.sh"
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-BACKENDS="ceiling xdp xdpbusy socket socat nginx nft testpmd"
+BACKENDS="ceiling xdp xdpbusy direct socket socat nginx nft testpmd"
 
 [ "$(id -u)" = 0 ] || ktap_skip_all "needs root (network namespaces, XDP)"
 

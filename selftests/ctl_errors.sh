@@ -304,7 +304,7 @@ expect_out "stream list: IPv6" \
 	"stream tv6 listen [ff0e::1]:5000 to [fd00::2]:6000 source-port 7000" \
 	"$CTL" stream list
 expect_out "stream list --json" \
-	'{"id":2,"name":"tv6","listen":"[ff0e::1]:5000","to":["[fd00::2]:6000"],"source":null,"rate":0,"burst":0,"source_port":7000,"vlan":0,"live":true}' \
+	'{"id":2,"name":"tv6","listen":"[ff0e::1]:5000","to":["[fd00::2]:6000"],"source":null,"rate":0,"burst":0,"source_port":7000,"vlan":0,"live":true,"path":"auto","runs":"none","why":"no relay running"}' \
 	"$CTL" stream list --json
 
 # A stream of one VLAN: its own key in xr_streams, beside one of any VLAN.

@@ -173,7 +173,7 @@ outcomes()
 	local f sum=0
 
 	for f in redirected pass_no_socket pass_no_meta policed src_refused \
-		 malformed fragments unmatched; do
+		 malformed fragments unmatched direct; do
 		sum=$((sum + $(counter stats/$f)))
 	done
 	echo "$(counter stats/rx_packets) $sum"

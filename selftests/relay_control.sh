@@ -52,7 +52,7 @@ ktap_check "SIGHUP: the file applied" \
 	wait_for 10000 grep -q "streams.conf applied: 1 stream added, 1 changed, 1 removed" \
 	"$TMP/relay.log"
 ktap_eq "SIGHUP: the streams are the file's" \
-	"$(cat "$CONF")" "$(ctl stream list)"
+	"$(cat "$CONF")" "$(ctl stream list | sed 's/ # runs .*//')"
 ktap_eq "SIGHUP: the relay never waited on itself" "" \
 	"$(grep "has not resolved" "$TMP/relay.log")"
 relay_check "SIGHUP: stream a, its new subscriber too" 10.70.1.2 5000 \
@@ -79,7 +79,7 @@ expect "status: the relay, its interfaces" 0 \
 	ctl status
 expect "status: the mode of its queue" 0 "  queue 0: copy" ctl status
 expect "status --json: the relay" 0 \
-	"\"relay\":{\"running\":true,\"pid\":$relay_pid,\"ingress\":\"xr0\",\"egress\":\"xr1\",\"busy_poll\":false,\"queues\":[{\"queue\":0,\"mode\":\"copy\"}]}" \
+	"\"relay\":{\"running\":true,\"pid\":$relay_pid,\"ingress\":\"xr0\",\"egress\":\"xr1\",\"busy_poll\":false,\"queues\":[{\"queue\":0,\"mode\":\"copy\"}],\"streams\":[{\"id\":" \
 	ctl status --json
 
 # Subscribers the relay cannot reach: one whose neighbour never answers,

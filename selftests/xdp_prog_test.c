@@ -19,6 +19,8 @@
 #include <net/if.h>
 #include <sched.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,6 +230,8 @@ FIXTURE(xdp) {
 	int xsks_fd;
 	int policers_fd;
 	int counters_fd;	/* -1 for the kfunc variant */
+	int direct_fd;
+	int tx_fd;
 	int ncpus;
 	struct xdprelay_counters *percpu;
 	__u64 before[NR_ROWS][XDPRELAY_NR_COUNTERS];
@@ -527,6 +531,10 @@ FIXTURE_SETUP(xdp)
 	ASSERT_LE(0, self->streams_fd);
 	ASSERT_LE(0, self->xsks_fd);
 	ASSERT_LE(0, self->policers_fd);
+	self->direct_fd = map_fd(self->obj, XDPRELAY_MAP_DIRECT);
+	self->tx_fd = map_fd(self->obj, XDPRELAY_MAP_TX);
+	ASSERT_LE(0, self->direct_fd);
+	ASSERT_LE(0, self->tx_fd);
 	if (self->counters_fd < 0)
 		TH_LOG("no %s: kfunc variant, counters not checked here",
 		       XDPRELAY_MAP_COUNTERS);
@@ -1158,6 +1166,394 @@ TEST(police_limits)
  * With BPF_F_TEST_XDP_LIVE_FRAMES the kernel acts on the verdict: the
  * frame reaches the socket, metadata first.
  */
+/*
+ * The direct path.  The program rewrites the frame for the stream's
+ * subscriber and redirects it to lo (ifindex 1); a test run
+ * without live frames hands the rewritten frame back with the verdict.
+ * The expected frame is built from scratch, its checksums computed in
+ * full, so that an incremental update that differs shows.
+ */
+#define LO_IFINDEX	1
+
+static __u32 sum16(__u32 sum, const void *buf, __u32 len)
+{
+	const __u8 *p = buf;
+	__u32 i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (p[i] << 8) | p[i + 1];
+	if (len & 1)
+		sum += p[len - 1] << 8;
+	return sum;
+}
+
+static __u16 fold16(__u32 sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum;
+}
+
+/* Full checksums of an untagged frame: IPv4 header, and UDP unless zero. */
+static void full_csums(__u8 *frame, bool keep_zero_udp)
+{
+	__u16 proto = (frame[12] << 8) | frame[13];
+	__u8 *ip = frame + ETH_HLEN, *udp;
+	__u32 sum, ulen, alen, aoff;
+	__u16 c;
+
+	if (proto == ETH_P_IP) {
+		struct iphdr *iph = (struct iphdr *)ip;
+
+		iph->check = 0;
+		c = ~fold16(sum16(0, ip, iph->ihl * 4));
+		iph->check = htons(c);
+		udp = ip + iph->ihl * 4;
+		aoff = 12;
+		alen = 8;
+	} else {
+		udp = ip + sizeof(struct ipv6hdr);
+		aoff = 8;
+		alen = 32;
+	}
+	if (keep_zero_udp && !((struct udphdr *)udp)->check)
+		return;
+	ulen = ntohs(((struct udphdr *)udp)->len);
+	((struct udphdr *)udp)->check = 0;
+	sum = sum16(0, ip + aoff, alen);
+	sum += IPPROTO_UDP + ulen;
+	sum = sum16(sum, udp, ulen);
+	c = ~fold16(sum);
+	((struct udphdr *)udp)->check = htons(c ? c : 0xffff);
+}
+
+static void set_direct(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(xdp) *self, __u32 id,
+		       const struct xdprelay_direct *d)
+{
+	ASSERT_EQ(0, bpf_map_update_elem(self->direct_fd, &id, d, 0));
+}
+
+static struct xdprelay_direct direct_tpl(int family)
+{
+	struct xdprelay_direct d = {
+		.ifindex = LO_IFINDEX,
+		.state = XDPRELAY_DIRECT_SEND,
+		.ttl = 33,
+		.family = family,
+		.eth_dst = { 0x0a, 1, 2, 3, 4, 5 },
+		.eth_src = { 0x0b, 6, 7, 8, 9, 10 },
+		.sport = htons(5000),
+		.dport = htons(6000),
+	};
+
+	if (family == AF_INET) {
+		inet_pton(AF_INET, "10.9.0.1", d.saddr);
+		inet_pton(AF_INET, "10.9.0.2", d.daddr);
+	} else {
+		inet_pton(AF_INET6, "fd09::1", d.saddr);
+		inet_pton(AF_INET6, "fd09::2", d.daddr);
+	}
+	return d;
+}
+
+/* What @in (checksums valid) becomes when sent per @d. */
+static __u32 direct_expected(const struct frame *in,
+			     const struct xdprelay_direct *d, __u8 *out)
+{
+	__u8 *ip = out + ETH_HLEN;
+	struct udphdr *udp;
+	__u32 ip_len;
+	bool zero;
+
+	if (d->family == AF_INET) {
+		struct iphdr *iph;
+
+		ip_len = ntohs(((struct iphdr *)(in->buf + in->l3))->tot_len);
+		memcpy(ip, in->buf + in->l3, ip_len);
+		iph = (struct iphdr *)ip;
+		iph->ttl = d->ttl;
+		memcpy(&iph->saddr, d->saddr, 4);
+		memcpy(&iph->daddr, d->daddr, 4);
+		udp = (struct udphdr *)(ip + iph->ihl * 4);
+		put16(out + 12, ETH_P_IP);
+	} else {
+		struct ipv6hdr *ip6h;
+
+		ip_len = sizeof(*ip6h) +
+			 ntohs(((struct ipv6hdr *)(in->buf + in->l3))->payload_len);
+		memcpy(ip, in->buf + in->l3, ip_len);
+		ip6h = (struct ipv6hdr *)ip;
+		ip6h->hop_limit = d->ttl;
+		memcpy(&ip6h->saddr, d->saddr, 16);
+		memcpy(&ip6h->daddr, d->daddr, 16);
+		udp = (struct udphdr *)(ip6h + 1);
+		put16(out + 12, ETH_P_IPV6);
+	}
+	memcpy(out, d->eth_dst, ETH_ALEN);
+	memcpy(out + ETH_ALEN, d->eth_src, ETH_ALEN);
+	zero = !udp->check;
+	udp->source = d->sport;
+	udp->dest = d->dport;
+	full_csums(out, zero);
+	return ETH_HLEN + ip_len;
+}
+
+/* Checksums valid on an input frame, tags and all. */
+static void input_csums(struct frame *f, bool zero_udp)
+{
+	__u8 tmp[FRAME_MAX];
+	__u32 strip = f->l3 - ETH_HLEN;
+
+	/* Compute on an untagged copy, then put the sums back. */
+	memcpy(tmp, f->buf, ETH_ALEN * 2);
+	memcpy(tmp + 12, f->buf + f->l3 - 2, f->len - f->l3 + 2);
+	if (zero_udp)
+		((struct udphdr *)(tmp + f->l4 - strip))->check = 0;
+	full_csums(tmp, zero_udp);
+	memcpy(f->buf + f->l3, tmp + ETH_HLEN, f->len - f->l3);
+}
+
+static void tx_read(struct __test_metadata *_metadata,
+		    FIXTURE_DATA(xdp) *self, __u32 row, struct xdprelay_tx *tx)
+{
+	ASSERT_EQ(0, bpf_map_lookup_elem(self->tx_fd, &row, tx));
+}
+
+/*
+ * Run @f through stream @id's direct entry and check the verdict, the
+ * frame that leaves, the rx outcome and what reached xr_tx: for
+ * XDP_REDIRECT one packet of the output's length, else one of
+ * @tx_field (tx_errors or no_neigh).
+ */
+static void __expect_direct(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(xdp) *self, int line,
+			    const struct frame *f, __u32 id,
+			    const struct xdprelay_direct *d, __u32 act,
+			    size_t tx_field)
+{
+	struct xdprelay_tx t0[2], t1[2];
+	__u8 want[FRAME_MAX];
+	struct run_out out;
+	__u32 size_in, want_len = 0, k;
+
+	if (act == XDP_REDIRECT)
+		want_len = direct_expected(f, d, want);
+	snapshot(_metadata, self);
+	tx_read(_metadata, self, 0, &t0[0]);
+	tx_read(_metadata, self, id, &t0[1]);
+	ASSERT_EQ(0, run_frame(self, f->buf, f->len, &size_in, &out));
+	ASSERT_EQ(act, out.retval) {
+		TH_LOG("line %d: verdict", line);
+	}
+	EXPECT_EQ(0U, out.meta_len);
+	if (act == XDP_REDIRECT) {
+		ASSERT_EQ(want_len, out.size) {
+			TH_LOG("line %d: length of the frame sent", line);
+		}
+		EXPECT_EQ(0, memcmp(out.buf, want, want_len)) {
+			for (k = 0; k < want_len; k++)
+				if (out.buf[k] != want[k])
+					break;
+			TH_LOG("line %d: byte %u is %02x, want %02x", line,
+			       k, out.buf[k], want[k]);
+		}
+	}
+	check_counts(_metadata, self, line, f->len, XDPRELAY_DIRECT, id);
+	tx_read(_metadata, self, 0, &t1[0]);
+	tx_read(_metadata, self, id, &t1[1]);
+	for (k = 0; k < 2; k++) {
+		__u64 *a = (__u64 *)&t0[k], *b = (__u64 *)&t1[k];
+		size_t i;
+
+		for (i = 0; i < sizeof(t0[k]) / 8; i++) {
+			__u64 w = 0;
+
+			if (act == XDP_REDIRECT &&
+			    i == offsetof(struct xdprelay_tx, packets) / 8)
+				w = 1;
+			else if (act == XDP_REDIRECT &&
+				 i == offsetof(struct xdprelay_tx, bytes) / 8)
+				w = want_len;
+			else if (act != XDP_REDIRECT && i == tx_field / 8)
+				w = 1;
+			EXPECT_EQ(w, b[i] - a[i]) {
+				TH_LOG("line %d: xr_tx row %u word %zu", line,
+				       k ? id : 0, i);
+			}
+		}
+	}
+}
+
+#define expect_direct(f, id, d, act, field) \
+	__expect_direct(_metadata, self, __LINE__, f, id, d, act, field)
+#define SENT	0
+
+TEST_F(xdp, direct_ipv4)
+{
+	struct xdprelay_direct d = direct_tpl(AF_INET);
+	struct frame f;
+
+	set_direct(_metadata, self, ID_V4, &d);
+	build(_metadata, &f, &(struct spec){ 0 });
+	input_csums(&f, false);
+	expect_direct(&f, ID_V4, &d, XDP_REDIRECT, SENT);
+	/* No UDP checksum stays so. */
+	input_csums(&f, true);
+	expect_direct(&f, ID_V4, &d, XDP_REDIRECT, SENT);
+	/* Options; link padding is not sent. */
+	build(_metadata, &f, &(struct spec){ .opt_words = 3, .payload = 2 });
+	input_csums(&f, false);
+	f.len = 80;
+	expect_direct(&f, ID_V4, &d, XDP_REDIRECT, SENT);
+	/* Another stream still goes to AF_XDP. */
+	build(_metadata, &f, &(struct spec){ .family = AF_INET6 });
+	expect(&f, f.len, XDP_PASS, XDPRELAY_PASS_NO_SOCKET, ID_V6);
+}
+
+TEST_F(xdp, direct_ipv6)
+{
+	struct xdprelay_direct d = direct_tpl(AF_INET6);
+	struct frame f;
+
+	set_direct(_metadata, self, ID_V6, &d);
+	build(_metadata, &f, &(struct spec){ .family = AF_INET6,
+					     .payload = 1316 });
+	input_csums(&f, false);
+	expect_direct(&f, ID_V6, &d, XDP_REDIRECT, SENT);
+	/* Without its mandatory checksum: to the stack, untouched. */
+	input_csums(&f, true);
+	expect(&f, f.len, XDP_PASS, XDPRELAY_MALFORMED, ID_V6);
+}
+
+TEST_F(xdp, direct_vlan)
+{
+	struct xdprelay_direct d4 = direct_tpl(AF_INET);
+	struct xdprelay_direct d6 = direct_tpl(AF_INET6);
+	struct frame f;
+
+	set_direct(_metadata, self, ID_V4, &d4);
+	set_direct(_metadata, self, ID_V6, &d6);
+	build(_metadata, &f, &(struct spec){ .vlans = 1 });
+	input_csums(&f, false);
+	expect_direct(&f, ID_V4, &d4, XDP_REDIRECT, SENT);
+	build(_metadata, &f, &(struct spec){ .vlans = 2,
+					     .tpid = { ETH_P_8021AD } });
+	input_csums(&f, false);
+	expect_direct(&f, ID_V4, &d4, XDP_REDIRECT, SENT);
+	build(_metadata, &f, &(struct spec){ .family = AF_INET6,
+					     .vlans = 2 });
+	input_csums(&f, false);
+	expect_direct(&f, ID_V6, &d6, XDP_REDIRECT, SENT);
+}
+
+TEST_F(xdp, direct_not_sent)
+{
+	struct xdprelay_direct d = direct_tpl(AF_INET);
+	struct frame f;
+
+	build(_metadata, &f, &(struct spec){ 0 });
+	input_csums(&f, false);
+	set_direct(_metadata, self, ID_V4, &d);
+	expect_direct(&f, ID_V4, &d, XDP_REDIRECT, SENT);
+	d.state = XDPRELAY_DIRECT_NO_NEIGH;
+	set_direct(_metadata, self, ID_V4, &d);
+	expect_direct(&f, ID_V4, &d, XDP_DROP,
+		      offsetof(struct xdprelay_tx, no_neigh));
+	d.state = XDPRELAY_DIRECT_DOWN;
+	set_direct(_metadata, self, ID_V4, &d);
+	expect_direct(&f, ID_V4, &d, XDP_DROP,
+		      offsetof(struct xdprelay_tx, tx_errors));
+	/* A header of the other family cannot be put on it. */
+	d = direct_tpl(AF_INET6);
+	set_direct(_metadata, self, ID_V4, &d);
+	expect_direct(&f, ID_V4, &d, XDP_DROP,
+		      offsetof(struct xdprelay_tx, tx_errors));
+}
+
+/* The policer and the source filter come first, as for AF_XDP. */
+TEST_F(xdp, direct_filtered)
+{
+	struct xdprelay_direct d = direct_tpl(AF_INET);
+	struct frame f;
+
+	add_stream(_metadata, self, &(struct stream_spec){
+		.daddr = "10.0.0.9", .dport = 5000, .id = ID_FILTER4,
+		.src = "10.77.0.0", .src_len = 16 });
+	set_direct(_metadata, self, ID_FILTER4, &d);
+	build(_metadata, &f, &(struct spec){ .daddr = "10.0.0.9",
+					     .saddr = "10.78.0.1" });
+	input_csums(&f, false);
+	expect(&f, f.len, XDP_PASS, XDPRELAY_SRC_REFUSED, ID_FILTER4);
+	build(_metadata, &f, &(struct spec){ .daddr = "10.0.0.9",
+					     .saddr = "10.77.3.4" });
+	input_csums(&f, false);
+	expect_direct(&f, ID_FILTER4, &d, XDP_REDIRECT, SENT);
+}
+
+/* Random headers, payloads, tags and templates: checksums as computed. */
+TEST_F(xdp, direct_random)
+{
+	struct xdprelay_stream val = { .id = ID_VLAN_ANY };
+	struct xdprelay_direct d;
+	struct xdprelay_key key;
+	char a[2][INET6_ADDRSTRLEN];
+	struct frame f;
+	unsigned int seed = 1, i;
+	int family;
+
+	for (i = 0; i < 600; i++) {
+		__u32 id = ID_VLAN_ANY;
+		__u8 addr[2][16];
+		int k;
+
+		family = i & 1 ? AF_INET6 : AF_INET;
+		for (k = 0; k < 16; k++) {
+			addr[0][k] = rand_r(&seed);
+			addr[1][k] = rand_r(&seed);
+		}
+		inet_ntop(family, addr[0], a[0], sizeof(a[0]));
+		inet_ntop(family, addr[1], a[1], sizeof(a[1]));
+		build(_metadata, &f, &(struct spec){
+			.family = family,
+			.vlans = rand_r(&seed) % 3,
+			.opt_words = family == AF_INET ? rand_r(&seed) % 11 : 0,
+			.saddr = a[0], .daddr = a[1],
+			.dport = 1 + rand_r(&seed) % 65535,
+			.payload = 1 + rand_r(&seed) % 1400 });
+		memset(&key, 0, sizeof(key));
+		key.ep.family = family;
+		key.ep.port = udph(&f)->dest;
+		memcpy(key.ep.addr, addr[1], family == AF_INET ? 4 : 16);
+		ASSERT_EQ(0, bpf_map_update_elem(self->streams_fd, &key,
+						 &val, 0));
+		for (k = 0; k < (int)(f.len - f.l4 - 8); k++)
+			f.buf[f.l4 + 8 + k] = rand_r(&seed);
+		udph(&f)->source = rand_r(&seed);
+		if (family == AF_INET)
+			ip4(&f)->ttl = rand_r(&seed);
+		else
+			ip6(&f)->hop_limit = rand_r(&seed);
+		input_csums(&f, family == AF_INET && !(rand_r(&seed) % 8));
+
+		d = direct_tpl(family);
+		for (k = 0; k < 16; k++) {
+			d.saddr[k] = family == AF_INET && k >= 4 ? 0 :
+				     rand_r(&seed);
+			d.daddr[k] = family == AF_INET && k >= 4 ? 0 :
+				     rand_r(&seed);
+		}
+		d.sport = rand_r(&seed);
+		d.dport = rand_r(&seed);
+		d.ttl = rand_r(&seed);
+		set_direct(_metadata, self, id, &d);
+		expect_direct(&f, id, &d, XDP_REDIRECT, SENT);
+		ASSERT_EQ(0, bpf_map_delete_elem(self->streams_fd, &key));
+		if (_metadata->exit_code)
+			break;
+	}
+}
+
 TEST_F(xdp, live_redirect)
 {
 	struct xdprelay_meta meta;

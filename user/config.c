@@ -32,6 +32,23 @@
 /* Reads of a subscriber entry before taking it as it stands. */
 #define SUBS_TRIES		100
 
+const struct xr_choice xr_paths[] = {
+	{ "auto", XDPRELAY_PATH_AUTO },
+	{ "afxdp", XDPRELAY_PATH_AFXDP },
+	{ "direct", XDPRELAY_PATH_DIRECT },
+	{ NULL }
+};
+
+const char *xr_path_str(unsigned int path)
+{
+	const struct xr_choice *c;
+
+	for (c = xr_paths; c->name; c++)
+		if (c->value == path)
+			return c->name;
+	return "?";
+}
+
 const struct xr_opt xr_stream_opts[] = {
 	XR_ARG("NAME", struct xr_stream_spec, name,
 	       "Stream name: 1 to 31 letters, digits, '_', '.' or '-', not starting with '.'",
@@ -52,6 +69,8 @@ const struct xr_opt xr_stream_opts[] = {
 		"UDP source port of the relayed packets (default: the listen port)"),
 	XR_U32("vlan", struct xr_stream_spec, vlan, "ID", 1, XDPRELAY_VLAN_MAX,
 	       "Take the stream only from VLAN ID, 1 to 4094, the innermost tag of the frame (default: any VLAN, and untagged)"),
+	XR_ENUM("path", struct xr_stream_spec, path, NULL, xr_paths,
+		"How the relay carries the stream: auto (default) takes the direct path where it works, else AF_XDP; direct has the XDP program rewrite and redirect each packet itself, for one subscriber through an egress that accepts XDP redirects; afxdp hands each packet to the relay process"),
 	XR_OPT_END
 };
 
@@ -271,6 +290,7 @@ static void stream_info(const struct xr_stream_spec *s,
 	info->src_port = s->source_port;
 	info->src_prefixlen = s->source.family ? s->source.len : 0;
 	info->vlan = s->vlan;
+	info->path = s->path;
 }
 
 static int info_write(struct xr_state *st, uint32_t id,
@@ -495,6 +515,13 @@ int xr_stream_del(struct xr_state *st, const char *name)
 			return ret;
 	}
 	xr_subs_write(&st->subs[id], NULL, 0);
+	/* A direct stream would go on in the kernel. */
+	if (bpf_map_delete_elem(st->direct_fd, &id) && errno != ENOENT) {
+		ret = -errno;
+		pr_err("cannot remove stream '%s' from %s: %s", name,
+		       XDPRELAY_MAP_DIRECT, strerror(-ret));
+		return ret;
+	}
 	ret = info_write(st, id, &none);
 	if (ret)
 		return ret;
@@ -529,6 +556,7 @@ int xr_stream_get(struct xr_state *st, uint32_t id,
 	s->listen = info.listen;
 	s->source_port = info.src_port;
 	s->vlan = info.vlan <= XDPRELAY_VLAN_MAX ? info.vlan : 0;
+	s->path = info.path <= XDPRELAY_PATH_DIRECT ? info.path : 0;
 	key = xr_info_key(&info);
 
 	if (!bpf_map_lookup_elem(st->streams_fd, &key, &val) &&
@@ -660,7 +688,7 @@ static int parse_stream_line(char **w, int nw, struct xr_stream_spec *s,
 		o = xr_opt_find(xr_stream_opts, w[i]);
 		if (!o) {
 			snprintf(err, errlen,
-				 "unknown keyword '%s': expected listen, to, source, rate, burst, source-port or vlan",
+				 "unknown keyword '%s': expected listen, to, source, rate, burst, source-port, vlan or path",
 				 w[i]);
 			return -EINVAL;
 		}
@@ -839,7 +867,7 @@ static bool spec_same_stream(const struct xr_stream_spec *a,
 			     const struct xr_stream_spec *b)
 {
 	return xr_endpoint_eq(&a->listen, &b->listen) && a->vlan == b->vlan &&
-	       a->rate == b->rate && a->burst == b->burst &&
+	       a->path == b->path && a->rate == b->rate && a->burst == b->burst &&
 	       a->source_port == b->source_port &&
 	       a->source.family == b->source.family &&
 	       a->source.len == b->source.len &&

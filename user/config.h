@@ -25,6 +25,7 @@ struct xr_stream_spec {
 	uint32_t burst;			/* packets; 0: the default */
 	uint16_t source_port;		/* network order; 0: listen's */
 	uint32_t vlan;			/* 1 .. 4094; 0: any VLAN */
+	unsigned int path;		/* enum xdprelay_path */
 	/* Storage for name, when the spec does not point into argv. */
 	char name_buf[XDPRELAY_NAME_LEN];
 };
@@ -34,6 +35,10 @@ struct xr_stream_spec {
  * file uses the same names as keywords.
  */
 extern const struct xr_opt xr_stream_opts[];
+
+/* The names of enum xdprelay_path, as --path takes them. */
+extern const struct xr_choice xr_paths[];
+const char *xr_path_str(unsigned int path);
 
 /*
  * Checks what the parser cannot see option by option (families agree, no

@@ -421,6 +421,11 @@ static int main_loop(struct relay *r)
 			refresh_neigh(r, false);
 		}
 		publish_applied(r, false);
+		relay_direct_sync(r, now);
+		if (r->direct.changed && !relay_status_write(r)) {
+			r->direct.changed = false;
+			r->status_written = true;
+		}
 		if (now >= next_full) {
 			next_full = now + XR_FULL_REFRESH_MS;
 			want_all(r);
@@ -516,6 +521,9 @@ static int setup(struct relay *r)
 	err = r->be->setup(r);
 	if (err)
 		return err;
+	err = relay_direct_setup(r);
+	if (err)
+		return err;
 
 	/*
 	 * Subscribers' next hops before the first packet, where quick; a
@@ -530,13 +538,16 @@ static int setup(struct relay *r)
 	}
 	publish_applied(r, true);
 	relay_egress_check(&r->egress, cfg->egress);
+	relay_direct_sync(r, relay_now_ms());
 
 	err = r->be->start(r);
 	if (err)
 		return err;
 	xr_reporter_open(&r->rep);
-	if (!relay_status_write(r))
+	if (!relay_status_write(r)) {
 		r->status_written = true;
+		r->direct.changed = false;
+	}
 	return 0;
 }
 
@@ -550,6 +561,7 @@ static void teardown(struct relay *r)
 	xr_reporter_fini(&r->rep);
 	if (r->status_written)
 		unlink(xr_status_file());
+	relay_direct_fini(r);
 	xr_neigh_close(r->neigh);
 	if (r->st_open)
 		xr_state_close(&r->st);

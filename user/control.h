@@ -65,6 +65,35 @@ struct relay_group {
 	bool warned;
 };
 
+/*
+ * The direct path, as the control plane keeps it (direct.c): per stream,
+ * the path it runs and why, and the xr_direct entry it wrote.
+ */
+#define XR_WHY_LEN		160
+
+enum relay_run_path {
+	RELAY_RUNS_NONE,	/* no such stream */
+	RELAY_RUNS_AFXDP,
+	RELAY_RUNS_DIRECT,
+	RELAY_RUNS_SOCKET,
+};
+
+struct relay_direct_stream {
+	uint8_t runs;		/* enum relay_run_path */
+	bool installed;		/* xr_direct holds @cur */
+	struct xdprelay_direct cur;
+	char why[XR_WHY_LEN];
+};
+
+struct relay_direct {
+	bool ok;		/* the egress takes XDP redirects */
+	bool known;		/* @ok has been found out */
+	char why[XR_WHY_LEN];	/* why not, when not */
+	uint64_t next_probe;
+	bool changed;		/* a stream's path changed: status again */
+	struct relay_direct_stream *s;	/* by stream id */
+};
+
 struct relay {
 	const struct relay_config *cfg;
 	const struct xr_backend *be;
@@ -94,6 +123,7 @@ struct relay {
 	int sfd;			/* SIGINT, SIGTERM, SIGHUP */
 	struct relay_reload reload;
 	bool status_written;
+	struct relay_direct direct;
 };
 
 /* CLOCK_MONOTONIC in milliseconds. */
@@ -149,5 +179,25 @@ int relay_status_check_owner(void);
 int relay_status_write(const struct relay *r);
 
 bool relay_egress_check(struct relay_egress *e, const char *ifname);
+
+/* direct.c */
+
+/*
+ * Set-up: whether the egress takes redirects, and the
+ * xr_direct entries a previous relay left, taken over as they are.
+ */
+int relay_direct_setup(struct relay *r);
+/*
+ * Every pass of the main loop: each stream's path decided again, and its
+ * xr_direct entry made what the subscribers, their next hops and the
+ * egress say now.  An entry is written only when it changes.
+ */
+void relay_direct_sync(struct relay *r, uint64_t now_ms);
+/*
+ * At stop, direct streams stay: the program goes on relaying them while
+ * no relay runs, as the last one left them.
+ */
+void relay_direct_fini(struct relay *r);
+const char *relay_runs_str(unsigned int runs);
 
 #endif /* XR_CONTROL_H */

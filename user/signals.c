@@ -121,6 +121,7 @@ int relay_status_write(const struct relay *r)
 	const char *path = xr_status_file();
 	unsigned int q, nq = r->be->queues(r);
 	char tmp[PATH_MAX];
+	uint32_t id;
 	int fd, ret;
 	FILE *f;
 
@@ -149,6 +150,16 @@ int relay_status_write(const struct relay *r)
 	for (q = 0; q < nq; q++)
 		fprintf(f, "queue.%u.mode=%s\n", q, r->be->queue_mode(r, q));
 	fprintf(f, "busy_poll=%d\n", r->cfg->busy_poll ? 1 : 0);
+	for (id = 1; r->direct.s && id < XDPRELAY_MAX_STREAMS; id++) {
+		const struct relay_direct_stream *ds = &r->direct.s[id];
+
+		if (ds->runs == RELAY_RUNS_NONE)
+			continue;
+		fprintf(f, "stream.%u.name=%s\n", id, r->info[id].name);
+		fprintf(f, "stream.%u.path=%s\n", id, relay_runs_str(ds->runs));
+		if (ds->why[0])
+			fprintf(f, "stream.%u.why=%s\n", id, ds->why);
+	}
 	ret = ferror(f) ? -EIO : 0;
 	if (fclose(f) && !ret)
 		ret = -errno;

@@ -21,6 +21,7 @@ struct xr_state {
 	int counters_fd;	/* xr_counters, -1 for the kfunc object */
 	int subs_fd;		/* xr_subs */
 	int tx_fd;		/* xr_tx */
+	int direct_fd;		/* xr_direct */
 	struct xdprelay_subs *subs;	/* xr_subs, mmapped */
 	struct xdprelay_tx *tx;		/* xr_tx, mmapped */
 	bool module;		/* xdprelay.ko loaded: counters in sysfs */

@@ -61,6 +61,8 @@ static const struct rx_counter {
 	  "IP fragments, passed to the stack" },
 	{ "unmatched", "UNMATCHED", XDPRELAY_UNMATCHED, true,
 	  "Packets of no stream, passed to the stack" },
+	{ "direct", "DIRECT", XDPRELAY_DIRECT, false,
+	  "Packets the XDP program relayed itself (direct path)" },
 };
 
 /* What the relay counts in xr_tx. */

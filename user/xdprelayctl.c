@@ -528,6 +528,98 @@ static int cmd_stream_del(void *arg)
 	return ret;
 }
 
+struct relay_status {
+	bool present;
+	long pid;
+	bool running;
+	char ingress[IF_NAMESIZE];
+	char egress[IF_NAMESIZE];
+	bool busy_poll;
+	char queue_mode[XDPRELAY_MAX_QUEUES][16];
+	struct stream_run *runs;	/* by stream id; NULL: none read */
+};
+
+/* The path of each stream, as the relay's status file has it. */
+#define XR_RUN_WHY_LEN		160
+
+struct stream_run {
+	char name[XDPRELAY_NAME_LEN];
+	char path[8];
+	char why[XR_RUN_WHY_LEN];
+};
+
+static void stream_run_line(struct relay_status *rs, const char *key,
+			    const char *val)
+{
+	unsigned long id;
+	char *end;
+
+	id = strtoul(key, &end, 10);
+	if (end == key || !id || id >= XDPRELAY_MAX_STREAMS)
+		return;
+	if (!rs->runs)
+		rs->runs = calloc(XDPRELAY_MAX_STREAMS, sizeof(*rs->runs));
+	if (!rs->runs)
+		return;
+	if (!strcmp(end, ".name"))
+		snprintf(rs->runs[id].name, sizeof(rs->runs[id].name), "%s",
+			 val);
+	else if (!strcmp(end, ".path"))
+		snprintf(rs->runs[id].path, sizeof(rs->runs[id].path), "%s",
+			 val);
+	else if (!strcmp(end, ".why"))
+		snprintf(rs->runs[id].why, sizeof(rs->runs[id].why), "%s",
+			 val);
+}
+
+static void relay_status_free(struct relay_status *rs)
+{
+	free(rs->runs);
+	rs->runs = NULL;
+}
+
+static void relay_status_read(struct relay_status *rs)
+{
+	char line[512], *eq, *end;
+	unsigned long q;
+	FILE *f;
+
+	memset(rs, 0, sizeof(*rs));
+	f = fopen(xr_status_file(), "re");
+	if (!f)
+		return;
+	rs->present = true;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		eq = strchr(line, '=');
+		if (!eq)
+			continue;
+		*eq++ = '\0';
+		if (!strcmp(line, "pid")) {
+			rs->pid = strtol(eq, NULL, 10);
+		} else if (!strcmp(line, "ingress")) {
+			snprintf(rs->ingress, sizeof(rs->ingress), "%s", eq);
+		} else if (!strcmp(line, "egress")) {
+			snprintf(rs->egress, sizeof(rs->egress), "%s", eq);
+		} else if (!strcmp(line, "busy_poll")) {
+			rs->busy_poll = !strcmp(eq, "1") || !strcmp(eq, "on") ||
+					!strcmp(eq, "yes") || !strcmp(eq, "true");
+		} else if (!strncmp(line, "stream.", 7)) {
+			stream_run_line(rs, line + 7, eq);
+		} else if (!strncmp(line, "queue.", 6)) {
+			q = strtoul(line + 6, &end, 10);
+			if (end == line + 6 || strcmp(end, ".mode") ||
+			    q >= XDPRELAY_MAX_QUEUES)
+				continue;
+			snprintf(rs->queue_mode[q], sizeof(rs->queue_mode[q]),
+				 "%s", eq);
+		}
+	}
+	fclose(f);
+	/* A relay that died without cleaning up left the file behind. */
+	rs->running = rs->pid > 0 && (!kill(rs->pid, 0) || errno == EPERM);
+}
+
 struct list_cfg {
 	bool json;
 };
@@ -537,8 +629,32 @@ static const struct xr_opt list_opts[] = {
 	XR_OPT_END
 };
 
+/*
+ * The path stream @id runs: what the running relay says, or, with no
+ * relay, direct for a stream the program relays on its own.
+ */
+static const char *stream_runs(const struct relay_status *rs,
+			       struct xr_state *st, uint32_t id,
+			       const char **why)
+{
+	struct xdprelay_direct d;
+
+	*why = "";
+	if (rs->running && rs->runs && rs->runs[id].path[0]) {
+		*why = rs->runs[id].why;
+		return rs->runs[id].path;
+	}
+	if (!bpf_map_lookup_elem(st->direct_fd, &id, &d)) {
+		*why = "no relay running: the program relays it as the last relay left it";
+		return "direct";
+	}
+	*why = "no relay running";
+	return "none";
+}
+
 /* As a config file line, so that the output can be applied back. */
-static void stream_print_plain(const struct xr_stream_spec *s, bool live)
+static void stream_print_plain(const struct xr_stream_spec *s, bool live,
+			       const char *runs, const char *why)
 {
 	char a[XR_ENDPOINT_STRLEN];
 	uint32_t i;
@@ -554,13 +670,17 @@ static void stream_print_plain(const struct xr_stream_spec *s, bool live)
 		printf(" source-port %u", ntohs(s->source_port));
 	if (s->vlan)
 		printf(" vlan %u", s->vlan);
+	if (s->path != XDPRELAY_PATH_AUTO)
+		printf(" path %s", xr_path_str(s->path));
 	if (!live)
 		printf(" # not live: not in %s", XDPRELAY_MAP_STREAMS);
+	else if (strcmp(runs, "none"))
+		printf(" # runs %s%s%s", runs, why[0] ? ": " : "", why);
 	printf("\n");
 }
 
 static void stream_print_json(const struct xr_stream_spec *s, uint32_t id,
-			      bool live)
+			      bool live, const char *runs, const char *why)
 {
 	char a[XR_ENDPOINT_STRLEN];
 	uint32_t i;
@@ -584,13 +704,18 @@ static void stream_print_json(const struct xr_stream_spec *s, uint32_t id,
 	jw_kv_u64("source_port", ntohs(s->source_port));
 	jw_kv_u64("vlan", s->vlan);
 	jw_kv_bool("live", live);
+	jw_kv_str("path", xr_path_str(s->path));
+	jw_kv_str("runs", runs);
+	jw_kv_str("why", why);
 	jw_obj_close();
 }
 
 static int cmd_stream_list(void *arg)
 {
 	struct list_cfg *cfg = arg;
+	struct relay_status rs;
 	struct xr_stream_spec s;
+	const char *runs, *why;
 	struct xr_state st;
 	uint32_t id;
 	bool live;
@@ -599,6 +724,7 @@ static int cmd_stream_list(void *arg)
 	ret = xr_state_open(&st);
 	if (ret)
 		return ret;
+	relay_status_read(&rs);
 	if (cfg->json)
 		jw_arr_open();
 	for (id = 1; id < XDPRELAY_MAX_STREAMS; id++) {
@@ -610,15 +736,17 @@ static int cmd_stream_list(void *arg)
 			       strerror(-ret));
 			break;
 		}
+		runs = stream_runs(&rs, &st, id, &why);
 		if (cfg->json)
-			stream_print_json(&s, id, live);
+			stream_print_json(&s, id, live, runs, why);
 		else
-			stream_print_plain(&s, live);
+			stream_print_plain(&s, live, runs, why);
 	}
 	if (ret == -ENOENT)
 		ret = 0;
 	if (cfg->json)
 		jw_arr_close();
+	relay_status_free(&rs);
 	xr_state_close(&st);
 	return ret;
 }
@@ -1162,60 +1290,11 @@ static void status_pins(const struct pins_desc *p, bool json)
 }
 
 /* What the relay wrote in xr_status_file(). */
-struct relay_status {
-	bool present;
-	long pid;
-	bool running;
-	char ingress[IF_NAMESIZE];
-	char egress[IF_NAMESIZE];
-	bool busy_poll;
-	char queue_mode[XDPRELAY_MAX_QUEUES][16];
-};
-
-static void relay_status_read(struct relay_status *rs)
-{
-	char line[256], *eq, *end;
-	unsigned long q;
-	FILE *f;
-
-	memset(rs, 0, sizeof(*rs));
-	f = fopen(xr_status_file(), "re");
-	if (!f)
-		return;
-	rs->present = true;
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		eq = strchr(line, '=');
-		if (!eq)
-			continue;
-		*eq++ = '\0';
-		if (!strcmp(line, "pid")) {
-			rs->pid = strtol(eq, NULL, 10);
-		} else if (!strcmp(line, "ingress")) {
-			snprintf(rs->ingress, sizeof(rs->ingress), "%s", eq);
-		} else if (!strcmp(line, "egress")) {
-			snprintf(rs->egress, sizeof(rs->egress), "%s", eq);
-		} else if (!strcmp(line, "busy_poll")) {
-			rs->busy_poll = !strcmp(eq, "1") || !strcmp(eq, "on") ||
-					!strcmp(eq, "yes") || !strcmp(eq, "true");
-		} else if (!strncmp(line, "queue.", 6)) {
-			q = strtoul(line + 6, &end, 10);
-			if (end == line + 6 || strcmp(end, ".mode") ||
-			    q >= XDPRELAY_MAX_QUEUES)
-				continue;
-			snprintf(rs->queue_mode[q], sizeof(rs->queue_mode[q]),
-				 "%s", eq);
-		}
-	}
-	fclose(f);
-	/* A relay that died without cleaning up left the file behind. */
-	rs->running = rs->pid > 0 && (!kill(rs->pid, 0) || errno == EPERM);
-}
-
 static void status_relay(bool json)
 {
 	struct relay_status rs;
 	unsigned int q;
+	uint32_t id;
 
 	relay_status_read(&rs);
 	if (json) {
@@ -1238,8 +1317,24 @@ static void status_relay(bool json)
 				jw_obj_close();
 			}
 			jw_arr_close();
+			jw_key("streams");
+			jw_arr_open();
+			for (id = 1; rs.runs && id < XDPRELAY_MAX_STREAMS; id++) {
+				const struct stream_run *sr = &rs.runs[id];
+
+				if (!sr->path[0])
+					continue;
+				jw_obj_open();
+				jw_kv_u64("id", id);
+				jw_kv_str("name", sr->name);
+				jw_kv_str("path", sr->path);
+				jw_kv_str("why", sr->why);
+				jw_obj_close();
+			}
+			jw_arr_close();
 		}
 		jw_obj_close();
+		relay_status_free(&rs);
 		return;
 	}
 	if (!rs.running) {
@@ -1248,6 +1343,7 @@ static void status_relay(bool json)
 			       xr_status_file(), rs.pid);
 		else
 			printf("Relay: not running\n");
+		relay_status_free(&rs);
 		return;
 	}
 	printf("Relay: running, pid %ld, ingress %s, egress %s, busy poll %s\n",
@@ -1255,6 +1351,15 @@ static void status_relay(bool json)
 	for (q = 0; q < XDPRELAY_MAX_QUEUES; q++)
 		if (rs.queue_mode[q][0])
 			printf("  queue %u: %s\n", q, rs.queue_mode[q]);
+	for (id = 1; rs.runs && id < XDPRELAY_MAX_STREAMS; id++) {
+		const struct stream_run *sr = &rs.runs[id];
+
+		if (!sr->path[0])
+			continue;
+		printf("  stream %s: %s path%s%s\n", sr->name, sr->path,
+		       sr->why[0] ? ": " : "", sr->why);
+	}
+	relay_status_free(&rs);
 }
 
 static int cmd_status(void *arg)

@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xdp-features over generic netlink (xdpfeat.h): resolve the "netdev"
+ * family, then ask it for one device.  Every reply is read as untrusted.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+
+#include "xdpfeat.h"
+
+/* linux/netdev.h, version 1 of the family. */
+#define XR_NETDEV_FAMILY		"netdev"
+#define XR_NETDEV_VERSION		1
+#define XR_NETDEV_CMD_DEV_GET		1
+#define XR_NETDEV_A_DEV_IFINDEX		1
+#define XR_NETDEV_A_DEV_XDP_FEATURES	3
+
+#define XR_GENL_BUF			4096
+
+struct genl_req {
+	struct nlmsghdr nh;
+	struct genlmsghdr g;
+	char attrs[64];
+};
+
+static void put_attr(struct genl_req *req, uint16_t type, const void *data,
+		     uint16_t len)
+{
+	struct nlattr *a = (void *)((char *)req + NLMSG_ALIGN(req->nh.nlmsg_len));
+
+	a->nla_type = type;
+	a->nla_len = NLA_HDRLEN + len;
+	memcpy((char *)a + NLA_HDRLEN, data, len);
+	req->nh.nlmsg_len = NLMSG_ALIGN(req->nh.nlmsg_len) +
+			    NLA_ALIGN(a->nla_len);
+}
+
+/*
+ * Sends @req and finds attribute @want in the answer: copies its payload
+ * (@len bytes exactly) into @out.  Returns 0, or -errno (-ENOENT when the
+ * answer lacks it).
+ */
+static int genl_ask(int fd, struct genl_req *req, uint16_t want, void *out,
+		    int len)
+{
+	static const struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	char buf[XR_GENL_BUF] __attribute__((aligned(NLMSG_ALIGNTO)));
+	struct nlmsghdr *nh;
+	struct nlattr *a;
+	int n, rest, alen;
+
+	if (sendto(fd, req, req->nh.nlmsg_len, 0,
+		   (const struct sockaddr *)&kernel, sizeof(kernel)) < 0)
+		return -errno;
+	n = recv(fd, buf, sizeof(buf), 0);
+	if (n < 0)
+		return -errno;
+	for (nh = (void *)buf; NLMSG_OK(nh, n); nh = NLMSG_NEXT(nh, n)) {
+		if (nh->nlmsg_seq != req->nh.nlmsg_seq)
+			continue;
+		if (nh->nlmsg_type == NLMSG_ERROR) {
+			struct nlmsgerr *e = NLMSG_DATA(nh);
+
+			if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
+				return -EBADMSG;
+			return e->error ? e->error : -ENOENT;
+		}
+		if (nh->nlmsg_len < NLMSG_LENGTH(GENL_HDRLEN))
+			return -EBADMSG;
+		rest = nh->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
+		a = (void *)((char *)NLMSG_DATA(nh) + GENL_HDRLEN);
+		while (rest >= (int)NLA_HDRLEN) {
+			alen = a->nla_len;
+			if (alen < (int)NLA_HDRLEN || alen > rest)
+				return -EBADMSG;
+			if ((a->nla_type & NLA_TYPE_MASK) == want) {
+				if (alen - (int)NLA_HDRLEN != len)
+					return -EBADMSG;
+				memcpy(out, (char *)a + NLA_HDRLEN, len);
+				return 0;
+			}
+			rest -= NLA_ALIGN(alen);
+			a = (void *)((char *)a + NLA_ALIGN(alen));
+		}
+		return -ENOENT;
+	}
+	return -EBADMSG;
+}
+
+int xr_xdp_features(int ifindex, uint64_t *features)
+{
+	struct timeval tv = { .tv_sec = 1 };
+	struct genl_req req;
+	uint32_t idx = ifindex;
+	uint16_t family;
+	int fd, err;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+
+	memset(&req, 0, sizeof(req));
+	req.nh.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
+	req.nh.nlmsg_type = GENL_ID_CTRL;
+	req.nh.nlmsg_flags = NLM_F_REQUEST;
+	req.nh.nlmsg_seq = 1;
+	req.g.cmd = CTRL_CMD_GETFAMILY;
+	req.g.version = 1;
+	put_attr(&req, CTRL_ATTR_FAMILY_NAME, XR_NETDEV_FAMILY,
+		 sizeof(XR_NETDEV_FAMILY));
+	err = genl_ask(fd, &req, CTRL_ATTR_FAMILY_ID, &family,
+		       sizeof(family));
+	if (err == -ENOENT)
+		err = -EOPNOTSUPP;
+	if (err)
+		goto out;
+
+	memset(&req, 0, sizeof(req));
+	req.nh.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
+	req.nh.nlmsg_type = family;
+	req.nh.nlmsg_flags = NLM_F_REQUEST;
+	req.nh.nlmsg_seq = 2;
+	req.g.cmd = XR_NETDEV_CMD_DEV_GET;
+	req.g.version = XR_NETDEV_VERSION;
+	put_attr(&req, XR_NETDEV_A_DEV_IFINDEX, &idx, sizeof(idx));
+	err = genl_ask(fd, &req, XR_NETDEV_A_DEV_XDP_FEATURES, features,
+		       sizeof(*features));
+out:
+	close(fd);
+	return err;
+}
