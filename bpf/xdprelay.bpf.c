@@ -125,6 +125,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xr_direct SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XDPRELAY_MAX_STREAMS);
+	__type(key, __u32);
+	__type(value, struct xdprelay_dtx);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xr_dtx SEC(".maps");
+
 #ifndef XDPRELAY_KFUNC
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -333,7 +341,7 @@ static __always_inline int police(__u32 id, const struct xdprelay_stream *s)
 	return ok;
 }
 
-/* What the direct path adds to xr_tx: where the relay counts its own. */
+/* What the direct path counts in xr_dtx. */
 enum xr_tx_field {
 	XR_TX_SENT,		/* packets and bytes */
 	XR_TX_ERRORS,
@@ -343,20 +351,20 @@ enum xr_tx_field {
 static __always_inline void tx_row(__u32 row, enum xr_tx_field f,
 				   __u32 bytes)
 {
-	struct xdprelay_tx *tx = bpf_map_lookup_elem(&xr_tx, &row);
+	struct xdprelay_dtx *tx = bpf_map_lookup_elem(&xr_dtx, &row);
 
 	if (!tx)
 		return;
 	switch (f) {
 	case XR_TX_SENT:
-		__sync_fetch_and_add(&tx->packets, 1);
-		__sync_fetch_and_add(&tx->bytes, bytes);
+		tx->packets++;
+		tx->bytes += bytes;
 		break;
 	case XR_TX_ERRORS:
-		__sync_fetch_and_add(&tx->tx_errors, 1);
+		tx->tx_errors++;
 		break;
 	case XR_TX_NO_NEIGH:
-		__sync_fetch_and_add(&tx->no_neigh, 1);
+		tx->no_neigh++;
 		break;
 	}
 }

@@ -21,6 +21,7 @@
 #define XDPRELAY_MAP_INFO	"xr_info"
 #define XDPRELAY_MAP_TX		"xr_tx"
 #define XDPRELAY_MAP_DIRECT	"xr_direct"
+#define XDPRELAY_MAP_DTX	"xr_dtx"
 
 #define XDPRELAY_MAX_QUEUES	64
 #define XDPRELAY_MAX_SUBS	16
@@ -206,6 +207,19 @@ struct xdprelay_direct {
 	__be16 dport;
 	__u8 saddr[16];		/* IPv4 in the first 4 bytes */
 	__u8 daddr[16];
+};
+
+/*
+ * Value of xr_dtx, a per-CPU array indexed by stream id (row 0: the
+ * total): what the program sent, or could not send, of direct streams.
+ * Per CPU, so that no packet pays for an atomic on a line that other
+ * CPUs write; readers add it to the stream's xr_tx row.
+ */
+struct xdprelay_dtx {
+	__u64 packets;
+	__u64 bytes;
+	__u64 tx_errors;
+	__u64 no_neigh;
 };
 
 /* Value of xr_counters (per-CPU array indexed by stream id). */

@@ -231,7 +231,7 @@ FIXTURE(xdp) {
 	int policers_fd;
 	int counters_fd;	/* -1 for the kfunc variant */
 	int direct_fd;
-	int tx_fd;
+	int dtx_fd;
 	int ncpus;
 	struct xdprelay_counters *percpu;
 	__u64 before[NR_ROWS][XDPRELAY_NR_COUNTERS];
@@ -532,9 +532,9 @@ FIXTURE_SETUP(xdp)
 	ASSERT_LE(0, self->xsks_fd);
 	ASSERT_LE(0, self->policers_fd);
 	self->direct_fd = map_fd(self->obj, XDPRELAY_MAP_DIRECT);
-	self->tx_fd = map_fd(self->obj, XDPRELAY_MAP_TX);
+	self->dtx_fd = map_fd(self->obj, XDPRELAY_MAP_DTX);
 	ASSERT_LE(0, self->direct_fd);
-	ASSERT_LE(0, self->tx_fd);
+	ASSERT_LE(0, self->dtx_fd);
 	if (self->counters_fd < 0)
 		TH_LOG("no %s: kfunc variant, counters not checked here",
 		       XDPRELAY_MAP_COUNTERS);
@@ -1314,15 +1314,29 @@ static void input_csums(struct frame *f, bool zero_udp)
 	memcpy(f->buf + f->l3, tmp + ETH_HLEN, f->len - f->l3);
 }
 
+/* Row @row of xr_dtx, summed over the CPUs. */
 static void tx_read(struct __test_metadata *_metadata,
-		    FIXTURE_DATA(xdp) *self, __u32 row, struct xdprelay_tx *tx)
+		    FIXTURE_DATA(xdp) *self, __u32 row, struct xdprelay_dtx *tx)
 {
-	ASSERT_EQ(0, bpf_map_lookup_elem(self->tx_fd, &row, tx));
+	struct xdprelay_dtx *v;
+	int cpu;
+
+	v = calloc(self->ncpus, sizeof(*v));
+	ASSERT_NE(NULL, v);
+	ASSERT_EQ(0, bpf_map_lookup_elem(self->dtx_fd, &row, v));
+	memset(tx, 0, sizeof(*tx));
+	for (cpu = 0; cpu < self->ncpus; cpu++) {
+		tx->packets += v[cpu].packets;
+		tx->bytes += v[cpu].bytes;
+		tx->tx_errors += v[cpu].tx_errors;
+		tx->no_neigh += v[cpu].no_neigh;
+	}
+	free(v);
 }
 
 /*
  * Run @f through stream @id's direct entry and check the verdict, the
- * frame that leaves, the rx outcome and what reached xr_tx: for
+ * frame that leaves, the rx outcome and what reached xr_dtx: for
  * XDP_REDIRECT one packet of the output's length, else one of
  * @tx_field (tx_errors or no_neigh).
  */
@@ -1332,7 +1346,7 @@ static void __expect_direct(struct __test_metadata *_metadata,
 			    const struct xdprelay_direct *d, __u32 act,
 			    size_t tx_field)
 {
-	struct xdprelay_tx t0[2], t1[2];
+	struct xdprelay_dtx t0[2], t1[2];
 	__u8 want[FRAME_MAX];
 	struct run_out out;
 	__u32 size_in, want_len = 0, k;
@@ -1370,15 +1384,15 @@ static void __expect_direct(struct __test_metadata *_metadata,
 			__u64 w = 0;
 
 			if (act == XDP_REDIRECT &&
-			    i == offsetof(struct xdprelay_tx, packets) / 8)
+			    i == offsetof(struct xdprelay_dtx, packets) / 8)
 				w = 1;
 			else if (act == XDP_REDIRECT &&
-				 i == offsetof(struct xdprelay_tx, bytes) / 8)
+				 i == offsetof(struct xdprelay_dtx, bytes) / 8)
 				w = want_len;
 			else if (act != XDP_REDIRECT && i == tx_field / 8)
 				w = 1;
 			EXPECT_EQ(w, b[i] - a[i]) {
-				TH_LOG("line %d: xr_tx row %u word %zu", line,
+				TH_LOG("line %d: xr_dtx row %u word %zu", line,
 				       k ? id : 0, i);
 			}
 		}
@@ -1459,16 +1473,16 @@ TEST_F(xdp, direct_not_sent)
 	d.state = XDPRELAY_DIRECT_NO_NEIGH;
 	set_direct(_metadata, self, ID_V4, &d);
 	expect_direct(&f, ID_V4, &d, XDP_DROP,
-		      offsetof(struct xdprelay_tx, no_neigh));
+		      offsetof(struct xdprelay_dtx, no_neigh));
 	d.state = XDPRELAY_DIRECT_DOWN;
 	set_direct(_metadata, self, ID_V4, &d);
 	expect_direct(&f, ID_V4, &d, XDP_DROP,
-		      offsetof(struct xdprelay_tx, tx_errors));
+		      offsetof(struct xdprelay_dtx, tx_errors));
 	/* A header of the other family cannot be put on it. */
 	d = direct_tpl(AF_INET6);
 	set_direct(_metadata, self, ID_V4, &d);
 	expect_direct(&f, ID_V4, &d, XDP_DROP,
-		      offsetof(struct xdprelay_tx, tx_errors));
+		      offsetof(struct xdprelay_dtx, tx_errors));
 }
 
 /* The policer and the source filter come first, as for AF_XDP. */

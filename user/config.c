@@ -229,15 +229,17 @@ static int rows_reset(struct xr_state *st, uint32_t id)
 	__atomic_store_n(&tx->no_neigh, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&tx->rx_dropped, 0, __ATOMIC_RELAXED);
 
-	if (st->counters_fd < 0)
-		return 0;
-	ncpus = libbpf_num_possible_cpus();
-	if (ncpus < 0)
-		return ncpus;
+	/* The per-CPU rows, written by the program. */
+	ncpus = st->ncpus;
 	zeros = calloc(ncpus, sizeof(struct xdprelay_counters));
 	if (!zeros)
 		return -ENOMEM;
-	if (bpf_map_update_elem(st->counters_fd, &id, zeros, BPF_ANY)) {
+	if (bpf_map_update_elem(st->dtx_fd, &id, zeros, BPF_ANY)) {
+		ret = -errno;
+		pr_err("cannot reset row %u of %s: %s", id,
+		       XDPRELAY_MAP_DTX, strerror(-ret));
+	} else if (st->counters_fd >= 0 &&
+		   bpf_map_update_elem(st->counters_fd, &id, zeros, BPF_ANY)) {
 		ret = -errno;
 		pr_err("cannot reset row %u of %s: %s", id,
 		       XDPRELAY_MAP_COUNTERS, strerror(-ret));

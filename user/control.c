@@ -510,7 +510,7 @@ static int setup(struct relay *r)
 	r->groups = calloc(XDPRELAY_MAX_STREAMS, sizeof(*r->groups));
 	if (!r->neigh || !r->info || !r->subs || !r->subs_seen ||
 	    !r->apply_seq || !r->apply_by || !r->groups ||
-	    xr_reporter_init(&r->rep, r->st.tx)) {
+	    xr_reporter_init(&r->rep, &r->st)) {
 		pr_err("out of memory, or no rtnetlink socket: %s",
 		       strerror(errno));
 		return -ENOMEM;

@@ -93,8 +93,10 @@ int relay_direct_setup(struct relay *r)
 	for (id = 1; id < XDPRELAY_MAX_STREAMS; id++) {
 		struct relay_direct_stream *ds = &d->s[id];
 
-		if (!bpf_map_lookup_elem(r->st.direct_fd, &id, &ds->cur))
+		if (!bpf_map_lookup_elem(r->st.direct_fd, &id, &ds->cur)) {
 			ds->installed = true;
+			xr_report_direct(&r->rep, id);
+		}
 	}
 	if (r->be != &xr_backend_xsk) {
 		snprintf(d->why, sizeof(d->why),
@@ -186,6 +188,7 @@ static void install(struct relay *r, uint32_t id,
 	}
 	ds->cur = *e;
 	ds->installed = true;
+	xr_report_direct(&r->rep, id);
 }
 
 static void uninstall(struct relay *r, uint32_t id)

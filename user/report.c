@@ -14,13 +14,14 @@
 #include "report.h"
 #include "util.h"
 
-int xr_reporter_init(struct xr_reporter *rp, const struct xdprelay_tx *tx)
+int xr_reporter_init(struct xr_reporter *rp, struct xr_state *st)
 {
 	memset(rp, 0, sizeof(*rp));
 	rp->fd = -1;
-	rp->tx = tx;
+	rp->st = st;
 	rp->seen = calloc(XDPRELAY_MAX_STREAMS, sizeof(*rp->seen));
-	return rp->seen ? 0 : -ENOMEM;
+	rp->direct = calloc(XDPRELAY_MAX_STREAMS, sizeof(*rp->direct));
+	return rp->seen && rp->direct ? 0 : -ENOMEM;
 }
 
 void xr_reporter_fini(struct xr_reporter *rp)
@@ -29,7 +30,38 @@ void xr_reporter_fini(struct xr_reporter *rp)
 		close(rp->fd);
 	rp->fd = -1;
 	free(rp->seen);
+	free(rp->direct);
 	rp->seen = NULL;
+	rp->direct = NULL;
+}
+
+/* What stream @id has sent: the relay's row, and the program's. */
+static void sent(struct xr_reporter *rp, uint32_t id,
+		 struct xr_report_seen *n)
+{
+	const struct xdprelay_tx *tx = &rp->st->tx[id];
+	struct xdprelay_dtx d;
+
+	n->packets = __atomic_load_n(&tx->packets, __ATOMIC_RELAXED);
+	n->bytes = __atomic_load_n(&tx->bytes, __ATOMIC_RELAXED);
+	if (rp->direct[id] && !xr_dtx_read(rp->st, id, &d)) {
+		n->packets += d.packets;
+		n->bytes += d.bytes;
+	}
+}
+
+void xr_report_direct(struct xr_reporter *rp, uint32_t id)
+{
+	struct xdprelay_dtx d;
+
+	if (rp->direct[id])
+		return;
+	rp->direct[id] = true;
+	/* From now on: what the program sent before is not news. */
+	if (rp->fd >= 0 && !xr_dtx_read(rp->st, id, &d)) {
+		rp->seen[id].packets += d.packets;
+		rp->seen[id].bytes += d.bytes;
+	}
 }
 
 bool xr_reporter_open(struct xr_reporter *rp)
@@ -43,12 +75,8 @@ bool xr_reporter_open(struct xr_reporter *rp)
 		return false;
 	pr_debug("reporting counters to %s", XDPRELAY_DEVICE);
 	/* Baseline: the module hears only what is sent from now on. */
-	for (id = 0; id < XDPRELAY_MAX_STREAMS; id++) {
-		rp->seen[id].packets = __atomic_load_n(&rp->tx[id].packets,
-						       __ATOMIC_RELAXED);
-		rp->seen[id].bytes = __atomic_load_n(&rp->tx[id].bytes,
-						     __ATOMIC_RELAXED);
-	}
+	for (id = 0; id < XDPRELAY_MAX_STREAMS; id++)
+		sent(rp, id, &rp->seen[id]);
 	return true;
 }
 
@@ -113,10 +141,7 @@ void xr_report_tx(struct xr_reporter *rp)
 		struct xr_report_seen *last = &rp->seen[id];
 		struct xr_report_seen *n = &now[id];
 
-		n->packets = __atomic_load_n(&rp->tx[id].packets,
-					     __ATOMIC_RELAXED);
-		n->bytes = __atomic_load_n(&rp->tx[id].bytes,
-					   __ATOMIC_RELAXED);
+		sent(rp, id, n);
 		if (n->packets == last->packets && n->bytes == last->bytes)
 			continue;
 		/* A row that went back was reset for a new stream. */

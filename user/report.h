@@ -12,6 +12,7 @@
 
 #include <linux/bpf.h>
 
+#include "state.h"
 #include "xdprelay.h"
 
 struct xr_report_seen {
@@ -22,11 +23,12 @@ struct xr_report_seen {
 struct xr_reporter {
 	int fd;				/* /dev/xdprelay, -1: closed */
 	bool warned;
-	const struct xdprelay_tx *tx;	/* xr_tx, mmapped */
-	struct xr_report_seen *seen;	/* xr_tx as last reported */
+	struct xr_state *st;
+	struct xr_report_seen *seen;	/* what was sent, as last reported */
+	bool *direct;			/* by id: xr_dtx counts too */
 };
 
-int xr_reporter_init(struct xr_reporter *rp, const struct xdprelay_tx *tx);
+int xr_reporter_init(struct xr_reporter *rp, struct xr_state *st);
 void xr_reporter_fini(struct xr_reporter *rp);
 
 /*
@@ -35,8 +37,17 @@ void xr_reporter_fini(struct xr_reporter *rp);
  */
 bool xr_reporter_open(struct xr_reporter *rp);
 
-/* What xr_tx counted since the last report, all streams in one call. */
+/*
+ * What was sent since the last report, all streams in one call: xr_tx,
+ * and xr_dtx for the streams that have been on the direct path.
+ */
 void xr_report_tx(struct xr_reporter *rp);
+
+/*
+ * Stream @id is on the direct path: what the program sends of it counts
+ * from now on.  Reading xr_dtx costs a syscall: only these streams pay.
+ */
+void xr_report_direct(struct xr_reporter *rp, uint32_t id);
 
 /*
  * What the socket backend received of a stream, by what became of it:

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "relay.h"
 #include "state.h"
@@ -84,6 +85,8 @@ static const struct map_spec maps[] = {
 	MAP(XDPRELAY_MAP_DIRECT, direct_fd, BPF_MAP_TYPE_HASH,
 	    sizeof(struct xdprelay_direct), XDPRELAY_MAX_STREAMS, false,
 	    false),
+	MAP(XDPRELAY_MAP_DTX, dtx_fd, BPF_MAP_TYPE_PERCPU_ARRAY,
+	    sizeof(struct xdprelay_dtx), XDPRELAY_MAX_STREAMS, false, false),
 	MAP(XDPRELAY_MAP_COUNTERS, counters_fd, BPF_MAP_TYPE_PERCPU_ARRAY,
 	    sizeof(struct xdprelay_counters), XDPRELAY_MAX_STREAMS, false,
 	    true),
@@ -247,6 +250,19 @@ int xr_state_open(struct xr_state *st)
 		goto err;
 	}
 
+	st->ncpus = libbpf_num_possible_cpus();
+	if (st->ncpus <= 0) {
+		ret = st->ncpus ? st->ncpus : -EINVAL;
+		pr_err("cannot tell how many CPUs there may be: %s",
+		       strerror(-ret));
+		goto err;
+	}
+	st->percpu = calloc(st->ncpus, sizeof(*st->percpu));
+	if (!st->percpu) {
+		ret = -ENOMEM;
+		goto err;
+	}
+
 	st->module = !access(XR_SYSFS_DIR, F_OK);
 	return 0;
 
@@ -266,12 +282,30 @@ void xr_state_close(struct xr_state *st)
 		munmap(st->subs, mmap_len(sizeof(struct xdprelay_subs)));
 	st->tx = NULL;
 	st->subs = NULL;
+	free(st->percpu);
+	st->percpu = NULL;
 	for (i = 0; i < XR_ARRAY_SIZE(maps); i++) {
 		fd = map_fd(st, &maps[i]);
 		if (*fd >= 0)
 			close(*fd);
 		*fd = -1;
 	}
+}
+
+int xr_dtx_read(struct xr_state *st, uint32_t id, struct xdprelay_dtx *sum)
+{
+	int cpu;
+
+	memset(sum, 0, sizeof(*sum));
+	if (bpf_map_lookup_elem(st->dtx_fd, &id, st->percpu))
+		return -errno;
+	for (cpu = 0; cpu < st->ncpus; cpu++) {
+		sum->packets += st->percpu[cpu].packets;
+		sum->bytes += st->percpu[cpu].bytes;
+		sum->tx_errors += st->percpu[cpu].tx_errors;
+		sum->no_neigh += st->percpu[cpu].no_neigh;
+	}
+	return 0;
 }
 
 const char *xr_run_dir(void)

@@ -22,8 +22,11 @@ struct xr_state {
 	int subs_fd;		/* xr_subs */
 	int tx_fd;		/* xr_tx */
 	int direct_fd;		/* xr_direct */
+	int dtx_fd;		/* xr_dtx */
 	struct xdprelay_subs *subs;	/* xr_subs, mmapped */
 	struct xdprelay_tx *tx;		/* xr_tx, mmapped */
+	struct xdprelay_dtx *percpu;	/* one xr_dtx row, per CPU */
+	int ncpus;
 	bool module;		/* xdprelay.ko loaded: counters in sysfs */
 };
 
@@ -44,6 +47,12 @@ static inline bool xr_rx_in_map(const struct xr_state *st)
 {
 	return st->counters_fd >= 0;
 }
+
+/*
+ * Row @id of xr_dtx (what the program sent of direct streams), summed
+ * over the CPUs.  Returns 0 or -errno (@sum zeroed then).
+ */
+int xr_dtx_read(struct xr_state *st, uint32_t id, struct xdprelay_dtx *sum);
 
 /*
  * The relay's run-time files: /run/xdprelay, or $XDPRELAY_RUN_DIR, so that

@@ -2,7 +2,8 @@
 /*
  * Counters: what the XDP program received, from the module's sysfs tree
  * when the kfunc object counts there, else from the per-CPU xr_counters
- * map; what the relay sent, from the mmapped xr_tx map.
+ * map; what the relay sent, from the mmapped xr_tx map, and what the
+ * program sent of direct streams, from xr_dtx.
  */
 #include <errno.h>
 #include <limits.h>
@@ -170,16 +171,30 @@ static int rx_from_sysfs(struct row *r)
 	return 0;
 }
 
-static void tx_read(struct xr_state *st, struct row *r)
+/* What the relay sent (xr_tx), and the program of direct streams. */
+static int tx_read(struct xr_state *st, struct row *r)
 {
 	const struct xdprelay_tx *t = &st->tx[r->id];
+	struct xdprelay_dtx d;
+	int ret;
 
-	r->tx[TX_PACKETS] = __atomic_load_n(&t->packets, __ATOMIC_RELAXED);
-	r->tx[TX_BYTES] = __atomic_load_n(&t->bytes, __ATOMIC_RELAXED);
+	ret = xr_dtx_read(st, r->id, &d);
+	if (ret) {
+		pr_err("cannot read row %u of %s: %s", r->id,
+		       XDPRELAY_MAP_DTX, strerror(-ret));
+		return ret;
+	}
+	r->tx[TX_PACKETS] = __atomic_load_n(&t->packets, __ATOMIC_RELAXED) +
+			    d.packets;
+	r->tx[TX_BYTES] = __atomic_load_n(&t->bytes, __ATOMIC_RELAXED) +
+			  d.bytes;
 	r->tx[TX_COPIES] = __atomic_load_n(&t->copies, __ATOMIC_RELAXED);
-	r->tx[TX_ERRORS] = __atomic_load_n(&t->tx_errors, __ATOMIC_RELAXED);
-	r->tx[TX_NO_NEIGH] = __atomic_load_n(&t->no_neigh, __ATOMIC_RELAXED);
+	r->tx[TX_ERRORS] = __atomic_load_n(&t->tx_errors, __ATOMIC_RELAXED) +
+			   d.tx_errors;
+	r->tx[TX_NO_NEIGH] = __atomic_load_n(&t->no_neigh, __ATOMIC_RELAXED) +
+			     d.no_neigh;
 	r->tx[RX_DROPPED] = __atomic_load_n(&t->rx_dropped, __ATOMIC_RELAXED);
+	return 0;
 }
 
 static int row_read(struct xr_state *st, struct row *r)
@@ -192,8 +207,7 @@ static int row_read(struct xr_state *st, struct row *r)
 		ret = rx_from_sysfs(r);
 	if (ret)
 		return ret;
-	tx_read(st, r);
-	return 0;
+	return tx_read(st, r);
 }
 
 static double now(void)
