@@ -45,6 +45,11 @@ struct xr_backend {
 	 * the ingress: the AF_XDP path has no socket of its own there.
 	 */
 	bool joins_groups;
+	/*
+	 * The path runs beside the xdprelay program on the ingress, so
+	 * that streams can take the direct path (direct.c).
+	 */
+	bool direct;
 	int (*setup)(struct relay *r);
 	int (*start)(struct relay *r);
 	void (*stream_changed)(struct relay *r, uint32_t id,

@@ -74,22 +74,6 @@ static int bind_dev(int fd, const char *dev)
 			  strlen(dev) + 1) ? -errno : 0;
 }
 
-static int join_group(int ifindex, int fd, const struct xdprelay_endpoint *l)
-{
-	if (l->family == AF_INET) {
-		struct ip_mreqn mr = { .imr_ifindex = ifindex };
-
-		memcpy(&mr.imr_multiaddr, l->addr, 4);
-		return setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr,
-				  sizeof(mr)) ? -errno : 0;
-	}
-	struct ipv6_mreq mr = { .ipv6mr_interface = ifindex };
-
-	memcpy(&mr.ipv6mr_multiaddr, l->addr, 16);
-	return setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mr,
-			  sizeof(mr)) ? -errno : 0;
-}
-
 /*
  * A stream of one VLAN arrives through the VLAN's device on top of the
  * ingress (the stack takes the tag off there), one of any VLAN on the
@@ -104,10 +88,10 @@ static int open_listen(struct sr *r, const struct xdprelay_info *info,
 	char dev[IF_NAMESIZE];
 	int fd, err, ifindex = r->rl->ingress_ifindex;
 
-	snprintf(dev, sizeof(dev), "%s", r->cfg->ingress);
+	snprintf(dev, sizeof(dev), "%s", r->rl->cfg->ingress);
 	if (info->vlan) {
 		*what = "finding its VLAN's device (create it: 'ip link add link INGRESS name INGRESS.ID type vlan id ID')";
-		ifindex = xr_vlan_dev(r->cfg->ingress, info->vlan, dev);
+		ifindex = xr_vlan_dev(r->rl->cfg->ingress, info->vlan, dev);
 		if (ifindex < 0)
 			return ifindex;
 	}
@@ -145,7 +129,7 @@ static int open_listen(struct sr *r, const struct xdprelay_info *info,
 	}
 	if (xr_is_multicast(l)) {
 		*what = "joining the group";
-		err = join_group(ifindex, fd, l);
+		err = xr_join_group(fd, ifindex, l->family, l->addr);
 		if (err)
 			goto fail;
 	}
@@ -178,7 +162,7 @@ static int open_egress(struct sr *r, int family, uint16_t port,
 	/* It only sends: what reaches its port is not read. */
 	set_int(fd, SOL_SOCKET, SO_RCVBUF, 0);
 	*what = "egress SO_BINDTODEVICE";
-	err = bind_dev(fd, r->cfg->egress);
+	err = bind_dev(fd, r->rl->cfg->egress);
 	if (err)
 		goto fail;
 	*what = "egress bind";
@@ -263,10 +247,10 @@ static void open_stream(struct sr *r, uint32_t id,
 	s->fd = fd;
 	s->out_fd = out;
 	s->drops_seen = 0;
-	s->opened_ms = sr_now_ns() / 1000000;
+	s->opened_ms = relay_now_ms();
 	pthread_mutex_unlock(&r->lock);
 	pr_info("stream %.*s: listening on %s on %s%s%s", XDPRELAY_NAME_LEN,
-		info->name, xr_endpoint_str(l, buf), r->cfg->ingress,
+		info->name, xr_endpoint_str(l, buf), r->rl->cfg->ingress,
 		info->vlan ? ", its VLAN's device" : "",
 		xr_is_multicast(l) ? " (group joined)" : "");
 	s->warned = false;
@@ -275,7 +259,7 @@ fail:
 	if (!s->warned)
 		pr_warn("stream %.*s: %s for %s on %s failed: %s (retrying every %d ms)",
 			XDPRELAY_NAME_LEN, info->name, what,
-			xr_endpoint_str(l, buf), r->cfg->ingress,
+			xr_endpoint_str(l, buf), r->rl->cfg->ingress,
 			strerror(-err), XR_TICK_MS);
 	s->warned = true;
 }
@@ -356,7 +340,7 @@ static bool arm_pending(struct sr *r, uint64_t now)
 static void count_rx(struct sr *r)
 {
 	static struct xr_rx_count c[XDPRELAY_MAX_STREAMS];
-	struct xdprelay_counters *vals;
+	struct xdprelay_counters *v = &r->vals[0];
 	uint32_t id, k;
 	bool any = false;
 
@@ -374,8 +358,7 @@ static void count_rx(struct sr *r)
 	}
 	pthread_mutex_unlock(&r->lock);
 	if (__atomic_load_n(&r->xdp_counts, __ATOMIC_RELAXED) || !any ||
-	    (!xr_rx_in_map(&r->rl->st) && r->rl->rep.fd < 0) ||
-	    (xr_rx_in_map(&r->rl->st) && r->ncpus <= 0)) {
+	    (!xr_rx_in_map(&r->rl->st) && r->rl->rep.fd < 0)) {
 		memset(c, 0, sizeof(c));
 		return;
 	}
@@ -383,17 +366,12 @@ static void count_rx(struct sr *r)
 		xr_report_rx(&r->rl->rep, c);
 		return;
 	}
-	vals = calloc(r->ncpus, sizeof(*vals));
-	if (!vals)
-		return;
 	for (id = 0; id < XDPRELAY_MAX_STREAMS; id++) {
-		struct xdprelay_counters *v = &vals[0];
-
 		if (!c[id].packets[XR_RX_TAKEN] &&
 		    !c[id].packets[XR_RX_POLICED] &&
 		    !c[id].packets[XR_RX_SRC_REFUSED])
 			continue;
-		if (bpf_map_lookup_elem(r->rl->st.counters_fd, &id, vals))
+		if (bpf_map_lookup_elem(r->rl->st.counters_fd, &id, r->vals))
 			continue;
 		for (k = 0; k < XR_RX_KINDS; k++) {
 			v->c[XDPRELAY_RX_PACKETS] += c[id].packets[k];
@@ -401,11 +379,11 @@ static void count_rx(struct sr *r)
 			if (xr_rx_outcome[k])
 				v->c[xr_rx_outcome[k]] += c[id].packets[k];
 		}
-		if (bpf_map_update_elem(r->rl->st.counters_fd, &id, vals, 0))
+		if (bpf_map_update_elem(r->rl->st.counters_fd, &id, r->vals,
+					0))
 			continue;
 		memset(&c[id], 0, sizeof(c[id]));
 	}
-	free(vals);
 }
 
 /*
@@ -439,11 +417,11 @@ static void count_drops(struct sr *r)
 static void check_xdp(struct sr *r)
 {
 	char why[256];
-	bool counts = !relay_program_check(r->cfg->ingress, why,
+	bool counts = !relay_program_check(r->rl->cfg->ingress, why,
 					   sizeof(why), NULL);
 
 	if (counts != r->xdp_counts || !r->started)
-		pr_debug("%s: %s", r->cfg->ingress, counts ?
+		pr_debug("%s: %s", r->rl->cfg->ingress, counts ?
 			 "xdprelay's program counts what arrives" :
 			 "no xdprelay program: the relay counts what arrives");
 	__atomic_store_n(&r->xdp_counts, counts, __ATOMIC_RELAXED);
@@ -460,6 +438,17 @@ static bool is_listen_endpoint(const struct sr *r,
 	for (id = 1; id < XDPRELAY_MAX_STREAMS; id++)
 		if (r->s[id].info.name[0] &&
 		    xr_endpoint_eq(&r->s[id].info.listen, ep))
+			return true;
+	return false;
+}
+
+static bool sends_to(const struct xdprelay_subs *subs,
+		     const struct xdprelay_endpoint *ep)
+{
+	uint32_t j;
+
+	for (j = 0; j < subs->nr && j < XDPRELAY_MAX_SUBS; j++)
+		if (xr_endpoint_eq(&subs->sub[j], ep))
 			return true;
 	return false;
 }
@@ -516,16 +505,15 @@ static int sock_setup(struct relay *rl)
 	}
 	rl->priv = r;
 	r->rl = rl;
-	r->cfg = rl->cfg;
 	r->epfd = -1;
 	r->gso = true;
 	pthread_mutex_init(&r->lock, NULL);
 	for (id = 0; id < XDPRELAY_MAX_STREAMS; id++)
 		r->s[id].fd = r->s[id].out_fd = -1;
-	r->ncpus = libbpf_num_possible_cpus();
+	r->vals = calloc(rl->st.ncpus, sizeof(*r->vals));
 	r->buf = malloc((size_t)SR_BATCH * SR_BUF_SIZE);
 	r->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (!r->buf || r->epfd < 0) {
+	if (!r->vals || !r->buf || r->epfd < 0) {
 		pr_err("out of memory, or no epoll: %s", strerror(errno));
 		return -ENOMEM;
 	}
@@ -547,7 +535,7 @@ static int sock_start(struct relay *rl)
 	}
 	r->started = true;
 	pr_info("relaying from %s to %s with UDP sockets (socket backend)",
-		r->cfg->ingress, r->cfg->egress);
+		r->rl->cfg->ingress, r->rl->cfg->egress);
 	return 0;
 }
 
@@ -560,13 +548,13 @@ static void sock_stream_changed(struct relay *rl, uint32_t id,
 {
 	struct sr *r = sr_of(rl);
 	struct sr_stream *s = &r->s[id];
+	struct xdprelay_endpoint was = s->info.listen;
 	bool moved;
 	uint32_t i;
 
-	moved = memcmp(&info->listen, &s->info.listen, sizeof(info->listen)) ||
+	moved = memcmp(&info->listen, &was, sizeof(was)) ||
 		!info->name[0] != !s->info.name[0];
-	if (memcmp(&info->listen, &s->info.listen, sizeof(info->listen)) ||
-	    info->src_port != s->info.src_port ||
+	if (moved || info->src_port != s->info.src_port ||
 	    info->vlan != s->info.vlan ||
 	    strncmp(info->name, s->info.name, XDPRELAY_NAME_LEN)) {
 		if (s->fd >= 0)
@@ -578,8 +566,11 @@ static void sock_stream_changed(struct relay *rl, uint32_t id,
 	if (s->info.name[0] && s->fd < 0)
 		open_stream(r, id, &s->info);
 	scan_settings(r, id);
+	/* Only the streams that send to the endpoint that came or went. */
 	for (i = 1; moved && i < XDPRELAY_MAX_STREAMS; i++)
-		set_subs(r, i, &rl->subs[i]);
+		if (sends_to(&rl->subs[i], &was) ||
+		    sends_to(&rl->subs[i], &info->listen))
+			set_subs(r, i, &rl->subs[i]);
 }
 
 static void sock_subs_changed(struct relay *rl, uint32_t id,
@@ -668,6 +659,7 @@ static int sock_teardown(struct relay *rl)
 		close(r->epfd);
 	pthread_mutex_destroy(&r->lock);
 	free(r->buf);
+	free(r->vals);
 	free(r);
 	rl->priv = NULL;
 	return 0;
@@ -676,6 +668,7 @@ static int sock_teardown(struct relay *rl)
 const struct xr_backend xr_backend_sock = {
 	.name = "socket",
 	.joins_groups = false,
+	.direct = false,
 	.setup = sock_setup,
 	.start = sock_start,
 	.stream_changed = sock_stream_changed,

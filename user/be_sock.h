@@ -52,14 +52,13 @@ struct sr_stream {
 
 struct sr {
 	struct relay *rl;	/* the control plane */
-	const struct relay_config *cfg;
 	int epfd;
 	bool tune_warned;
 	pthread_mutex_t lock;
 	pthread_t thread;
 	bool started;
 	int stop;
-	int ncpus;
+	struct xdprelay_counters *vals;	/* one xr_counters row, per CPU */
 	bool xdp_counts;	/* an xdprelay program counts what arrives */
 	uint64_t next_check;	/* of xdp_counts */
 	uint64_t next_tick;	/* the next full pass over the streams */
@@ -79,7 +78,6 @@ struct sr {
 
 socklen_t sr_sockaddr(const struct xdprelay_endpoint *ep,
 		      struct sockaddr_storage *ss);
-uint64_t sr_now_ns(void);
 
 /* sock_path.c: what the worker runs, its argument the struct sr. */
 void *sock_worker_main(void *arg);

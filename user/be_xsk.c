@@ -55,20 +55,6 @@ static int check_caps(void)
 	return -EPERM;
 }
 
-static int if_ioctl(const char *ifname, unsigned long req, struct ifreq *ifr)
-{
-	int fd, err = 0;
-
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	snprintf(ifr->ifr_name, IFNAMSIZ, "%s", ifname);
-	if (ioctl(fd, req, ifr))
-		err = -errno;
-	close(fd);
-	return err;
-}
-
 /* Combined plus RX-only channels; 0 when the driver cannot say. */
 static unsigned int rx_channels(const char *ifname, unsigned int *tx)
 {
@@ -76,7 +62,7 @@ static unsigned int rx_channels(const char *ifname, unsigned int *tx)
 	struct ifreq ifr = { .ifr_data = (void *)&ch };
 
 	*tx = 0;
-	if (if_ioctl(ifname, SIOCETHTOOL, &ifr))
+	if (xr_if_ioctl(ifname, SIOCETHTOOL, &ifr))
 		return 0;
 	*tx = ch.combined_count + ch.tx_count;
 	return ch.combined_count + ch.rx_count;
@@ -110,7 +96,7 @@ static int check_interfaces(struct relay *r, struct xsk_relay *xr)
 	struct ifreq ifr = {};
 	int err;
 
-	err = if_ioctl(cfg->ingress, SIOCGIFMTU, &ifr);
+	err = xr_if_ioctl(cfg->ingress, SIOCGIFMTU, &ifr);
 	if (err) {
 		pr_err("cannot read the MTU of %s: %s", cfg->ingress,
 		       strerror(-err));
@@ -128,7 +114,7 @@ static int check_interfaces(struct relay *r, struct xsk_relay *xr)
 		return -EMSGSIZE;
 	}
 	memset(&ifr, 0, sizeof(ifr));
-	if (!if_ioctl(cfg->egress, SIOCGIFMTU, &ifr) &&
+	if (!xr_if_ioctl(cfg->egress, SIOCGIFMTU, &ifr) &&
 	    (unsigned int)ifr.ifr_mtu < mtu)
 		pr_warn("the MTU of %s (%d) is below that of %s (%u): larger datagrams will not leave",
 			cfg->egress, ifr.ifr_mtu, cfg->ingress, mtu);
@@ -680,6 +666,7 @@ static int xsk_teardown(struct relay *r)
 const struct xr_backend xr_backend_xsk = {
 	.name = "xdp",
 	.joins_groups = true,
+	.direct = true,
 	.setup = xsk_setup,
 	.start = xsk_start,
 	.stream_changed = xsk_stream_changed,

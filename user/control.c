@@ -42,10 +42,7 @@
 
 uint64_t relay_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return xr_now_ns() / 1000000;
 }
 
 static const char *addr_str(int family, const uint8_t *addr, char *buf,
@@ -73,21 +70,8 @@ static int group_join(struct relay_group *g, int ifindex, int family,
 	fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (family == AF_INET) {
-		struct ip_mreqn mr = { .imr_ifindex = ifindex };
-
-		memcpy(&mr.imr_multiaddr, group, 4);
-		err = setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr,
-				 sizeof(mr));
-	} else {
-		struct ipv6_mreq mr = { .ipv6mr_interface = ifindex };
-
-		memcpy(&mr.ipv6mr_multiaddr, group, 16);
-		err = setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mr,
-				 sizeof(mr));
-	}
+	err = xr_join_group(fd, ifindex, family, group);
 	if (err) {
-		err = -errno;
 		close(fd);
 		return err;
 	}
@@ -151,6 +135,16 @@ static void group_update(struct relay *r, uint32_t id,
 	}
 }
 
+/* Memberships that failed (a VLAN device not there yet): again. */
+static void groups_retry(struct relay *r)
+{
+	uint32_t id;
+
+	for (id = 1; id < XDPRELAY_MAX_STREAMS; id++)
+		if (r->groups[id].fd < 0 && r->info[id].name[0])
+			group_update(r, id, &r->info[id]);
+}
+
 /* ---- streams ------------------------------------------------------ */
 
 static void ctl_update(struct relay *r, uint32_t id,
@@ -180,6 +174,7 @@ static void info_update(struct relay *r, uint32_t id,
 	if (!memcmp(info, &r->info[id], sizeof(*info)))
 		return;
 	r->info[id] = *info;
+	r->direct.dirty = true;
 	ctl_update(r, id, info);
 	group_update(r, id, info);
 	r->be->stream_changed(r, id, info);
@@ -230,6 +225,7 @@ static int scan_subs(struct relay *r)
 		    !xr_subs_read(e, s, &r->subs_seen[id]))
 			continue;
 		changed++;
+		r->direct.dirty = true;
 		if (!r->apply_seq[id])
 			r->apply_pending++;
 		r->apply_seq[id] = r->subs_seen[id];
@@ -378,7 +374,7 @@ static bool handle_signals(struct relay *r)
 static int main_loop(struct relay *r)
 {
 	uint64_t next_full = relay_now_ms() + XR_FULL_REFRESH_MS, now;
-	uint64_t next_event = 0, next_info = 0;
+	uint64_t next_event = 0, next_info = 0, next_status = 0;
 	struct pollfd pfd[2] = {
 		{ .fd = r->sfd, .events = POLLIN },
 		/* poll() passes over a descriptor of -1. */
@@ -399,13 +395,13 @@ static int main_loop(struct relay *r)
 			break;
 		if (relay_reload_poll(&r->reload))
 			rescan_all(r);
-		relay_egress_check(&r->egress, r->cfg->egress);
 		if ((pfd[1].revents & POLLIN) && xr_neigh_events(r->neigh) > 0)
 			event = true;
 		now = relay_now_ms();
 		/* A new list brings its stream's record: the others each tick. */
 		if (now >= next_info) {
 			next_info = now + XR_TICK_MS;
+			relay_egress_check(&r->egress, r->cfg->egress);
 			scan_info(r);
 		}
 		subs = scan_subs(r);
@@ -422,15 +418,21 @@ static int main_loop(struct relay *r)
 		}
 		publish_applied(r, false);
 		relay_direct_sync(r, now);
-		if (r->direct.changed && !relay_status_write(r)) {
-			r->direct.changed = false;
-			r->status_written = true;
+		/* A status that cannot be written is tried again later. */
+		if (r->direct.changed && now >= next_status) {
+			if (!relay_status_write(r)) {
+				r->direct.changed = false;
+				r->status_written = true;
+			} else {
+				next_status = now + XR_FULL_REFRESH_MS;
+			}
 		}
 		if (now >= next_full) {
 			next_full = now + XR_FULL_REFRESH_MS;
 			want_all(r);
 			refresh_neigh(r, true);
 			publish_applied(r, false);
+			groups_retry(r);
 			xr_reporter_open(&r->rep);
 		}
 		wait = r->be->tick(r, now);
@@ -459,15 +461,9 @@ static int interface_index(const char *what, const char *ifname)
 static int egress_mac(struct relay *r)
 {
 	struct ifreq ifr = {};
-	int fd, err = 0;
+	int err;
 
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", r->cfg->egress);
-	if (ioctl(fd, SIOCGIFHWADDR, &ifr))
-		err = -errno;
-	close(fd);
+	err = xr_if_ioctl(r->cfg->egress, SIOCGIFHWADDR, &ifr);
 	if (err) {
 		pr_err("cannot read the MAC address of %s: %s",
 		       r->cfg->egress, strerror(-err));
@@ -557,7 +553,6 @@ static void teardown(struct relay *r)
 
 	for (id = 0; r->groups && id < XDPRELAY_MAX_STREAMS; id++)
 		group_leave(&r->groups[id]);
-	relay_reload_stop(&r->reload);
 	xr_reporter_fini(&r->rep);
 	if (r->status_written)
 		unlink(xr_status_file());

@@ -90,6 +90,10 @@ struct relay_direct {
 	bool known;		/* @ok has been found out */
 	char why[XR_WHY_LEN];	/* why not, when not */
 	uint64_t next_probe;
+	/* What the entries were last made from; @dirty: a stream changed. */
+	bool dirty;
+	uint32_t ngen;
+	bool up;
 	bool changed;		/* a stream's path changed: status again */
 	struct relay_direct_stream *s;	/* by stream id */
 };

@@ -26,6 +26,7 @@
 #include <bpf/bpf.h>
 
 #include "control.h"
+#include "neigh.h"
 #include "tpl.h"
 #include "util.h"
 #include "xdpfeat.h"
@@ -78,6 +79,7 @@ static void probe_egress(struct relay *r)
 		pr_info("no direct path: %s", why);
 	d->ok = !why[0];
 	d->known = true;
+	d->dirty = true;
 	snprintf(d->why, sizeof(d->why), "%s", why);
 }
 
@@ -89,6 +91,7 @@ int relay_direct_setup(struct relay *r)
 	d->s = calloc(XDPRELAY_MAX_STREAMS, sizeof(*d->s));
 	if (!d->s)
 		return -ENOMEM;
+	d->dirty = true;
 	/* Take over what a previous relay left. */
 	for (id = 1; id < XDPRELAY_MAX_STREAMS; id++) {
 		struct relay_direct_stream *ds = &d->s[id];
@@ -98,7 +101,7 @@ int relay_direct_setup(struct relay *r)
 			xr_report_direct(&r->rep, id);
 		}
 	}
-	if (r->be != &xr_backend_xsk) {
+	if (!r->be->direct) {
 		snprintf(d->why, sizeof(d->why),
 			 "the relay runs the socket backend");
 		d->known = true;
@@ -120,7 +123,7 @@ static unsigned int decide(struct relay *r, uint32_t id, char *why,
 	why[0] = '\0';
 	if (!info->name[0])
 		return RELAY_RUNS_NONE;
-	other = r->be == &xr_backend_xsk ? RELAY_RUNS_AFXDP :
+	other = r->be->direct ? RELAY_RUNS_AFXDP :
 					   RELAY_RUNS_SOCKET;
 	if (info->path == XDPRELAY_PATH_AFXDP) {
 		if (other == RELAY_RUNS_AFXDP)
@@ -215,10 +218,17 @@ void relay_direct_sync(struct relay *r, uint64_t now_ms)
 
 	if (!d->s)
 		return;
-	if (r->be == &xr_backend_xsk && now_ms >= d->next_probe) {
+	if (r->be->direct && now_ms >= d->next_probe) {
 		d->next_probe = now_ms + XR_DIRECT_PROBE_MS;
 		probe_egress(r);
 	}
+	/* The entries depend on nothing else. */
+	if (!d->dirty && d->ngen == xr_neigh_gen(r->neigh) &&
+	    d->up == r->egress.up)
+		return;
+	d->dirty = false;
+	d->ngen = xr_neigh_gen(r->neigh);
+	d->up = r->egress.up;
 	for (id = 1; id < XDPRELAY_MAX_STREAMS; id++) {
 		struct relay_direct_stream *ds = &d->s[id];
 

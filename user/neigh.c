@@ -70,7 +70,6 @@ struct nh_slot {
 	uint8_t dirty;		/* a notification concerns it */
 	uint8_t hop_family;	/* 0: no next hop known */
 	uint8_t hop[16];	/* whose neighbour entry gives the MAC */
-	uint32_t live_pos;	/* in xr_neigh.live */
 	uint64_t next_use_ns;
 	uint64_t next_poll_ns;	/* while resolving, with no notification */
 };
@@ -84,7 +83,6 @@ struct xr_neigh {
 	struct nh_slot *slots;
 	uint32_t *live;		/* indexes of the SLOT_LIVE slots */
 	uint32_t nlive;
-	uint64_t lookups;
 	uint8_t *buf;
 };
 
@@ -96,14 +94,6 @@ struct nl_req {
 	};
 	uint8_t attrs[64];
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * XR_NSEC_PER_SEC + ts.tv_nsec;
-}
 
 static inline uint32_t addr_len(int family)
 {
@@ -242,7 +232,7 @@ static const struct rtattr *nl_attr(const struct nlmsghdr *h, size_t hdrlen,
 	return NULL;
 }
 
-int xr_neigh_event(struct xr_neigh *n, const struct nlmsghdr *h)
+static int neigh_event(struct xr_neigh *n, const struct nlmsghdr *h)
 {
 	uint8_t dst[16] = {};
 	const struct rtattr *a;
@@ -300,7 +290,7 @@ int xr_neigh_feed(struct xr_neigh *n, const void *buf, ssize_t len)
 
 	/* len stays signed: NLMSG_NEXT may take it below zero. */
 	for (; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len))
-		marked += xr_neigh_event(n, h);
+		marked += neigh_event(n, h);
 	return marked;
 }
 
@@ -389,11 +379,6 @@ void xr_neigh_close(struct xr_neigh *n)
 uint32_t xr_neigh_gen(const struct xr_neigh *n)
 {
 	return __atomic_load_n(&n->gen, __ATOMIC_ACQUIRE);
-}
-
-uint64_t xr_neigh_lookups(const struct xr_neigh *n)
-{
-	return n->lookups;
 }
 
 static uint32_t hash(int family, const uint8_t *addr)
@@ -494,7 +479,6 @@ int xr_neigh_want(struct xr_neigh *n, int family, const uint8_t *addr)
 	s->hop_family = 0;
 	s->next_use_ns = 0;
 	s->next_poll_ns = 0;
-	s->live_pos = n->nlive;
 	n->live[n->nlive++] = s - n->slots;
 	return 0;
 }
@@ -524,7 +508,6 @@ void xr_neigh_sweep_end(struct xr_neigh *n)
 		slot_write_end(s);
 		/* The last live slot takes its place in the list. */
 		n->live[i] = n->live[--n->nlive];
-		n->slots[n->live[i]].live_pos = i;
 		changed = true;
 	}
 	if (changed)
@@ -555,7 +538,6 @@ static int nl_talk(struct xr_neigh *n, struct nl_req *r, uint16_t type,
 	ssize_t len;
 
 	r->h.nlmsg_seq = seq;
-	n->lookups++;
 	if (send(n->fd, r, r->h.nlmsg_len, 0) < 0)
 		return -errno;
 
@@ -829,7 +811,7 @@ static bool resolving(const struct xr_nh *nh)
 int xr_neigh_refresh(struct xr_neigh *n, bool all, xr_neigh_cb cb,
 		     void *arg)
 {
-	uint64_t now = now_ns();
+	uint64_t now = xr_now_ns();
 	bool changed = false;
 	int pending = 0, err = 0;
 	uint32_t i;

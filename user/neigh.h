@@ -68,8 +68,9 @@ void xr_neigh_sweep_end(struct xr_neigh *n);
 /*
  * Look up routes and neighbours again: every entry when @all, else those
  * a notification concerned and those still resolving (XR_NH_NONE,
- * XR_NH_UNRESOLVED; these at most every 100 ms).  Triggers resolution of next hops that are missing,
- * failed or stale, at most once a second each.  Returns the number of
+ * XR_NH_UNRESOLVED; these at most every 100 ms).  Triggers resolution of
+ * next hops that are missing, failed or stale, at most once a second
+ * each.  Returns the number of
  * entries still resolving, or -errno when rtnetlink fails.
  */
 int xr_neigh_refresh(struct xr_neigh *n, bool all, xr_neigh_cb cb,
@@ -82,16 +83,11 @@ int xr_neigh_refresh(struct xr_neigh *n, bool all, xr_neigh_cb cb,
  * (a neighbour of the egress that is their next hop, a route whose prefix
  * holds their address; all of them when notifications were lost); it
  * returns how many it marked, for the caller's next xr_neigh_refresh().
- * xr_neigh_event() does the same for one message.
  */
 int xr_neigh_event_fd(const struct xr_neigh *n);
 int xr_neigh_events(struct xr_neigh *n);
-int xr_neigh_event(struct xr_neigh *n, const struct nlmsghdr *h);
 /* The messages in @len bytes at @buf, as xr_neigh_events() reads them. */
 int xr_neigh_feed(struct xr_neigh *n, const void *buf, ssize_t len);
-
-/* Requests sent to rtnetlink so far: what refreshing costs. */
-uint64_t xr_neigh_lookups(const struct xr_neigh *n);
 
 /*
  * The answers to RTM_GETROUTE and RTM_GETNEIGH, checked against their

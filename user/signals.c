@@ -128,9 +128,15 @@ int relay_status_write(const struct relay *r)
 	ret = xr_run_dir_make();
 	if (ret)
 		goto fail;
-	/* A fresh name, created exclusively: nothing there is followed. */
-	snprintf(tmp, sizeof(tmp), "%s/.status.XXXXXX", xr_run_dir());
-	fd = mkostemp(tmp, O_CLOEXEC);
+	/*
+	 * Created exclusively, so that nothing planted there is followed;
+	 * one name, so that a relay killed before the rename leaves one
+	 * stale file, which the next write removes.
+	 */
+	snprintf(tmp, sizeof(tmp), "%s/.status.new", xr_run_dir());
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0644);
 	if (fd < 0) {
 		ret = -errno;
 		goto fail;
@@ -252,16 +258,10 @@ void relay_reload_stop(struct relay_reload *rl)
 bool relay_egress_check(struct relay_egress *e, const char *ifname)
 {
 	struct ifreq ifr = {};
-	bool up = false;
-	int fd;
+	bool up;
 
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0) {
-		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-		up = !ioctl(fd, SIOCGIFFLAGS, &ifr) &&
-		     (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
-		close(fd);
-	}
+	up = !xr_if_ioctl(ifname, SIOCGIFFLAGS, &ifr) &&
+	     (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
 	if (up != __atomic_load_n(&e->up, __ATOMIC_RELAXED) || !e->known) {
 		if (!up)
 			pr_warn("egress %s is down or has no carrier: what the relay would send counts as tx_errors until it is back",

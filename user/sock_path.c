@@ -154,15 +154,6 @@ again:
 	}
 }
 
-uint64_t sr_now_ns(void)
-{
-	struct timespec ts;
-
-	/* The clock of bpf_ktime_get_ns(), the XDP program's policer's. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * XDPRELAY_NSEC_PER_SEC + ts.tv_nsec;
-}
-
 /* The source filter of xr_streams, as the XDP program applies it. */
 static bool src_allowed(const struct xdprelay_stream *v,
 			const struct sockaddr_storage *from)
@@ -200,7 +191,7 @@ static void relay_stream(struct sr *r, uint32_t id)
 	bool filter = s->val.flags & XDPRELAY_F_SRC_FILTER;
 	bool police = s->val.rate_pps &&
 		      !__atomic_load_n(&r->xdp_counts, __ATOMIC_RELAXED);
-	uint64_t now = police ? sr_now_ns() : 0;
+	uint64_t now = police ? xr_now_ns() : 0;
 	unsigned int b, i, j, n, m, seg, len, k;
 	struct sr_acc *a = &r->acc[id];
 	int ret;

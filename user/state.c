@@ -402,7 +402,7 @@ static int open_regular(const char *path, int flags, int *fdp)
 	return 0;
 }
 
-int xr_state_lock_timeout(int timeout_ms)
+int xr_state_lock(void)
 {
 	int fd = -1, ret, waited = 0;
 
@@ -419,17 +419,15 @@ int xr_state_lock_timeout(int timeout_ms)
 			       strerror(-ret));
 			goto fail;
 		}
-		if (waited >= timeout_ms) {
-			if (timeout_ms)
-				pr_err("another xdprelayctl has held %s for %d ms: try again once it is done (see 'fuser -v %s')",
-				       xr_lock_file(), waited,
-				       xr_lock_file());
+		if (waited >= XR_LOCK_TIMEOUT_MS) {
+			pr_err("another xdprelayctl has held %s for %d ms: try again once it is done (see 'fuser -v %s')",
+			       xr_lock_file(), waited, xr_lock_file());
 			ret = -EBUSY;
 			goto fail;
 		}
 		if (!waited)
 			pr_warn("another xdprelayctl holds %s: waiting up to %d s for it to finish its change",
-				xr_lock_file(), timeout_ms / 1000);
+				xr_lock_file(), XR_LOCK_TIMEOUT_MS / 1000);
 		usleep(XR_LOCK_POLL_MS * 1000);
 		waited += XR_LOCK_POLL_MS;
 	}
@@ -437,11 +435,6 @@ int xr_state_lock_timeout(int timeout_ms)
 fail:
 	close(fd);
 	return ret;
-}
-
-int xr_state_lock(void)
-{
-	return xr_state_lock_timeout(XR_LOCK_TIMEOUT_MS);
 }
 
 void xr_state_unlock(int lock_fd)

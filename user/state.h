@@ -70,12 +70,9 @@ int xr_run_dir_make(void);
 /*
  * Serialises control-plane writers (flock on a file in the run directory).
  * xr_state_lock() waits up to 30 s for another writer, then fails with
- * -EBUSY; xr_state_lock_timeout(0) does not wait, and says nothing when
- * it finds the lock held.  Returns the lock's fd, or -errno after saying
- * what failed.
+ * -EBUSY.  Returns the lock's fd, or -errno after saying what failed.
  */
 int xr_state_lock(void);
-int xr_state_lock_timeout(int timeout_ms);
 void xr_state_unlock(int lock_fd);
 
 /* The xr_streams key of the stream @info describes. */

@@ -494,6 +494,36 @@ int xr_vlan_dev(const char *real, unsigned int vid, char *name)
 	return ifindex;
 }
 
+int xr_if_ioctl(const char *ifname, unsigned long req, struct ifreq *ifr)
+{
+	int fd, err = 0;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr->ifr_name, IFNAMSIZ, "%s", ifname);
+	if (ioctl(fd, req, ifr))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+int xr_join_group(int fd, int ifindex, int family, const uint8_t *group)
+{
+	if (family == AF_INET) {
+		struct ip_mreqn mr = { .imr_ifindex = ifindex };
+
+		memcpy(&mr.imr_multiaddr, group, 4);
+		return setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr,
+				  sizeof(mr)) ? -errno : 0;
+	}
+	struct ipv6_mreq mr = { .ipv6mr_interface = ifindex };
+
+	memcpy(&mr.ipv6mr_multiaddr, group, 16);
+	return setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mr,
+			  sizeof(mr)) ? -errno : 0;
+}
+
 /* Files */
 
 int xr_mkdir_p(const char *dir, unsigned int mode)

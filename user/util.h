@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <linux/bpf.h>	/* struct bpf_spin_lock, for xdprelay.h */
 
@@ -128,6 +129,21 @@ static inline bool xr_is_multicast(const struct xdprelay_endpoint *ep)
  * in @name (IF_NAMESIZE bytes), or -ENODEV.
  */
 int xr_vlan_dev(const char *real, unsigned int vid, char *name);
+
+struct ifreq;
+/* An interface ioctl (SIOCGIFMTU, SIOCGIFFLAGS...) on @ifname: 0 or -errno. */
+int xr_if_ioctl(const char *ifname, unsigned long req, struct ifreq *ifr);
+/* Joins @group (AF_INET or AF_INET6) on @ifindex with socket @fd. */
+int xr_join_group(int fd, int ifindex, int family, const uint8_t *group);
+
+/* CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns(), in nanoseconds. */
+static inline uint64_t xr_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * XDPRELAY_NSEC_PER_SEC + ts.tv_nsec;
+}
 
 /* mkdir -p: 0 or -errno. */
 int xr_mkdir_p(const char *dir, unsigned int mode);

@@ -89,7 +89,8 @@ static struct stream_cache *stream_get(struct worker *w, uint32_t id)
 			sc->seq = seen;
 		else if (!sc->valid)
 			return sc;	/* a writer is busy: nobody yet */
-		/* Else the old list until the writer is done. */
+		else if (sc->ngen == w->ngen && sc->cgen == w->cgen)
+			return sc;	/* the old list until it is done */
 	}
 	xr_tpl_build(w->r->neigh, w->r->egress_mac,
 		     __atomic_load_n(&w->r->ctl[id], __ATOMIC_RELAXED),
