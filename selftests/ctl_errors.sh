@@ -378,6 +378,20 @@ n=$("$CTL" stats --watch 1 --count 2 | grep -c '^STREAM')
 ktap_eq "stats --watch 1 --count 2 draws twice" 2 "$n"
 
 # Config files: checked whole, nothing changes on error.
+
+# conf_streams FILE: the stream lines of FILE, as stream list prints them.
+conf_streams()
+{
+	grep -v '^#' "$1" | sed 's/ *#.*//'
+}
+
+# expect_conf NAME FILE LINE: MESSAGE: stream apply FILE fails, citing
+# FILE:LINE with MESSAGE.
+expect_conf()
+{
+	expect "$1" 1 "$2:$3" "$CTL" stream apply "$2"
+}
+
 before=$("$CTL" stream list)
 cat > $TMP/bad.conf <<EOF
 # two errors and a good line
@@ -385,12 +399,10 @@ stream tv1 listen 239.1.1.1:5000 to 10.0.0.2:6000
 stream tv2 listen 239.1.1.2:70000
 stream tv3 lisen 239.1.1.3:5000
 EOF
-expect "config: bad port cites file:line" 1 \
-	"$TMP/bad.conf:3: listen: port 70000 is out of range" \
-	"$CTL" stream apply $TMP/bad.conf
-expect "config: every error at once" 1 \
-	"$TMP/bad.conf:4: unknown keyword 'lisen'" \
-	"$CTL" stream apply $TMP/bad.conf
+expect_conf "config: bad port cites file:line" $TMP/bad.conf \
+	"3: listen: port 70000 is out of range"
+expect_conf "config: every error at once" $TMP/bad.conf \
+	"4: unknown keyword 'lisen'"
 ktap_eq "config with errors changes nothing" "$before" "$("$CTL" stream list)"
 expect "run --config with errors does not start" 1 "nothing applied" \
 	ctl run --ingress xc0 --egress xc1 --config $TMP/bad.conf
@@ -408,8 +420,7 @@ stream tv2 listen 239.1.1.2:5000 to 10.0.0.2:6002   # a comment
 EOF
 ktap_check "stream apply" "$CTL" stream apply $TMP/good.conf
 ktap_eq "streams as the file says" \
-	"$(grep -v '^#' $TMP/good.conf | sed 's/ *#.*//')" \
-	"$("$CTL" stream list)"
+	"$(conf_streams $TMP/good.conf)" "$("$CTL" stream list)"
 ktap_eq "tv1 kept its id" 1 \
 	"$("$CTL" stream list --json | grep -oE '"id":[0-9]+,"name":"tv1"' |
 	  cut -d, -f1 | cut -d: -f2)"
@@ -426,15 +437,14 @@ expect "sub add: a subscriber that another stream listens on" 1 \
 	"subscriber 239.1.1.1:5000 is the listen endpoint of stream 'tv1'" \
 	"$CTL" sub add tv2 --to 239.1.1.1:5000
 ktap_eq "loops refused: the streams are as they were" \
-	"$(grep -v '^#' $TMP/good.conf | sed 's/ *#.*//')" \
-	"$("$CTL" stream list)"
+	"$(conf_streams $TMP/good.conf)" "$("$CTL" stream list)"
 cat > $TMP/loop.conf <<EOF
 stream a listen 10.5.5.1:5000 to 10.5.5.2:5000
 stream b listen 10.5.5.2:5000 to 10.0.0.9:6000
 EOF
-expect "config: a loop between two streams cites both lines" 1 \
-	"$TMP/loop.conf:1: subscriber 10.5.5.2:5000 is the listen endpoint of stream 'b' (line 2)" \
-	"$CTL" stream apply $TMP/loop.conf
+expect_conf "config: a loop between two streams cites both lines" \
+	$TMP/loop.conf \
+	"1: subscriber 10.5.5.2:5000 is the listen endpoint of stream 'b' (line 2)"
 
 # More bad config files: each error cites its line, nothing changes.
 {
@@ -444,21 +454,17 @@ expect "config: a loop between two streams cites both lines" 1 \
 	printf 'stream long listen 239.3.3.3:5000 %5000s\n' "# padding"
 	echo "stream d3 listen 239.3.3.4:5000 lisen"
 } > $TMP/dup.conf
-expect "config: a name twice" 1 \
-	"$TMP/dup.conf:2: stream 'd1' is already defined on line 1" \
-	"$CTL" stream apply $TMP/dup.conf
-expect "config: an endpoint twice" 1 \
-	"$TMP/dup.conf:3: 239.3.3.1:5000 is already the listen endpoint of stream 'd1' (line 1)" \
-	"$CTL" stream apply $TMP/dup.conf
-expect "config: a line too long" 1 \
-	"$TMP/dup.conf:4: line longer than 4094 characters" \
-	"$CTL" stream apply $TMP/dup.conf
-expect "config: the line after a long one is counted right" 1 \
-	"$TMP/dup.conf:5: unknown keyword 'lisen'" \
-	"$CTL" stream apply $TMP/dup.conf
+expect_conf "config: a name twice" $TMP/dup.conf \
+	"2: stream 'd1' is already defined on line 1"
+expect_conf "config: an endpoint twice" $TMP/dup.conf \
+	"3: 239.3.3.1:5000 is already the listen endpoint of stream 'd1' (line 1)"
+expect_conf "config: a line too long" $TMP/dup.conf \
+	"4: line longer than 4094 characters"
+expect_conf "config: the line after a long one is counted right" \
+	$TMP/dup.conf \
+	"5: unknown keyword 'lisen'"
 ktap_eq "bad config files change nothing" \
-	"$(grep -v '^#' $TMP/good.conf | sed 's/ *#.*//')" \
-	"$("$CTL" stream list)"
+	"$(conf_streams $TMP/good.conf)" "$("$CTL" stream list)"
 
 # The run directory: the writers' lock and the relay's status file.
 mkdir -m 0777 $TMP/rd-open

@@ -63,14 +63,17 @@ ktap_eq "no tree left" "" "$(ls -d $SYSFS 2>/dev/null)"
 
 # store_loop: interval_ms written as fast as the shell can, until the
 # file is gone with the module.
+# Counts the writes that succeeded; /tmp/storing says the first one did.
 store_loop()
 {
 	local v=10 n=0
 
-	while printf '%s' $v 2>/dev/null > $SYSFS/tuning/interval_ms ||
-	      [ -e $SYSFS/tuning ]; do
+	while [ -e $SYSFS/tuning ]; do
+		if printf '%s' $v 2>/dev/null > $SYSFS/tuning/interval_ms; then
+			n=$((n + 1))
+			[ $n = 1 ] && : > /tmp/storing
+		fi
 		v=$((v == 10 ? 11 : 10))
-		n=$((n + 1))
 	done
 	echo $n >> /tmp/stores
 }
@@ -83,9 +86,11 @@ for ((i = 1; i <= LOOPS; i++)); do
 	"$HOLD" -c > /tmp/hold.id &
 	hold_pid=$!
 	wait_for 5000 test -s /tmp/hold.id || fails=$((fails + 1))
+	rm -f /tmp/storing
 	store_loop &
 	store_pid=$!
-	# Let stores run against the worker before the module goes.
+	# Stores run against the worker before the module goes.
+	wait_for 5000 test -e /tmp/storing || fails=$((fails + 1))
 	test -e $SYSFS/sockets/"$(cat /tmp/hold.id)" || fails=$((fails + 1))
 	if ! rmmod xdprelay; then
 		ktap_info "rmmod $i under stores failed"

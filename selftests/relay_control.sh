@@ -22,7 +22,7 @@
 
 command -v strace > /dev/null || ktap_skip_all "strace not installed"
 
-ktap_plan 35
+ktap_plan 36
 lab_setup || ktap_bail "cannot build the lab"
 in_rly ip link set dev xr0 xdp obj "$OBJ" sec xdp ||
 	ktap_bail "cannot attach the program"
@@ -111,14 +111,25 @@ sleep 1.5
 t0=$(now_ms)
 strace -qq -c -e trace=sendto -p $relay_pid -o "$TMP/strace.out" &
 strace_pid=$!
-sleep 0.2
+traced()
+{
+	grep -Eq '^TracerPid:[[:space:]]*[1-9]' /proc/$relay_pid/status
+}
+wait_for 5000 traced || ktap_bail "strace did not attach to the relay"
 for ((i = 0; i < 4; i++)); do
 	in_rly ip -batch "$TMP/churn.batch"
+done
+# A window that holds a periodic refresh at least, so that strace has
+# something to count: a count of nothing would prove nothing.
+while [ $(($(now_ms) - t0)) -lt 1200 ]; do
+	sleep 0.05
 done
 kill -INT $strace_pid
 wait $strace_pid
 t1=$(now_ms)
 sends=$(awk '$NF == "sendto" { print $4 }' "$TMP/strace.out")
+ktap_check "route churn: strace counted the periodic lookups" \
+	test "${sends:-0}" -gt 0
 # Per periodic refresh: a route and a neighbour for each of the three
 # subscribers, and one resolution each may trigger.
 lim=$((9 * ((t1 - t0) / 1000 + 1)))

@@ -106,34 +106,14 @@ ktap_eq "unmatched port reaches the relay host's stack" \
 # must be far below the second a periodic refresh would take.
 ctl stream add mac --listen 10.70.1.2:5004 --to 10.70.2.3:6000 ||
 	ktap_bail "stream add mac failed"
-# nsenter keeps the host's /sys: ask ip, in the sink's namespace.
-old_mac=$(in_sink ip -o link show xs0 | grep -o 'link/ether [0-9a-f:]*' |
-	  cut -d' ' -f2)
-[ -n "$old_mac" ] || ktap_bail "cannot read the MAC address of xs0"
 M=20000
-rm -f "$TMP/m.ready"
-in_sink "$UDPRECV" -t 2000 -s $SIZE -r "$TMP/m.ready" 10.70.2.3 6000 \
-	> "$TMP/m.out" 2>&1 &
-m_pid=$!
-wait_for 5000 test -e "$TMP/m.ready"
-in_gen "$UDPSEND" -c $M -s $SIZE -r $RATE 10.70.1.2 5004 &
-send_pid=$!
-wait_for 10000 stat_above mac tx_packets $((M / 4)) ||
-	ktap_bail "stream mac carries nothing: $(cat "$TMP/relay.log")"
-t0=$(now_ms)
-in_sink ip link set dev xs0 address 02:70:00:00:00:99
-in_rly ip neigh replace 10.70.2.3 lladdr 02:70:00:00:00:99 dev xr1 \
-	nud reachable
-t1=$(now_ms)
-wait $send_pid
-wait $m_pid
-got=$(awk '{ print $2 }' "$TMP/m.out")
-lost=$((M - ${got:-0}))
-ktap_info "MAC change: received ${got:-0} of $M at $RATE/s; the commands took $((t1 - t0)) ms, $((lost * 1000 / RATE)) ms of datagrams lost"
+mac_change mac 5004 10.70.2.3 $M 02:70:00:00:00:99
+lost=$((M - mac_got))
+ktap_info "MAC change: received $mac_got of $M at $RATE/s; the commands took $mac_ms ms, $((lost * 1000 / RATE)) ms of datagrams lost"
 ktap_check "MAC change: lost within the commands' time and 100 ms" \
-	test $lost -le $(((t1 - t0 + 100) * RATE / 1000))
+	test $lost -le $(((mac_ms + 100) * RATE / 1000))
 # Back to the old MAC, and every neighbour of the egress learnt again.
-in_sink ip link set dev xs0 address "$old_mac"
+mac_restore 10.70.2.3
 in_rly ip neigh flush dev xr1
 ctl stream del mac
 

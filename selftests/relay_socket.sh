@@ -28,7 +28,7 @@
 . "$(dirname "$0")/lib/ktap.sh"
 . "$(dirname "$0")/lib/relay.sh"
 
-ktap_plan $((58 + ${RELAY_SOCKET_VLAN:+2} + 0))
+ktap_plan $((59 + ${RELAY_SOCKET_VLAN:+2} + 0))
 lab_setup || ktap_bail "cannot build the lab"
 
 ktap_check "program attached with ip link" \
@@ -155,6 +155,8 @@ ktap_check "a loop in the maps: the other subscriber gets every datagram" \
 wait $lq_pid
 ktap_eq "a loop in the maps: nothing reaches the looped stream" 0 \
 	"$(awk '{ print $2 }' "$TMP/lq.out")"
+ktap_eq "a loop in the maps: the looped stream relayed nothing" 0 \
+	"$(stream_stat lq tx_packets)"
 wait_for 2000 stat_above lp tx_no_neigh $((N - 1))
 ktap_eq "a loop in the maps: no_neigh counts it" $N \
 	"$(stream_stat lp tx_no_neigh)"

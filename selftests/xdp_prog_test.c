@@ -1163,13 +1163,9 @@ TEST(police_limits)
 }
 
 /*
- * With BPF_F_TEST_XDP_LIVE_FRAMES the kernel acts on the verdict: the
- * frame reaches the socket, metadata first.
- */
-/*
  * The direct path.  The program rewrites the frame for the stream's
- * subscriber and redirects it to lo (ifindex 1); a test run
- * without live frames hands the rewritten frame back with the verdict.
+ * subscriber and redirects it to lo (ifindex 1); a test run without
+ * live frames hands the rewritten frame back with the verdict.
  * The expected frame is built from scratch, its checksums computed in
  * full, so that an incremental update that differs shows.
  */
@@ -1568,6 +1564,10 @@ TEST_F(xdp, direct_random)
 	}
 }
 
+/*
+ * With BPF_F_TEST_XDP_LIVE_FRAMES the kernel acts on the verdict: the
+ * frame reaches the socket, metadata first.
+ */
 TEST_F(xdp, live_redirect)
 {
 	struct xdprelay_meta meta;

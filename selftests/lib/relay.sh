@@ -124,6 +124,46 @@ sub_change_midstream()
 		$((2 * n + ${got:-0})) "$tx"
 }
 
+# mac_change STREAM PORT ADDR COUNT MAC: COUNT datagrams ($SIZE bytes at
+# $RATE/s) to 10.70.1.2:PORT, which STREAM relays to ADDR:6000 in the
+# sink; a quarter of the way through, as at a failover, the sink's xs0
+# takes MAC and the relay's neighbour entry of ADDR says so.  Sets
+# mac_got (what the receiver got) and mac_ms (what the two commands
+# took); mac_restore ADDR puts the old MAC back.
+mac_change()
+{
+	local stream=$1 port=$2 addr=$3 n=$4 mac=$5 base send_pid m_pid t0
+
+	# nsenter keeps the host's /sys: ask ip, in the sink's namespace.
+	mac_old=$(in_sink ip -o link show xs0 |
+		  grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
+	[ -n "$mac_old" ] || ktap_bail "cannot read the MAC address of xs0"
+	base=$(stream_stat "$stream" tx_packets)
+	rm -f "$TMP/m.ready"
+	in_sink "$UDPRECV" -t 2000 -s $SIZE -r "$TMP/m.ready" "$addr" 6000 \
+		> "$TMP/m.out" 2>&1 &
+	m_pid=$!
+	wait_for 5000 test -e "$TMP/m.ready"
+	in_gen "$UDPSEND" -c "$n" -s $SIZE -r $RATE 10.70.1.2 "$port" &
+	send_pid=$!
+	wait_for 10000 stat_above "$stream" tx_packets $((${base:-0} + n / 4)) ||
+		ktap_bail "stream $stream carries nothing: $(cat "$TMP/relay.log")"
+	t0=$(now_ms)
+	in_sink ip link set dev xs0 address "$mac"
+	in_rly ip neigh replace "$addr" lladdr "$mac" dev xr1 nud reachable
+	mac_ms=$(($(now_ms) - t0))
+	wait $send_pid
+	wait $m_pid
+	mac_got=$(awk '{ print $2 }' "$TMP/m.out")
+	mac_got=${mac_got:-0}
+}
+
+mac_restore()
+{
+	in_sink ip link set dev xs0 address "$mac_old"
+	in_rly ip neigh replace "$1" lladdr "$mac_old" dev xr1 nud reachable
+}
+
 relay_stop()
 {
 	local rc
