@@ -192,9 +192,11 @@ bool relay_egress_check(struct relay_egress *e, const char *ifname);
  */
 int relay_direct_setup(struct relay *r);
 /*
- * Every pass of the main loop: each stream's path decided again, and its
- * xr_direct entry made what the subscribers, their next hops and the
- * egress say now.  An entry is written only when it changes.
+ * Every pass of the main loop, when a stream, the neighbour table or the
+ * egress changed (and once a second regardless): each stream's path
+ * decided again, and its xr_direct entry made what the subscribers, their
+ * next hops and the egress say now.  An entry is written only when it
+ * changes.
  */
 void relay_direct_sync(struct relay *r, uint64_t now_ms);
 /*

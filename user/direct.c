@@ -112,7 +112,7 @@ int relay_direct_setup(struct relay *r)
 	return 0;
 }
 
-/* The path stream @id runs, and why: into @ds->runs and @why. */
+/* The path stream @id runs; why not direct, into @why. */
 static unsigned int decide(struct relay *r, uint32_t id, char *why,
 			   size_t len)
 {
@@ -123,8 +123,8 @@ static unsigned int decide(struct relay *r, uint32_t id, char *why,
 	why[0] = '\0';
 	if (!info->name[0])
 		return RELAY_RUNS_NONE;
-	other = r->be->direct ? RELAY_RUNS_AFXDP :
-					   RELAY_RUNS_SOCKET;
+	/* The backend's own path. */
+	other = r->be->direct ? RELAY_RUNS_AFXDP : RELAY_RUNS_SOCKET;
 	if (info->path == XDPRELAY_PATH_AFXDP) {
 		if (other == RELAY_RUNS_AFXDP)
 			snprintf(why, len, "path afxdp asked for");
@@ -218,9 +218,12 @@ void relay_direct_sync(struct relay *r, uint64_t now_ms)
 
 	if (!d->s)
 		return;
-	if (r->be->direct && now_ms >= d->next_probe) {
+	/* Once a second, everything again: a map write that failed too. */
+	if (now_ms >= d->next_probe) {
 		d->next_probe = now_ms + XR_DIRECT_PROBE_MS;
-		probe_egress(r);
+		d->dirty = true;
+		if (r->be->direct)
+			probe_egress(r);
 	}
 	/* The entries depend on nothing else. */
 	if (!d->dirty && d->ngen == xr_neigh_gen(r->neigh) &&
