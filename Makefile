@@ -36,12 +36,14 @@ USER_CFLAGS	:= -O2 -g -Wall -Wextra $(WERROR) -Ibpf -Ikmod -Iuser \
 		   -DXDPRELAY_LIBDIR='"$(PREFIX)/lib/xdprelay"' $(CFLAGS)
 USER_LIBS	:= -lxdp -lbpf -lelf -lz -lpthread
 
-BPF_OBJS	:= bpf/xdprelay.bpf.o bpf/xdprelay_maps.bpf.o
+BPF_OBJS	:= bpf/xdprelay.bpf.o bpf/xdprelay_maps.bpf.o \
+		   bpf/xdprelay_tc.bpf.o
 USER_SRCS	:= $(wildcard user/*.c)
 USER_HDRS	:= $(wildcard user/*.h) bpf/xdprelay.h kmod/xdprelay_kfunc.h \
 		   kmod/xdprelay_uapi.h
 USER_PROGS	:= user/xdprelayctl
-BPF_DEPS	:= bpf/xdprelay.bpf.c bpf/xdprelay.h kmod/xdprelay_kfunc.h
+BPF_DEPS	:= bpf/xdprelay.bpf.c bpf/xdprelay.h bpf/xdprelay_direct.bpf.h \
+		   kmod/xdprelay_kfunc.h
 
 # The kselftest harness ships in Debian's linux-source tarball.
 KSFT_DIR	:= build/kselftest
@@ -67,6 +69,9 @@ bpf/xdprelay.bpf.o: $(BPF_DEPS)
 	$(CLANG) $(BPF_CFLAGS) -DXDPRELAY_KFUNC -c $< -o $@
 
 bpf/xdprelay_maps.bpf.o: $(BPF_DEPS)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+bpf/xdprelay_tc.bpf.o: bpf/xdprelay_tc.bpf.c $(BPF_DEPS)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 user: $(USER_PROGS)

@@ -26,10 +26,9 @@
 #include <bpf/bpf_helpers.h>
 
 #include "xdprelay.h"
+#include "xdprelay_direct.bpf.h"
 
 /* Not in the uapi headers. */
-#define XR_AF_INET		2
-#define XR_AF_INET6		10
 #define XR_IP_MF		0x2000
 #define XR_IP_OFFSET		0x1fff
 
@@ -110,28 +109,6 @@ struct {
 	__type(value, struct xdprelay_tx);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xr_tx SEC(".maps");
-
-/*
- * Streams on the direct path.  Without preallocation, an update puts a
- * new element in and frees the old one after an RCU grace period, so that
- * the program never reads a header half written.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, XDPRELAY_MAX_STREAMS);
-	__type(key, __u32);
-	__type(value, struct xdprelay_direct);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} xr_direct SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, XDPRELAY_MAX_STREAMS);
-	__type(key, __u32);
-	__type(value, struct xdprelay_dtx);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} xr_dtx SEC(".maps");
 
 #ifndef XDPRELAY_KFUNC
 struct {
@@ -341,137 +318,38 @@ static __always_inline int police(__u32 id, const struct xdprelay_stream *s)
 	return ok;
 }
 
-/* What the direct path counts in xr_dtx. */
-enum xr_tx_field {
-	XR_TX_SENT,		/* packets and bytes */
-	XR_TX_ERRORS,
-	XR_TX_NO_NEIGH,
-};
-
-static __always_inline void tx_row(__u32 row, enum xr_tx_field f,
-				   __u32 bytes)
-{
-	struct xdprelay_dtx *tx = bpf_map_lookup_elem(&xr_dtx, &row);
-
-	if (!tx)
-		return;
-	switch (f) {
-	case XR_TX_SENT:
-		tx->packets++;
-		tx->bytes += bytes;
-		break;
-	case XR_TX_ERRORS:
-		tx->tx_errors++;
-		break;
-	case XR_TX_NO_NEIGH:
-		tx->no_neigh++;
-		break;
-	}
-}
-
-static __always_inline void tx_count(__u32 id, enum xr_tx_field f,
-				     __u32 bytes)
-{
-	tx_row(id, f, bytes);
-	tx_row(0, f, bytes);
-}
-
 /*
- * Incremental checksum update (RFC 1624, eqn. 3): the one's-complement
- * sum of ~old + new over 16-bit words, in whatever byte order they are
- * stored, added to ~check.
+ * A fan-out frame, rewritten for its first subscriber, goes to the stack
+ * with the set in front; the TC program on this ingress takes it there
+ * (it sends and counts every copy).  Without room for the metadata no
+ * copy can be sent: it is dropped, and counted as a tx error.
  */
-static __always_inline __u32 csum_delta(__u32 sum, const __u16 *old,
-					const __u16 *new, int words)
+static __always_inline int fanout_pass(struct xdp_md *ctx, __u32 id,
+				       const struct xdprelay_direct *d)
 {
-	int i;
+	struct xdprelay_fmeta *m;
 
-#pragma unroll
-	for (i = 0; i < words; i++)
-		sum += (__u16)~old[i] + (__u32)new[i];
-	return sum;
-}
-
-static __always_inline __u16 csum_update(__u16 check, __u32 delta)
-{
-	__u32 sum = (__u16)~check + delta;
-
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return ~sum;
-}
-
-/* Ports, UDP checksum; @delta holds the pseudo-header's change. */
-static __always_inline void rewrite_udp(struct udphdr *udp,
-					const struct xdprelay_direct *d,
-					__u32 delta)
-{
-	__u16 old[2], check;
-
-	old[0] = udp->source;
-	old[1] = udp->dest;
-	udp->source = d->sport;
-	udp->dest = d->dport;
-	/* Zero over IPv4: the sender computed none (RFC 768); keep it so. */
-	if (!udp->check)
-		return;
-	delta = csum_delta(delta, old, &udp->source, 2);
-	check = csum_update(udp->check, delta);
-	udp->check = check ? check : 0xffff;
-}
-
-static __always_inline int rewrite_ipv4(void *data, void *data_end,
-					const struct xdprelay_direct *d)
-{
-	struct iphdr *iph = data + sizeof(struct ethhdr);
-	__u16 old_ttl, old_addrs[4];
-	struct udphdr *udp;
-	__u32 delta;
-
-	if ((void *)(iph + 1) > data_end)
-		return -1;
-	udp = (void *)iph + (iph->ihl & 0xf) * 4;
-	if ((void *)(udp + 1) > data_end)
-		return -1;
-
-	old_ttl = *((__u16 *)iph + 4);		/* TTL and protocol */
-	__builtin_memcpy(old_addrs, &iph->saddr, sizeof(old_addrs));
-	iph->ttl = d->ttl;
-	__builtin_memcpy(&iph->saddr, d->saddr, 4);
-	__builtin_memcpy(&iph->daddr, d->daddr, 4);
-
-	delta = csum_delta(0, old_addrs, (__u16 *)&iph->saddr, 4);
-	rewrite_udp(udp, d, delta);
-	delta = csum_delta(delta, &old_ttl, (__u16 *)iph + 4, 1);
-	iph->check = csum_update(iph->check, delta);
-	return 0;
-}
-
-static __always_inline int rewrite_ipv6(void *data, void *data_end,
-					const struct xdprelay_direct *d)
-{
-	struct ipv6hdr *ip6h = data + sizeof(struct ethhdr);
-	struct udphdr *udp = (void *)(ip6h + 1);
-	__u16 old_addrs[16];
-	__u32 delta;
-
-	if ((void *)(udp + 1) > data_end)
-		return -1;
-
-	__builtin_memcpy(old_addrs, &ip6h->saddr, sizeof(old_addrs));
-	ip6h->hop_limit = d->ttl;
-	__builtin_memcpy(&ip6h->saddr, d->saddr, 16);
-	__builtin_memcpy(&ip6h->daddr, d->daddr, 16);
-
-	delta = csum_delta(0, old_addrs, (__u16 *)&ip6h->saddr, 16);
-	rewrite_udp(udp, d, delta);
-	return 0;
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*m)))
+		goto drop;
+	m = (void *)(long)ctx->data_meta;
+	if ((void *)(m + 1) > (void *)(long)ctx->data)
+		goto drop;
+	m->stream_id = id;
+	m->gen = d->gen;
+	m->nr = d->nr;
+	m->magic = XDPRELAY_FMETA_MAGIC;
+	return XDP_PASS;
+drop:
+	tx_count(id, XR_TX_ERRORS, 0);
+	return XDP_DROP;
 }
 
 /*
  * The direct path: the frame leaves as the relay would send it, with an
  * Ethernet header of its own (no VLAN tag), without link padding, to the
- * egress in @d.  Returns the XDP action.
+ * egress in @d; or, for a fan-out, with the first subscriber's header and
+ * the set to send it to in front, to the TC program through the stack.
+ * Returns the XDP action.
  */
 static __always_inline int relay_direct(struct xdp_md *ctx, __u32 id,
 					const struct xdprelay_direct *d,
@@ -493,12 +371,16 @@ static __always_inline int relay_direct(struct xdp_md *ctx, __u32 id,
 		return XDP_PASS;
 	}
 	account(id, XDPRELAY_DIRECT, bytes);
+	if (d->tc)
+		goto rewrite;
 	if (d->state == XDPRELAY_DIRECT_NO_NEIGH) {
 		tx_count(id, XR_TX_NO_NEIGH, 0);
 		return XDP_DROP;
 	}
-	if (d->state != XDPRELAY_DIRECT_SEND ||
-	    d->family != pkt->key.ep.family)
+	if (d->state != XDPRELAY_DIRECT_SEND)
+		goto tx_error;
+rewrite:
+	if (d->family != pkt->key.ep.family)
 		goto tx_error;
 
 	if (bytes > pkt->l3_off + ip_len &&
@@ -513,16 +395,18 @@ static __always_inline int relay_direct(struct xdp_md *ctx, __u32 id,
 	if ((void *)(eth + 1) > data_end)
 		goto tx_error;
 	if (d->family == XR_AF_INET) {
-		err = rewrite_ipv4(data, data_end, d);
+		err = rewrite_ipv4(data, data_end, d, NULL);
 		eth->h_proto = bpf_htons(ETH_P_IP);
 	} else {
-		err = rewrite_ipv6(data, data_end, d);
+		err = rewrite_ipv6(data, data_end, d, NULL);
 		eth->h_proto = bpf_htons(ETH_P_IPV6);
 	}
 	if (err)
 		goto tx_error;
 	__builtin_memcpy(eth->h_dest, d->eth_dst, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, d->eth_src, ETH_ALEN);
+	if (d->tc)
+		return fanout_pass(ctx, id, d);
 
 	/*
 	 * A redirect to a device by index takes the same bulk queue as

@@ -22,9 +22,10 @@
 #define XDPRELAY_MAP_TX		"xr_tx"
 #define XDPRELAY_MAP_DIRECT	"xr_direct"
 #define XDPRELAY_MAP_DTX	"xr_dtx"
+#define XDPRELAY_MAP_FANOUT	"xr_fanout"
 
 #define XDPRELAY_MAX_QUEUES	64
-#define XDPRELAY_MAX_SUBS	16
+#define XDPRELAY_MAX_SUBS	256
 #define XDPRELAY_NAME_LEN	32	/* with the NUL */
 
 /*
@@ -181,14 +182,21 @@ struct xdprelay_tx {
 
 /*
  * Value of xr_direct, a hash keyed by stream id: a stream on the direct
- * path, which the XDP program relays itself.  The relay writes a ready
- * header for the stream's subscriber: the program strips any VLAN tags,
- * puts these addresses, ports and TTL (hop limit) in, updates the IPv4
- * header checksum and the UDP checksum incrementally, and redirects the
- * frame to @ifindex.  An entry is replaced whole, never
- * written in place, so the program sees the old header or the new one.
- * The relay keeps it current (next hop, egress link); the entry outlives
- * the relay process, and so does the stream.
+ * path, which the kernel relays without the relay process.  The relay
+ * writes a ready header for the stream's first subscriber: the program
+ * strips any VLAN tags, puts these addresses, ports and TTL (hop limit)
+ * in and updates the IPv4 header checksum and the UDP checksum
+ * incrementally.  With one subscriber and @tc clear, it redirects the
+ * frame to @ifindex.  With @tc set (fan-out), it hands the frame to the
+ * stack with a struct xdprelay_fmeta in front, and the TC program
+ * (xdprelay_tc.bpf.c) on the same ingress sends a copy to each of the
+ * @nr subscribers of generation @gen in xr_fanout.
+ *
+ * An entry is replaced whole, never written in place, so the programs
+ * see the old header or the new one; a new set of subscribers is written
+ * under the other generation before the head names it.  The relay keeps
+ * the entries current (next hops, egress link); they outlive the relay
+ * process, and so does the stream.
  */
 enum xdprelay_direct_state {
 	XDPRELAY_DIRECT_SEND,		/* rewrite and redirect */
@@ -207,6 +215,38 @@ struct xdprelay_direct {
 	__be16 dport;
 	__u8 saddr[16];		/* IPv4 in the first 4 bytes */
 	__u8 daddr[16];
+	/* xr_direct only; 0 in xr_fanout. */
+	__u16 nr;		/* subscribers, 1 .. XDPRELAY_MAX_SUBS */
+	__u8 gen;		/* of the xr_fanout entries, 0 or 1 */
+	__u8 tc;		/* the TC program sends: fan-out */
+	__u32 pad;
+};
+
+/*
+ * Key of xr_fanout, a hash of struct xdprelay_direct: subscriber @sub
+ * (0 .. nr - 1; 0 repeats the head) of stream @id in generation @gen.
+ */
+struct xdprelay_fkey {
+	__u32 id;
+	__u16 gen;
+	__u16 sub;
+};
+
+/* Room for this many subscribers over all fan-out streams. */
+#define XDPRELAY_FANOUT_ENTRIES	65536
+
+/*
+ * XDP metadata in front of a fan-out frame, for the TC program: the
+ * stream and the generation and number of subscribers the XDP program
+ * read, so that both work from one snapshot of the set.
+ */
+#define XDPRELAY_FMETA_MAGIC	0x58444631	/* "XDF1" */
+
+struct xdprelay_fmeta {
+	__u32 stream_id;
+	__u16 gen;
+	__u16 nr;
+	__u32 magic;
 };
 
 /*

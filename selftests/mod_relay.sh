@@ -39,7 +39,7 @@ ktap_check "ip link set dev xr0 xdp obj bpf/xdprelay.bpf.o sec xdp" \
 	in_rly ip link set dev xr0 xdp obj "$top/bpf/xdprelay.bpf.o" sec xdp
 ktap_check "xdprelayctl stream add tv1 (two receivers)" \
 	in_rly "$CTL" stream add tv1 --listen 239.1.1.1:5000 \
-		--to 10.70.2.2:6000 --to 10.70.2.3:6000
+		--to 10.70.2.2:6000 --to 10.70.2.3:6000 --path afxdp
 ktap_eq "stream registered with the module" 1 "$(cat $S/id 2>/dev/null)"
 
 # nsenter execs the relay: $! is the relay itself.
@@ -104,7 +104,7 @@ ktap_eq "receivers got every datagram" $((2 * N)) $got
 # IPv6 through the module, the same way.
 ktap_check "xdprelayctl stream add tv6 (IPv6, two receivers)" \
 	in_rly "$CTL" stream add tv6 --listen [fd70:1::2]:5006 \
-		--to [fd70:2::2]:6000 --to [fd70:2::3]:6000
+		--to [fd70:2::2]:6000 --to [fd70:2::3]:6000 --path afxdp
 traffic fd70:1::2 5006 fd70:2::
 got6=$got
 ktap_eq "IPv6: receivers got every datagram" $((2 * N)) $got6

@@ -10,16 +10,23 @@
 #    before, a stream runs AF_XDP and status says why; after, direct
 #  - 1:1 IPv4 and IPv6 on the direct path: every datagram, in order,
 #    intact; counted as direct, and as sent, exactly, none through AF_XDP
-#  - --path afxdp keeps a stream on AF_XDP; two subscribers do too
+#  - --path afxdp keeps a stream on AF_XDP
+#  - fan-out in the kernel: the relay puts the TC program on the ingress;
+#    1:4 IPv4 and 1:2 IPv6 arrive whole at every receiver, counted
+#    exactly; subscribers added and removed mid-stream cost the others
+#    nothing; the TC program taken off is put back; a veth egress that
+#    would reorder them is named in status
 #  - the next hop's MAC changes mid-stream: the stream follows
 #  - SIGKILL of the relay mid-stream, restart a second later: nothing lost
-#    or repeated; a stopped relay leaves direct streams flowing
-#  - stream del ends a direct stream: its entry leaves xr_direct
+#    or repeated, 1:1 and fan-out; a stopped relay leaves direct streams
+#    flowing
+#  - stream del ends a direct stream: its entries leave xr_direct and
+#    xr_fanout
 
 . "$(dirname "$0")/lib/ktap.sh"
 . "$(dirname "$0")/lib/relay.sh"
 
-ktap_plan 31
+ktap_plan 61
 lab_setup || ktap_bail "cannot build the lab"
 
 SIZE=1316
@@ -36,10 +43,25 @@ list_has()
 	ctl stream list | grep -q "$1"
 }
 
+map_entries()
+{
+	in_rly bpftool -j map dump pinned "$XDPRELAY_PIN_DIR/$1" |
+		grep -o '"key":\[' | wc -l
+}
+
 direct_entries()
 {
-	in_rly bpftool -j map dump pinned "$XDPRELAY_PIN_DIR/xr_direct" |
-		grep -o '"key":\[' | wc -l
+	map_entries xr_direct
+}
+
+fanout_entries()
+{
+	map_entries xr_fanout
+}
+
+attached_again()
+{
+	[ "$(grep -c "fan-out program attached to xr0" "$TMP/relay.log")" -ge 2 ]
 }
 
 XDPRELAY_PIN_DIR=${XDPRELAY_PIN_DIR:-/sys/fs/bpf/tc/globals}
@@ -85,10 +107,56 @@ relay_check "--path afxdp" 10.70.1.2 5002 10.70.2.3
 ktap_eq "--path afxdp: redirected to AF_XDP" $N \
 	"$(stream_stat a4 redirected)"
 ktap_eq "--path afxdp: nothing direct" 0 "$(stream_stat a4 direct)"
-ctl stream add two --listen 10.70.1.2:5003 --to 10.70.2.4:6000 \
-	--to 10.70.2.5:6000 || ktap_bail "stream add two failed"
-ktap_check "two subscribers: AF_XDP" \
-	wait_for 5000 status_has "stream two: afxdp path: 2 subscribers"
+ctl stream del a4
+
+# Fan-out in the kernel.
+ktap_check "the relay put the fan-out program on xr0" \
+	status_has "fan-out: in the kernel: TC program"
+ctl stream add f4 --listen 10.70.1.2:5004 --to 10.70.2.2:6000 \
+	--to 10.70.2.3:6000 --to 10.70.2.4:6000 --to 10.70.2.5:6000 ||
+	ktap_bail "stream add f4 failed"
+ktap_check "1:4: direct, and status says how" \
+	wait_for 5000 status_has "stream f4: direct path: fan-out to 4 subscribers in the kernel (TC)"
+relay_check "direct 1:4 IPv4" 10.70.1.2 5004 10.70.2.2 10.70.2.3 \
+	10.70.2.4 10.70.2.5
+ktap_eq "direct 1:4: counted as direct" $N "$(stream_stat f4 direct)"
+ktap_eq "direct 1:4: none through AF_XDP" 0 "$(stream_stat f4 redirected)"
+ktap_eq "direct 1:4: tx_packets" $((4 * N)) "$(stream_stat f4 tx_packets)"
+ktap_eq "direct 1:4: tx_bytes" $((4 * N * (42 + SIZE))) \
+	"$(stream_stat f4 tx_bytes)"
+ctl stream del f4
+ktap_eq "stream del f4: its subscribers leave xr_fanout" 0 \
+	"$(fanout_entries)"
+
+ctl stream add f6 --listen '[fd70:1::2]:5004' --to '[fd70:2::2]:6000' \
+	--to '[fd70:2::3]:6000' || ktap_bail "stream add f6 failed"
+ktap_check "1:2 IPv6: direct" \
+	wait_for 5000 status_has "stream f6: direct path: fan-out"
+relay_check "direct 1:2 IPv6" fd70:1::2 5004 fd70:2::2 fd70:2::3
+ktap_eq "direct 1:2 IPv6: tx_packets" $((2 * N)) \
+	"$(stream_stat f6 tx_packets)"
+ctl stream del f6
+
+# Subscribers come and go while the kernel fans out.
+sub_change_midstream 40000
+ktap_check "the stream of the changes ran direct" \
+	status_has "stream live: direct path: fan-out to 2 subscribers"
+ctl stream del live
+
+# Someone takes the TC program off: the relay puts it back.
+ctl stream add kf --listen 10.70.1.2:5005 --to 10.70.2.3:6000 \
+	--to 10.70.2.4:6000 || ktap_bail "stream add kf failed"
+in_rly tc qdisc del dev xr0 clsact
+ktap_check "clsact deleted: the relay attaches the fan-out program again" \
+	wait_for 5000 attached_again
+wait_for 5000 status_has "stream kf: direct path: fan-out"
+# A veth egress with TSO on sends skbs through the peer's per-CPU backlog.
+in_rly ethtool -K xr1 tso on >/dev/null
+ktap_check "TSO on the veth egress: status warns of reordering" \
+	wait_for 5000 status_has "xr1 is a veth: its peer takes fanned-out packets through the per-CPU backlog"
+in_rly ethtool -K xr1 tso off >/dev/null
+ktap_check "TSO off: the warning is gone" \
+	wait_for 5000 eval '! status_has "xr1 is a veth"'
 
 # The next hop's MAC changes mid-stream, as at a failover: what was sent
 # before and during the change may be lost at the sink, and the rest of
@@ -104,6 +172,10 @@ mac_restore 10.70.2.2
 N2=40000
 base=$(stream_stat d4 tx_packets)
 recv_start k4 10.70.2.2 $N2
+recv_start kf3 10.70.2.3 $N2
+recv_start kf4 10.70.2.4 $N2
+in_gen "$UDPSEND" -c $N2 -s $SIZE -r $RATE 10.70.1.2 5005 &
+fan_pid=$!
 in_gen "$UDPSEND" -c $N2 -s $SIZE -r $RATE 10.70.1.2 5000 &
 send_pid=$!
 wait_for 10000 stat_above d4 tx_packets $((base + N2 / 4)) ||
@@ -114,8 +186,13 @@ relay_pid=
 sleep 1
 ktap_check "relay restarted" relay_start
 wait $send_pid
+wait $fan_pid
 ktap_check "SIGKILL and restart mid-stream: $N2 in order, none lost or repeated" \
 	recv_check k4
+ktap_check "SIGKILL and restart mid-stream: fan-out receiver 3 lost nothing" \
+	recv_check kf3
+ktap_check "SIGKILL and restart mid-stream: fan-out receiver 4 lost nothing" \
+	recv_check kf4
 ktap_check "the restarted relay runs d4 direct" \
 	wait_for 5000 status_has "stream d4: direct path"
 
@@ -123,10 +200,14 @@ ktap_check "relay stopped" relay_stop
 ktap_check "stream list: d4 runs direct with no relay" \
 	list_has 'stream d4 .* # runs direct: no relay running'
 relay_check "no relay running: d4 still flows" 10.70.1.2 5000 10.70.2.2
+relay_check "no relay running: kf still fans out" 10.70.1.2 5005 \
+	10.70.2.3 10.70.2.4
 
-ktap_eq "xr_direct holds d4 and d6" 2 "$(direct_entries)"
+ktap_eq "xr_direct holds d4, d6 and kf" 3 "$(direct_entries)"
 ktap_check "stream del d4" ctl stream del d4
 ktap_check "stream del d6" ctl stream del d6
+ktap_check "stream del kf" ctl stream del kf
 ktap_eq "xr_direct is empty" 0 "$(direct_entries)"
+ktap_eq "xr_fanout is empty" 0 "$(fanout_entries)"
 
 ktap_finish

@@ -60,7 +60,8 @@ ctl stream del one4
 
 # 1:4 IPv4 multicast
 ctl stream add fan4 --listen 239.7.7.7:5000 --to 10.70.2.2:6000 \
-	--to 10.70.2.3:6000 --to 10.70.2.4:6000 --to 10.70.2.5:6000 ||
+	--to 10.70.2.3:6000 --to 10.70.2.4:6000 --to 10.70.2.5:6000 \
+	--path afxdp ||
 	ktap_bail "stream add fan4 failed"
 relay_check "1:4 IPv4 multicast" 239.7.7.7 5000 10.70.2.2 10.70.2.3 \
 	10.70.2.4 10.70.2.5
@@ -118,7 +119,7 @@ in_rly ip neigh flush dev xr1
 ctl stream del mac
 
 # Subscribers changed mid-stream: the others lose nothing.
-sub_change_midstream 40000
+sub_change_midstream 40000 --path afxdp
 
 # A second relay beside the first, with a state and run directory of its
 # own: the socket backend, on what the first one's program passes.

@@ -1481,6 +1481,83 @@ TEST_F(xdp, direct_not_sent)
 		      offsetof(struct xdprelay_dtx, tx_errors));
 }
 
+/*
+ * A fan-out: the frame goes to the stack rewritten for the first
+ * subscriber, whatever its state, with the set in front for the TC
+ * program, which counts what it sends; the XDP program counts nothing
+ * sent.
+ */
+static void __expect_fanout(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(xdp) *self, int line,
+			    const struct frame *f, __u32 id,
+			    const struct xdprelay_direct *d)
+{
+	struct xdprelay_dtx t0, t1;
+	struct xdprelay_fmeta m;
+	__u8 want[FRAME_MAX];
+	struct run_out out;
+	__u32 size_in, want_len;
+
+	want_len = direct_expected(f, d, want);
+	tx_read(_metadata, self, id, &t0);
+	snapshot(_metadata, self);
+	ASSERT_EQ(0, run_frame(self, f->buf, f->len, &size_in, &out));
+	ASSERT_EQ((__u32)XDP_PASS, out.retval) {
+		TH_LOG("line %d: verdict", line);
+	}
+	ASSERT_EQ(sizeof(m), out.meta_len) {
+		TH_LOG("line %d: metadata", line);
+	}
+	memcpy(&m, out.buf, sizeof(m));
+	EXPECT_EQ((__u32)XDPRELAY_FMETA_MAGIC, m.magic);
+	EXPECT_EQ(id, m.stream_id);
+	EXPECT_EQ(d->gen, m.gen);
+	EXPECT_EQ(d->nr, m.nr);
+	ASSERT_EQ(want_len, out.size - out.meta_len) {
+		TH_LOG("line %d: length of the frame passed", line);
+	}
+	EXPECT_EQ(0, memcmp(out.buf + out.meta_len, want, want_len)) {
+		TH_LOG("line %d: the frame passed", line);
+	}
+	check_counts(_metadata, self, line, f->len, XDPRELAY_DIRECT, id);
+	tx_read(_metadata, self, id, &t1);
+	EXPECT_EQ(0, memcmp(&t0, &t1, sizeof(t0))) {
+		TH_LOG("line %d: xr_dtx moved", line);
+	}
+}
+
+#define expect_fanout(f, id, d) \
+	__expect_fanout(_metadata, self, __LINE__, f, id, d)
+
+TEST_F(xdp, direct_fanout)
+{
+	struct xdprelay_direct d = direct_tpl(AF_INET);
+	struct frame f;
+
+	d.tc = 1;
+	d.nr = 3;
+	d.gen = 1;
+	set_direct(_metadata, self, ID_V4, &d);
+	build(_metadata, &f, &(struct spec){ .vlans = 2, .opt_words = 2 });
+	input_csums(&f, false);
+	expect_fanout(&f, ID_V4, &d);
+	/* The TC program skips a first subscriber that cannot be sent to. */
+	d.state = XDPRELAY_DIRECT_NO_NEIGH;
+	d.nr = XDPRELAY_MAX_SUBS;
+	d.gen = 0;
+	set_direct(_metadata, self, ID_V4, &d);
+	expect_fanout(&f, ID_V4, &d);
+
+	d = direct_tpl(AF_INET6);
+	d.tc = 1;
+	d.nr = 2;
+	set_direct(_metadata, self, ID_V6, &d);
+	build(_metadata, &f, &(struct spec){ .family = AF_INET6,
+					     .payload = 1316 });
+	input_csums(&f, false);
+	expect_fanout(&f, ID_V6, &d);
+}
+
 /* The policer and the source filter come first, as for AF_XDP. */
 TEST_F(xdp, direct_filtered)
 {

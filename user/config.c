@@ -524,6 +524,12 @@ int xr_stream_del(struct xr_state *st, const char *name)
 		       XDPRELAY_MAP_DIRECT, strerror(-ret));
 		return ret;
 	}
+	ret = xr_fanout_purge(st, id);
+	if (ret) {
+		pr_err("cannot remove stream '%s' from %s: %s", name,
+		       XDPRELAY_MAP_FANOUT, strerror(-ret));
+		return ret;
+	}
 	ret = info_write(st, id, &none);
 	if (ret)
 		return ret;

@@ -82,6 +82,9 @@ struct relay_direct_stream {
 	uint8_t runs;		/* enum relay_run_path */
 	bool installed;		/* xr_direct holds @cur */
 	struct xdprelay_direct cur;
+	struct xdprelay_direct *fan;	/* the set @cur names (cur.tc) */
+	uint16_t fan_n[2];	/* xr_fanout entries, per generation */
+	uint64_t flipped;	/* when the generation last changed, ms */
 	char why[XR_WHY_LEN];
 };
 
@@ -89,6 +92,13 @@ struct relay_direct {
 	bool ok;		/* the egress takes XDP redirects */
 	bool known;		/* @ok has been found out */
 	char why[XR_WHY_LEN];	/* why not, when not */
+	/* The fan-out TC program on the ingress, or why not. */
+	bool tc_ok;
+	uint32_t tc_prog;
+	char tc_why[XR_WHY_LEN];
+	char tc_note[256];		/* a warning that goes with it */
+	struct xdprelay_direct *set;	/* scratch: XDPRELAY_MAX_SUBS */
+	struct xr_tpl_set *tpls;	/* scratch */
 	uint64_t next_probe;
 	/* What the entries were last made from; @dirty: a stream changed. */
 	bool dirty;

@@ -1,15 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The direct path, control-plane side (control.h): which streams the XDP
- * program relays itself, and the header it puts on their packets.
+ * The direct path, control-plane side (control.h): which streams the
+ * kernel relays without the relay process, and the headers it puts on
+ * their packets.
  *
  * A stream runs direct when the relay's program is on the ingress (the
- * AF_XDP backend), the egress takes XDP redirects (its xdp-features say
- * ndo-xmit: on a veth, the peer has an XDP program or GRO on), it has one
- * subscriber, and the operator did not ask for AF_XDP.  Its xr_direct
- * entry carries the subscriber's header, built from the same templates
- * as the AF_XDP path's (tpl.c); while the next hop is unresolved, or the
- * egress is down, the entry says so and the program counts instead of
+ * AF_XDP backend), the operator did not ask for AF_XDP, and either
+ *  - it has one subscriber and the egress takes XDP redirects (its
+ *    xdp-features say ndo-xmit: on a veth, the peer has an XDP program or
+ *    GRO on): the XDP program rewrites and redirects the frame; or
+ *  - it has several, and the fan-out TC program is on the ingress (the
+ *    relay attaches it): the XDP program rewrites the frame for the first
+ *    subscriber and the TC program sends a copy to each (xdprelay.h).
+ * Its xr_direct entry carries the first subscriber's header and the
+ * number of subscribers; a fan-out's set is in xr_fanout, under one of
+ * two generations: a new set is written under the generation not in use,
+ * then the head is switched to it, so that a packet meets one set whole.
+ * A generation is reused, or purged, only XR_GEN_HOLD_MS after the head
+ * left it, long after any packet that read the head before is gone.
+ * The headers are built from the same templates as the AF_XDP path's
+ * (tpl.c); a subscriber whose next hop is unresolved, or an egress that
+ * is down, is written as such, and the programs count instead of
  * sending.  Any other stream has no entry, and its packets go to the
  * AF_XDP sockets.
  *
@@ -21,18 +32,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 
 #include <bpf/bpf.h>
 
 #include "control.h"
 #include "neigh.h"
+#include "tcprog.h"
 #include "tpl.h"
 #include "util.h"
 #include "xdpfeat.h"
 
-/* How often the egress's xdp-features are read again. */
+/*
+ * How often the egress's xdp-features are read again, and the TC
+ * program looked for.
+ */
 #define XR_DIRECT_PROBE_MS	1000
+/* How long a fan-out generation rests after the head left it. */
+#define XR_GEN_HOLD_MS		20
 
 const char *relay_runs_str(unsigned int runs)
 {
@@ -83,31 +104,162 @@ static void probe_egress(struct relay *r)
 	snprintf(d->why, sizeof(d->why), "%s", why);
 }
 
+/*
+ * A veth hands the skbs of the kernel's fan-out to its peer through the
+ * per-CPU backlog, unless the peer runs NAPI (GRO on, or an XDP program:
+ * what makes it take redirects) and the skb may go to GRO, which on a
+ * veth with TSO on only a local socket's may.  Through the backlog, the
+ * packets of a stream leave in the order of the CPUs that the ingress's
+ * NAPI ran on, which on a veth ingress follows the senders: say so.
+ */
+static void check_veth_order(struct relay *r, char *note, size_t len)
+{
+	struct ethtool_drvinfo drv = { .cmd = ETHTOOL_GDRVINFO };
+	struct ethtool_value tso = { .cmd = ETHTOOL_GTSO };
+	const char *eg = r->cfg->egress;
+	struct ifreq ifr = {};
+
+	note[0] = '\0';
+	ifr.ifr_data = (void *)&drv;
+	if (xr_if_ioctl(eg, SIOCETHTOOL, &ifr) || strcmp(drv.driver, "veth"))
+		return;
+	ifr.ifr_data = (void *)&tso;
+	if (xr_if_ioctl(eg, SIOCETHTOOL, &ifr))
+		tso.data = 1;
+	if (r->direct.ok && !tso.data)
+		return;
+	snprintf(note, len,
+		 "%s is a veth: its peer takes fanned-out packets through the per-CPU backlog, which can reorder them; %s",
+		 eg, !r->direct.ok ?
+		 "give the peer GRO or an XDP program, and turn TSO off on it" :
+		 "turn TSO off on it ('ethtool -K DEV tso off')");
+}
+
+/*
+ * Whether the fan-out TC program is on the ingress: put there when it is
+ * not (at start, and when someone took it off).
+ */
+static void probe_tc(struct relay *r)
+{
+	struct relay_direct *d = &r->direct;
+	const char *in = r->cfg->ingress;
+	char why[XR_WHY_LEN] = "";
+	const char *step;
+	uint32_t id = 0;
+	int ret;
+
+	ret = xr_tc_query(r->ingress_ifindex, &id);
+	if (ret == 0) {
+		ret = xr_tc_attach(r->ingress_ifindex, xr_pin_dir(), &step);
+		if (!ret)
+			ret = xr_tc_query(r->ingress_ifindex, &id);
+		if (ret < 0)
+			snprintf(why, sizeof(why),
+				 "no fan-out in the kernel: %s on %s failed: %s",
+				 step, in, strerror(-ret));
+		else if (ret == 0)
+			snprintf(why, sizeof(why),
+				 "no fan-out in the kernel: the TC program did not stay on %s",
+				 in);
+		else
+			pr_info("fan-out program attached to %s (clsact ingress, prog id %u)",
+				in, id);
+	} else if (ret < 0) {
+		snprintf(why, sizeof(why),
+			 "no fan-out in the kernel: cannot query the TC filters of %s: %s",
+			 in, strerror(-ret));
+	}
+	if (why[0] && (d->tc_ok || strcmp(d->tc_why, why)))
+		pr_warn("%s", why);
+	if (!why[0]) {
+		char note[XR_WHY_LEN];
+
+		check_veth_order(r, note, sizeof(note));
+		if (note[0] && strcmp(note, d->tc_note))
+			pr_warn("%s", note);
+		if (strcmp(note, d->tc_note))
+			d->changed = true;
+		snprintf(d->tc_note, sizeof(d->tc_note), "%s", note);
+	}
+	if (d->tc_ok != !why[0] || d->tc_prog != id)
+		d->dirty = true;
+	d->tc_ok = !why[0];
+	d->tc_prog = why[0] ? 0 : id;
+	snprintf(d->tc_why, sizeof(d->tc_why), "%s", why);
+}
+
+/* What a previous relay left of stream @id's fan-out. */
+static void take_over_fanout(struct relay *r)
+{
+	struct relay_direct *d = &r->direct;
+	struct xdprelay_fkey key, next;
+	struct relay_direct_stream *ds;
+	void *prev = NULL;
+	uint32_t i;
+
+	while (!bpf_map_get_next_key(r->st.fanout_fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (!next.id || next.id >= XDPRELAY_MAX_STREAMS ||
+		    next.gen > 1 || next.sub >= XDPRELAY_MAX_SUBS)
+			continue;
+		ds = &d->s[next.id];
+		if (ds->fan_n[next.gen] <= next.sub)
+			ds->fan_n[next.gen] = next.sub + 1;
+	}
+	for (key.id = 1; key.id < XDPRELAY_MAX_STREAMS; key.id++) {
+		ds = &d->s[key.id];
+		if (!ds->installed || !ds->cur.tc || !ds->cur.nr ||
+		    ds->cur.nr > XDPRELAY_MAX_SUBS)
+			continue;
+		ds->fan = calloc(ds->cur.nr, sizeof(*ds->fan));
+		if (!ds->fan)
+			continue;
+		key.gen = ds->cur.gen;
+		for (i = 0; i < ds->cur.nr; i++) {
+			key.sub = i;
+			/* A hole: the set differs from any built, and is. */
+			if (bpf_map_lookup_elem(r->st.fanout_fd, &key,
+						&ds->fan[i]))
+				memset(&ds->fan[i], 0xff, sizeof(ds->fan[i]));
+		}
+	}
+}
+
 int relay_direct_setup(struct relay *r)
 {
 	struct relay_direct *d = &r->direct;
 	__u32 id;
 
+	uint64_t now = relay_now_ms();
+
 	d->s = calloc(XDPRELAY_MAX_STREAMS, sizeof(*d->s));
-	if (!d->s)
+	d->set = calloc(XDPRELAY_MAX_SUBS, sizeof(*d->set));
+	d->tpls = malloc(sizeof(*d->tpls));
+	if (!d->s || !d->set || !d->tpls)
 		return -ENOMEM;
 	d->dirty = true;
 	/* Take over what a previous relay left. */
 	for (id = 1; id < XDPRELAY_MAX_STREAMS; id++) {
 		struct relay_direct_stream *ds = &d->s[id];
 
+		/* It may have switched a generation just now. */
+		ds->flipped = now;
 		if (!bpf_map_lookup_elem(r->st.direct_fd, &id, &ds->cur)) {
 			ds->installed = true;
 			xr_report_direct(&r->rep, id);
 		}
 	}
+	take_over_fanout(r);
 	if (!r->be->direct) {
 		snprintf(d->why, sizeof(d->why),
 			 "the relay runs the socket backend");
+		snprintf(d->tc_why, sizeof(d->tc_why), "%s", d->why);
 		d->known = true;
 		return 0;
 	}
 	probe_egress(r);
+	probe_tc(r);
 	d->next_probe = relay_now_ms() + XR_DIRECT_PROBE_MS;
 	return 0;
 }
@@ -132,33 +284,35 @@ static unsigned int decide(struct relay *r, uint32_t id, char *why,
 			snprintf(why, len, "%s", r->direct.why);
 		return other;
 	}
-	if (!r->direct.ok) {
-		snprintf(why, len, "%s", r->direct.why);
+	if (!subs->nr) {
+		snprintf(why, len, "no subscribers");
 		return other;
 	}
-	if (subs->nr != 1) {
+	if (subs->nr > 1) {
+		if (!r->direct.tc_ok) {
+			snprintf(why, len, "%s", r->direct.tc_why);
+			return other;
+		}
 		snprintf(why, len,
-			 "%u subscribers: the direct path carries one",
+			 "fan-out to %u subscribers in the kernel (TC)",
 			 subs->nr);
+		return RELAY_RUNS_DIRECT;
+	}
+	if (!r->direct.ok) {
+		snprintf(why, len, "%s", r->direct.why);
 		return other;
 	}
 	return RELAY_RUNS_DIRECT;
 }
 
-/* The entry stream @id needs now on the direct path. */
-static void entry(struct relay *r, uint32_t id, struct xdprelay_direct *e)
+/* An entry for template @t, or for a subscriber not relayed to. */
+static void entry(const struct relay *r, const struct xdprelay_info *info,
+		  const struct xr_tpl *t, struct xdprelay_direct *e)
 {
-	const struct xdprelay_info *info = &r->info[id];
-	uint32_t ctl = __atomic_load_n(&r->ctl[id], __ATOMIC_RELAXED);
-	int fi = info->listen.family == AF_INET6;
-	struct xr_tpl_set set;
-	const struct xr_tpl *t;
-
 	memset(e, 0, sizeof(*e));
 	e->ifindex = r->egress_ifindex;
 	e->family = info->listen.family;
-	xr_tpl_build(r->neigh, r->egress_mac, ctl, &r->subs[id], &set);
-	if (!set.n[fi]) {
+	if (!t) {
 		e->state = XDPRELAY_DIRECT_NO_NEIGH;
 		return;
 	}
@@ -166,7 +320,6 @@ static void entry(struct relay *r, uint32_t id, struct xdprelay_direct *e)
 		e->state = XDPRELAY_DIRECT_DOWN;
 		return;
 	}
-	t = &set.tpl[fi ? set.n[0] : 0];
 	e->state = XDPRELAY_DIRECT_SEND;
 	e->ttl = t->ttl;
 	memcpy(e->eth_dst, t->eth_dst, sizeof(e->eth_dst));
@@ -177,21 +330,136 @@ static void entry(struct relay *r, uint32_t id, struct xdprelay_direct *e)
 	memcpy(e->daddr, t->daddr, sizeof(e->daddr));
 }
 
-static void install(struct relay *r, uint32_t id,
-		    const struct xdprelay_direct *e)
+/*
+ * The entries stream @id needs now, into d->set: those whose next hop
+ * is resolved first, then the others.  Returns how many.
+ */
+static unsigned int build(struct relay *r, uint32_t id)
+{
+	const struct xdprelay_info *info = &r->info[id];
+	uint32_t ctl = __atomic_load_n(&r->ctl[id], __ATOMIC_RELAXED);
+	int fi = info->listen.family == AF_INET6;
+	struct xdprelay_direct *set = r->direct.set;
+	struct xr_tpl_set *tpls = r->direct.tpls;
+	const struct xr_tpl *t;
+	unsigned int i, n = 0;
+
+	xr_tpl_build(r->neigh, r->egress_mac, ctl, &r->subs[id], tpls);
+	t = &tpls->tpl[fi ? tpls->n[0] : 0];
+	for (i = 0; i < tpls->n[fi] && n < XDPRELAY_MAX_SUBS; i++)
+		entry(r, info, &t[i], &set[n++]);
+	for (i = 0; i < tpls->no_neigh[fi] && n < XDPRELAY_MAX_SUBS; i++)
+		entry(r, info, NULL, &set[n++]);
+	/* Not even one: the head still says why. */
+	if (!n)
+		entry(r, info, NULL, &set[n++]);
+	return n;
+}
+
+static int write_head(struct relay *r, uint32_t id,
+		      const struct xdprelay_direct *e)
 {
 	struct relay_direct_stream *ds = &r->direct.s[id];
 
-	if (ds->installed && !memcmp(&ds->cur, e, sizeof(*e)))
-		return;
 	if (bpf_map_update_elem(r->st.direct_fd, &id, e, BPF_ANY)) {
 		pr_warn("stream %u: cannot write %s: %s", id,
 			XDPRELAY_MAP_DIRECT, strerror(errno));
-		return;
+		return -errno;
 	}
+	if (ds->installed && ds->cur.tc && (!e->tc || e->gen != ds->cur.gen))
+		ds->flipped = relay_now_ms();
 	ds->cur = *e;
 	ds->installed = true;
 	xr_report_direct(&r->rep, id);
+	return 0;
+}
+
+/* Entries @from .. fan_n[@gen] of generation @gen leave xr_fanout. */
+static void trim(struct relay *r, uint32_t id, unsigned int gen,
+		 unsigned int from)
+{
+	struct relay_direct_stream *ds = &r->direct.s[id];
+	struct xdprelay_fkey key = { .id = id, .gen = gen };
+	unsigned int i;
+
+	for (i = from; i < ds->fan_n[gen]; i++) {
+		key.sub = i;
+		if (bpf_map_delete_elem(r->st.fanout_fd, &key) &&
+		    errno != ENOENT) {
+			pr_warn("stream %u: cannot remove subscriber %u from %s: %s",
+				id, i, XDPRELAY_MAP_FANOUT, strerror(errno));
+			return;
+		}
+	}
+	if (ds->fan_n[gen] > from)
+		ds->fan_n[gen] = from;
+}
+
+/*
+ * The set of @n in d->set for a fan-out: into the generation not in use,
+ * then the head switched to it.  Returns 0, -EAGAIN while that
+ * generation rests, or -errno.
+ */
+static int install_fanout(struct relay *r, uint32_t id, unsigned int n,
+			  uint64_t now)
+{
+	struct relay_direct_stream *ds = &r->direct.s[id];
+	struct xdprelay_direct *set = r->direct.set, head, *fan;
+	struct xdprelay_fkey key = { .id = id };
+	unsigned int i, gen;
+
+	if (ds->installed && ds->cur.tc && ds->cur.nr == n && ds->fan &&
+	    !memcmp(ds->fan, set, n * sizeof(*set)))
+		return 0;
+	gen = ds->installed && ds->cur.tc ? !ds->cur.gen : 0;
+	if (now < ds->flipped + XR_GEN_HOLD_MS)
+		return -EAGAIN;
+	fan = malloc(n * sizeof(*fan));
+	if (!fan)
+		return -ENOMEM;
+	key.gen = gen;
+	for (i = 0; i < n; i++) {
+		key.sub = i;
+		if (bpf_map_update_elem(r->st.fanout_fd, &key, &set[i],
+					BPF_ANY)) {
+			int err = -errno;
+
+			pr_warn("stream %u: cannot write subscriber %u to %s: %s",
+				id, i, XDPRELAY_MAP_FANOUT, strerror(-err));
+			if (ds->fan_n[gen] < i)
+				ds->fan_n[gen] = i;
+			free(fan);
+			return err;
+		}
+	}
+	if (ds->fan_n[gen] < n)
+		ds->fan_n[gen] = n;
+	trim(r, id, gen, n);
+
+	head = set[0];
+	head.nr = n;
+	head.gen = gen;
+	head.tc = 1;
+	if (write_head(r, id, &head)) {
+		free(fan);
+		return -EIO;
+	}
+	memcpy(fan, set, n * sizeof(*set));
+	free(ds->fan);
+	ds->fan = fan;
+	return 0;
+}
+
+/* A 1:1 stream's entry: the head alone, redirected by the XDP program. */
+static int install_one(struct relay *r, uint32_t id)
+{
+	struct relay_direct_stream *ds = &r->direct.s[id];
+	struct xdprelay_direct head = r->direct.set[0];
+
+	head.nr = 1;
+	if (ds->installed && !memcmp(&ds->cur, &head, sizeof(head)))
+		return 0;
+	return write_head(r, id, &head);
 }
 
 static void uninstall(struct relay *r, uint32_t id)
@@ -205,13 +473,57 @@ static void uninstall(struct relay *r, uint32_t id)
 			XDPRELAY_MAP_DIRECT, strerror(errno));
 		return;
 	}
+	if (ds->cur.tc)
+		ds->flipped = relay_now_ms();
 	ds->installed = false;
+}
+
+/* Generations no head names, once they have rested. */
+static void purge(struct relay *r, uint32_t id, uint64_t now)
+{
+	struct relay_direct_stream *ds = &r->direct.s[id];
+	unsigned int gen;
+
+	if (now < ds->flipped + XR_GEN_HOLD_MS)
+		return;
+	for (gen = 0; gen < 2; gen++)
+		if (!ds->installed || !ds->cur.tc || gen != ds->cur.gen)
+			trim(r, id, gen, 0);
+	if (!ds->installed || !ds->cur.tc) {
+		free(ds->fan);
+		ds->fan = NULL;
+	}
+}
+
+/* Stream @id on the direct path: 0, or why not into @why. */
+static int install(struct relay *r, uint32_t id, uint64_t now, char *why,
+		   size_t len)
+{
+	unsigned int n = build(r, id);
+	int err;
+
+	if (r->subs[id].nr == 1)
+		err = install_one(r, id);
+	else
+		err = install_fanout(r, id, n, now);
+	if (err == -EAGAIN) {
+		/* The set changes again in a moment. */
+		r->direct.dirty = true;
+		return 0;
+	}
+	if (err == -E2BIG || err == -ENOSPC)
+		snprintf(why, len,
+			 "%s is full (%u subscribers over all fan-out streams)",
+			 XDPRELAY_MAP_FANOUT, XDPRELAY_FANOUT_ENTRIES);
+	else if (err)
+		snprintf(why, len, "cannot write its entries: %s",
+			 strerror(-err));
+	return err;
 }
 
 void relay_direct_sync(struct relay *r, uint64_t now_ms)
 {
 	struct relay_direct *d = &r->direct;
-	struct xdprelay_direct e;
 	char why[XR_WHY_LEN];
 	unsigned int runs;
 	uint32_t id;
@@ -222,8 +534,10 @@ void relay_direct_sync(struct relay *r, uint64_t now_ms)
 	if (now_ms >= d->next_probe) {
 		d->next_probe = now_ms + XR_DIRECT_PROBE_MS;
 		d->dirty = true;
-		if (r->be->direct)
+		if (r->be->direct) {
 			probe_egress(r);
+			probe_tc(r);
+		}
 	}
 	/* The entries depend on nothing else. */
 	if (!d->dirty && d->ngen == xr_neigh_gen(r->neigh) &&
@@ -236,12 +550,14 @@ void relay_direct_sync(struct relay *r, uint64_t now_ms)
 		struct relay_direct_stream *ds = &d->s[id];
 
 		runs = decide(r, id, why, sizeof(why));
-		if (runs == RELAY_RUNS_DIRECT) {
-			entry(r, id, &e);
-			install(r, id, &e);
-		} else {
+		if (runs == RELAY_RUNS_DIRECT &&
+		    install(r, id, now_ms, why, sizeof(why)))
+			runs = r->be->direct ? RELAY_RUNS_AFXDP :
+					       RELAY_RUNS_SOCKET;
+		if (runs != RELAY_RUNS_DIRECT)
 			uninstall(r, id);
-		}
+		if (ds->fan_n[0] || ds->fan_n[1])
+			purge(r, id, now_ms);
 		if (runs == ds->runs && !strcmp(why, ds->why))
 			continue;
 		if (runs != RELAY_RUNS_NONE && runs != ds->runs) {
@@ -267,6 +583,15 @@ void relay_direct_sync(struct relay *r, uint64_t now_ms)
 
 void relay_direct_fini(struct relay *r)
 {
+	uint32_t id;
+
+	if (r->direct.s)
+		for (id = 1; id < XDPRELAY_MAX_STREAMS; id++)
+			free(r->direct.s[id].fan);
 	free(r->direct.s);
+	free(r->direct.set);
+	free(r->direct.tpls);
+	r->direct.tpls = NULL;
 	r->direct.s = NULL;
+	r->direct.set = NULL;
 }

@@ -330,7 +330,7 @@ static int parse_value(const struct xr_opt *o, const char *val, void *cfg,
 		eps = f;
 		if (eps->nr >= XDPRELAY_MAX_SUBS) {
 			snprintf(err, errlen,
-				 "more than %d given: a stream has at most %d subscribers",
+				 "more than %d given: a stream has at most %d subscribers (beyond that, relay to a multicast group and let the network fan out)",
 				 XDPRELAY_MAX_SUBS, XDPRELAY_MAX_SUBS);
 			return -E2BIG;
 		}

@@ -156,6 +156,12 @@ int relay_status_write(const struct relay *r)
 	for (q = 0; q < nq; q++)
 		fprintf(f, "queue.%u.mode=%s\n", q, r->be->queue_mode(r, q));
 	fprintf(f, "busy_poll=%d\n", r->cfg->busy_poll ? 1 : 0);
+	if (r->direct.tc_ok)
+		fprintf(f, "fanout=in the kernel: TC program %u on %s (clsact ingress)%s%s\n",
+			r->direct.tc_prog, r->cfg->ingress,
+			r->direct.tc_note[0] ? "; " : "", r->direct.tc_note);
+	else if (r->direct.tc_why[0])
+		fprintf(f, "fanout=through the relay: %s\n", r->direct.tc_why);
 	for (id = 1; r->direct.s && id < XDPRELAY_MAX_STREAMS; id++) {
 		const struct relay_direct_stream *ds = &r->direct.s[id];
 

@@ -85,6 +85,14 @@ static const struct map_spec maps[] = {
 	MAP(XDPRELAY_MAP_DIRECT, direct_fd, BPF_MAP_TYPE_HASH,
 	    sizeof(struct xdprelay_direct), XDPRELAY_MAX_STREAMS, false,
 	    false),
+	{
+		.name = XDPRELAY_MAP_FANOUT,
+		.fd_off = offsetof(struct xr_state, fanout_fd),
+		.type = BPF_MAP_TYPE_HASH,
+		.key_size = sizeof(struct xdprelay_fkey),
+		.value_size = sizeof(struct xdprelay_direct),
+		.max_entries = XDPRELAY_FANOUT_ENTRIES,
+	},
 	MAP(XDPRELAY_MAP_DTX, dtx_fd, BPF_MAP_TYPE_PERCPU_ARRAY,
 	    sizeof(struct xdprelay_dtx), XDPRELAY_MAX_STREAMS, false, false),
 	MAP(XDPRELAY_MAP_COUNTERS, counters_fd, BPF_MAP_TYPE_PERCPU_ARRAY,
@@ -306,6 +314,28 @@ int xr_dtx_read(struct xr_state *st, uint32_t id, struct xdprelay_dtx *sum)
 		sum->no_neigh += st->percpu[cpu].no_neigh;
 	}
 	return 0;
+}
+
+int xr_fanout_purge(struct xr_state *st, uint32_t id)
+{
+	/* Both generations' subscribers, at most. */
+	struct xdprelay_fkey keys[2 * XDPRELAY_MAX_SUBS];
+	struct xdprelay_fkey key, next;
+	unsigned int n = 0, i;
+	void *prev = NULL;
+	int ret = 0;
+
+	while (!bpf_map_get_next_key(st->fanout_fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (next.id == id && n < XR_ARRAY_SIZE(keys))
+			keys[n++] = next;
+	}
+	for (i = 0; i < n; i++)
+		if (bpf_map_delete_elem(st->fanout_fd, &keys[i]) &&
+		    errno != ENOENT && !ret)
+			ret = -errno;
+	return ret;
 }
 
 const char *xr_run_dir(void)

@@ -22,6 +22,7 @@ struct xr_state {
 	int subs_fd;		/* xr_subs */
 	int tx_fd;		/* xr_tx */
 	int direct_fd;		/* xr_direct */
+	int fanout_fd;		/* xr_fanout */
 	int dtx_fd;		/* xr_dtx */
 	struct xdprelay_subs *subs;	/* xr_subs, mmapped */
 	struct xdprelay_tx *tx;		/* xr_tx, mmapped */
@@ -53,6 +54,12 @@ static inline bool xr_rx_in_map(const struct xr_state *st)
  * over the CPUs.  Returns 0 or -errno (@sum zeroed then).
  */
 int xr_dtx_read(struct xr_state *st, uint32_t id, struct xdprelay_dtx *sum);
+
+/*
+ * Removes every xr_fanout entry of stream @id, whatever its generation.
+ * Returns 0 or the first -errno.
+ */
+int xr_fanout_purge(struct xr_state *st, uint32_t id);
 
 /*
  * The relay's run-time files: /run/xdprelay, or $XDPRELAY_RUN_DIR, so that

@@ -16,8 +16,8 @@
 struct xr_neigh;
 
 struct xr_tpl_set {
-	uint8_t n[2];		/* resolved subscribers, IPv4 and IPv6 */
-	uint8_t no_neigh[2];	/* the others, not relayed to */
+	uint16_t n[2];		/* resolved subscribers, IPv4 and IPv6 */
+	uint16_t no_neigh[2];	/* the others, not relayed to */
 	struct xr_tpl tpl[XDPRELAY_MAX_SUBS];	/* IPv4 first, then IPv6 */
 };
 

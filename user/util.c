@@ -9,6 +9,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -525,6 +527,27 @@ int xr_join_group(int fd, int ifindex, int family, const uint8_t *group)
 }
 
 /* Files */
+
+int xr_find_object(const char *name, char *path, size_t len)
+{
+	char exe[PATH_MAX], tried[PATH_MAX];
+	ssize_t n;
+
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		snprintf(path, len, "%s/../bpf/%s", dirname(exe), name);
+		if (!access(path, R_OK))
+			return 0;
+	}
+	snprintf(tried, sizeof(tried), "%s", n > 0 ? path : "");
+	snprintf(path, len, "%s/%s", XDPRELAY_LIBDIR, name);
+	if (!access(path, R_OK))
+		return 0;
+	pr_err("cannot find the BPF object %s (looked for %s%s%s): build it with 'make', or install it with 'make install'",
+	       name, tried, tried[0] ? " and " : "", path);
+	return -ENOENT;
+}
 
 int xr_mkdir_p(const char *dir, unsigned int mode)
 {

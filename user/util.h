@@ -145,6 +145,17 @@ static inline uint64_t xr_now_ns(void)
 	return (uint64_t)ts.tv_sec * XDPRELAY_NSEC_PER_SEC + ts.tv_nsec;
 }
 
+#ifndef XDPRELAY_LIBDIR
+#define XDPRELAY_LIBDIR		"/usr/local/lib/xdprelay"
+#endif
+
+/*
+ * The BPF object @name: beside the binary in a build tree (../bpf), else
+ * installed in XDPRELAY_LIBDIR.  Says where it looked when it is in
+ * neither; returns 0 or -ENOENT.
+ */
+int xr_find_object(const char *name, char *path, size_t len);
+
 /* mkdir -p: 0 or -errno. */
 int xr_mkdir_p(const char *dir, unsigned int mode);
 

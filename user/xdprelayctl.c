@@ -28,12 +28,10 @@
 #include "relay.h"
 #include "state.h"
 #include "stats.h"
+#include "tcprog.h"
 #include "tune.h"
 #include "util.h"
 
-#ifndef XDPRELAY_LIBDIR
-#define XDPRELAY_LIBDIR		"/usr/local/lib/xdprelay"
-#endif
 
 #define XR_PROG_NAME		"xdprelay_rx"
 #define XR_OBJ_KFUNC		"xdprelay.bpf.o"
@@ -106,28 +104,12 @@ static const struct xr_opt attach_opts[] = {
 	XR_OPT_END
 };
 
-/* The default object: beside the binary in a build tree, else installed. */
+/* The default object: xdprelay.ko's when it is loaded. */
 static int find_object(char *path, size_t len)
 {
-	const char *name = access(XR_SYSFS_DIR, F_OK) ? XR_OBJ_MAPS :
-						      XR_OBJ_KFUNC;
-	char exe[PATH_MAX], tried[PATH_MAX];
-	ssize_t n;
-
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		snprintf(path, len, "%s/../bpf/%s", dirname(exe), name);
-		if (!access(path, R_OK))
-			return 0;
-	}
-	snprintf(tried, sizeof(tried), "%s", n > 0 ? path : "");
-	snprintf(path, len, "%s/%s", XDPRELAY_LIBDIR, name);
-	if (!access(path, R_OK))
-		return 0;
-	pr_err("cannot find the XDP object %s (looked for %s%s%s): build it with 'make', or give it with --object FILE",
-	       name, tried, tried[0] ? " and " : "", path);
-	return -ENOENT;
+	return xr_find_object(access(XR_SYSFS_DIR, F_OK) ? XR_OBJ_MAPS :
+							 XR_OBJ_KFUNC,
+			      path, len);
 }
 
 /* @object when given and readable, else the default one. */
@@ -437,6 +419,13 @@ static int cmd_detach(void *arg)
 	ifindex = ifindex_of(cfg->dev);
 	if (!ifindex)
 		return -ENODEV;
+	/* The relay's fan-out program goes with it. */
+	ret = xr_tc_detach(ifindex);
+	if (!ret)
+		pr_info("fan-out program detached from %s", cfg->dev);
+	else if (ret != -ENOENT)
+		errno_hint(ret, "cannot detach the fan-out program from %s",
+			   cfg->dev);
 	ret = ours_on(ifindex, &mp, &prog);
 	if (ret < 0)
 		return errno_hint(ret, "cannot query the XDP programs of %s",
@@ -536,6 +525,7 @@ struct relay_status {
 	char egress[IF_NAMESIZE];
 	bool busy_poll;
 	char queue_mode[XDPRELAY_MAX_QUEUES][16];
+	char fanout[256];		/* how fan-out runs, or why not */
 	struct stream_run *runs;	/* by stream id; NULL: none read */
 };
 
@@ -604,6 +594,8 @@ static void relay_status_read(struct relay_status *rs)
 		} else if (!strcmp(line, "busy_poll")) {
 			rs->busy_poll = !strcmp(eq, "1") || !strcmp(eq, "on") ||
 					!strcmp(eq, "yes") || !strcmp(eq, "true");
+		} else if (!strcmp(line, "fanout")) {
+			snprintf(rs->fanout, sizeof(rs->fanout), "%s", eq);
 		} else if (!strncmp(line, "stream.", 7)) {
 			stream_run_line(rs, line + 7, eq);
 		} else if (!strncmp(line, "queue.", 6)) {
@@ -880,7 +872,7 @@ static int sub_change(struct sub_cfg *cfg, bool add)
 			pr_err("%s is a subscriber of '%s' already", a, s.name);
 			ret = -EEXIST;
 		} else if (next.nr == XDPRELAY_MAX_SUBS) {
-			pr_err("stream '%s' has %d subscribers, the most it can have: remove one first",
+			pr_err("stream '%s' has %d subscribers, the most it can have: remove one first, or relay to a multicast group and let the network fan out",
 			       s.name, XDPRELAY_MAX_SUBS);
 			ret = -ENOSPC;
 		} else {
@@ -1332,6 +1324,7 @@ static void status_relay(bool json)
 				jw_obj_close();
 			}
 			jw_arr_close();
+			jw_kv_str("fanout", rs.fanout);
 		}
 		jw_obj_close();
 		relay_status_free(&rs);
@@ -1351,6 +1344,8 @@ static void status_relay(bool json)
 	for (q = 0; q < XDPRELAY_MAX_QUEUES; q++)
 		if (rs.queue_mode[q][0])
 			printf("  queue %u: %s\n", q, rs.queue_mode[q]);
+	if (rs.fanout[0])
+		printf("  fan-out: %s\n", rs.fanout);
 	for (id = 1; rs.runs && id < XDPRELAY_MAX_STREAMS; id++) {
 		const struct stream_run *sr = &rs.runs[id];
 

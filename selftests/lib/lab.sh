@@ -57,6 +57,12 @@ lab_setup()
 	ip -n $LAB_SINK link set xs0 up
 	ip -n $LAB_GEN route add 224.0.0.0/4 dev xg0
 	in_gen ethtool -K xg0 tx off >/dev/null
+	# The kernel's fan-out sends skbs; with TSO off, xr1 hands them to
+	# the sink's NAPI (when it has one), in order, not to a CPU's backlog.
+	in_rly ethtool -K xr1 tso off >/dev/null
+	# A veth takes an skb without a checksum state as verified, unless
+	# it has no RX checksumming: the receivers check every checksum.
+	in_sink ethtool -K xs0 rx off >/dev/null
 }
 
 lab_cleanup()

@@ -78,7 +78,8 @@ stat_above()
 	[ "$(stream_stat "$1" "$2")" -gt "$3" ] 2>/dev/null
 }
 
-# sub_change_midstream COUNT: the stream "live", 10.70.1.2:5003 to two
+# sub_change_midstream COUNT [ARGS]: the stream "live" (stream add ARGS),
+# 10.70.1.2:5003 to two
 # receivers, carries COUNT datagrams ($SIZE bytes at $RATE/s) while a third
 # subscriber, with a receiver of its own, is added and removed.  Cases:
 # both changes succeed; receivers 2 and 3 lose nothing; the third gets an
@@ -87,8 +88,9 @@ sub_change_midstream()
 {
 	local n=$1 send_pid got tx
 
+	shift
 	ctl stream add live --listen 10.70.1.2:5003 --to 10.70.2.2:6000 \
-		--to 10.70.2.3:6000 || ktap_bail "stream add live failed"
+		--to 10.70.2.3:6000 "$@" || ktap_bail "stream add live failed"
 	recv_start l2 10.70.2.2 $n
 	recv_start l3 10.70.2.3 $n
 	# It hears nothing until it is added: wait out the whole stream.

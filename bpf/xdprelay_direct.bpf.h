@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The direct path's maps and header rewrite, shared by the XDP program
+ * (xdprelay.bpf.c) and the fan-out TC program (xdprelay_tc.bpf.c): both
+ * pin the maps by name, so that they meet the same ones.
+ */
+#ifndef _XDPRELAY_DIRECT_BPF_H
+#define _XDPRELAY_DIRECT_BPF_H
+
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/udp.h>
+#include <bpf/bpf_helpers.h>
+
+#include "xdprelay.h"
+
+/* Not in the uapi headers. */
+#define XR_AF_INET		2
+#define XR_AF_INET6		10
+
+/*
+ * Streams on the direct path.  Without preallocation, an update puts a
+ * new element in and frees the old one after an RCU grace period, so that
+ * the program never reads a header half written.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, XDPRELAY_MAX_STREAMS);
+	__type(key, __u32);
+	__type(value, struct xdprelay_direct);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xr_direct SEC(".maps");
+
+/* The subscribers of fan-out streams, as xr_direct says. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, XDPRELAY_FANOUT_ENTRIES);
+	__type(key, struct xdprelay_fkey);
+	__type(value, struct xdprelay_direct);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xr_fanout SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XDPRELAY_MAX_STREAMS);
+	__type(key, __u32);
+	__type(value, struct xdprelay_dtx);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xr_dtx SEC(".maps");
+
+/* What the direct path counts in xr_dtx. */
+enum xr_tx_field {
+	XR_TX_SENT,		/* packets and bytes */
+	XR_TX_ERRORS,
+	XR_TX_NO_NEIGH,
+};
+
+static __always_inline void tx_row(__u32 row, enum xr_tx_field f,
+				   __u32 bytes)
+{
+	struct xdprelay_dtx *tx = bpf_map_lookup_elem(&xr_dtx, &row);
+
+	if (!tx)
+		return;
+	switch (f) {
+	case XR_TX_SENT:
+		tx->packets++;
+		tx->bytes += bytes;
+		break;
+	case XR_TX_ERRORS:
+		tx->tx_errors++;
+		break;
+	case XR_TX_NO_NEIGH:
+		tx->no_neigh++;
+		break;
+	}
+}
+
+static __always_inline void tx_count(__u32 id, enum xr_tx_field f,
+				     __u32 bytes)
+{
+	tx_row(id, f, bytes);
+	tx_row(0, f, bytes);
+}
+
+/*
+ * Incremental checksum update (RFC 1624, eqn. 3): the one's-complement
+ * sum of ~old + new over 16-bit words, in whatever byte order they are
+ * stored, added to ~check.
+ */
+static __always_inline __u32 csum_delta(__u32 sum, const __u16 *old,
+					const __u16 *new, int words)
+{
+	int i;
+
+#pragma unroll
+	for (i = 0; i < words; i++)
+		sum += (__u16)~old[i] + (__u32)new[i];
+	return sum;
+}
+
+static __always_inline __u16 csum_update(__u16 check, __u32 delta)
+{
+	__u32 sum = (__u16)~check + delta;
+
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum;
+}
+
+/*
+ * Ports, UDP checksum; @delta holds the pseudo-header's change.  With
+ * @l4, the change of the UDP header's own sum goes there, for an skb
+ * whose checksum covers the whole packet (CHECKSUM_COMPLETE).
+ */
+static __always_inline void rewrite_udp(struct udphdr *udp,
+					const struct xdprelay_direct *d,
+					__u32 delta, __u32 *l4)
+{
+	__u16 old[3], check;
+
+	old[0] = udp->source;
+	old[1] = udp->dest;
+	old[2] = udp->check;
+	udp->source = d->sport;
+	udp->dest = d->dport;
+	/* Zero over IPv4: the sender computed none (RFC 768); keep it so. */
+	if (udp->check) {
+		delta = csum_delta(delta, old, &udp->source, 2);
+		check = csum_update(udp->check, delta);
+		udp->check = check ? check : 0xffff;
+	}
+	if (l4)
+		*l4 = csum_delta(0, old, &udp->source, 3);
+}
+
+static __always_inline int rewrite_ipv4(void *data, void *data_end,
+					const struct xdprelay_direct *d,
+					__u32 *l4)
+{
+	struct iphdr *iph = data + sizeof(struct ethhdr);
+	__u16 old_ttl, old_addrs[4];
+	struct udphdr *udp;
+	__u32 delta;
+
+	if ((void *)(iph + 1) > data_end)
+		return -1;
+	udp = (void *)iph + (iph->ihl & 0xf) * 4;
+	if ((void *)(udp + 1) > data_end)
+		return -1;
+
+	old_ttl = *((__u16 *)iph + 4);		/* TTL and protocol */
+	__builtin_memcpy(old_addrs, &iph->saddr, sizeof(old_addrs));
+	iph->ttl = d->ttl;
+	__builtin_memcpy(&iph->saddr, d->saddr, 4);
+	__builtin_memcpy(&iph->daddr, d->daddr, 4);
+
+	delta = csum_delta(0, old_addrs, (__u16 *)&iph->saddr, 4);
+	rewrite_udp(udp, d, delta, l4);
+	delta = csum_delta(delta, &old_ttl, (__u16 *)iph + 4, 1);
+	iph->check = csum_update(iph->check, delta);
+	return 0;
+}
+
+static __always_inline int rewrite_ipv6(void *data, void *data_end,
+					const struct xdprelay_direct *d,
+					__u32 *l4)
+{
+	struct ipv6hdr *ip6h = data + sizeof(struct ethhdr);
+	struct udphdr *udp = (void *)(ip6h + 1);
+	__u16 old_addrs[16];
+	__u32 delta;
+
+	if ((void *)(udp + 1) > data_end)
+		return -1;
+
+	__builtin_memcpy(old_addrs, &ip6h->saddr, sizeof(old_addrs));
+	ip6h->hop_limit = d->ttl;
+	__builtin_memcpy(&ip6h->saddr, d->saddr, 16);
+	__builtin_memcpy(&ip6h->daddr, d->daddr, 16);
+
+	delta = csum_delta(0, old_addrs, (__u16 *)&ip6h->saddr, 16);
+	rewrite_udp(udp, d, delta, l4);
+	return 0;
+}
+
+#endif /* _XDPRELAY_DIRECT_BPF_H */

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xdprelay fan-out TC program, attached to clsact ingress of the interface
+ * that carries xdprelay's XDP program.
+ *
+ * The XDP program hands a fan-out stream's frame to the stack rewritten
+ * for the stream's first subscriber, with a struct xdprelay_fmeta in
+ * front.  Here, before the stack looks at it, the frame is sent once to
+ * each subscriber of that generation in xr_fanout: a clone to every one
+ * but the last, the headers rewritten in between (the clone's data is
+ * shared until then, so each rewrite makes the headers private first),
+ * and the frame itself to the last.  Every other packet goes on
+ * untouched.  What is sent, or cannot be, is counted in xr_dtx.
+ */
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+
+#include "xdprelay.h"
+#include "xdprelay_direct.bpf.h"
+
+struct fan {
+	struct __sk_buff *skb;
+	__u32 id;
+	__u32 gen;
+	__u32 nr;
+	__u32 pending;		/* egress of the frame as it stands; 0: none */
+};
+
+/*
+ * Headers for subscriber @e, from whatever subscriber's the frame has.
+ * Returns 0, or -1 when the frame cannot be made to carry them.
+ */
+static __always_inline int retarget(struct __sk_buff *skb,
+				    const struct xdprelay_direct *e)
+{
+	void *data, *data_end;
+	struct ethhdr *eth;
+	__u32 l4 = 0;
+	int err;
+
+	/* A clone shares the data: make the headers this skb's own. */
+	if (bpf_skb_pull_data(skb, 0))
+		return -1;
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	eth = data;
+	if ((void *)(eth + 1) > data_end)
+		return -1;
+	if (e->family == XR_AF_INET)
+		err = rewrite_ipv4(data, data_end, e, &l4);
+	else
+		err = rewrite_ipv6(data, data_end, e, &l4);
+	if (err)
+		return -1;
+	__builtin_memcpy(eth->h_dest, e->eth_dst, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, e->eth_src, ETH_ALEN);
+	/*
+	 * A sum over the whole packet (CHECKSUM_COMPLETE) follows the UDP
+	 * header; the IP header's sum does not change.  Any other kind of
+	 * skb refuses, and needs nothing.
+	 */
+	l4 = (l4 & 0xffff) + (l4 >> 16);
+	bpf_csum_update(skb, l4);
+	return 0;
+}
+
+static long send_one(__u64 i, void *arg)
+{
+	struct xdprelay_fkey key;
+	struct fan *f = arg;
+	struct xdprelay_direct *e;
+	__u32 len;
+
+	if (i >= f->nr)
+		return 1;
+	key.id = f->id;
+	key.gen = f->gen;
+	key.sub = i;
+	e = bpf_map_lookup_elem(&xr_fanout, &key);
+	if (!e) {
+		/* The set changed under us: that one is the next's. */
+		tx_count(f->id, XR_TX_ERRORS, 0);
+		return 0;
+	}
+	if (e->state == XDPRELAY_DIRECT_NO_NEIGH) {
+		tx_count(f->id, XR_TX_NO_NEIGH, 0);
+		return 0;
+	}
+	if (e->state != XDPRELAY_DIRECT_SEND) {
+		tx_count(f->id, XR_TX_ERRORS, 0);
+		return 0;
+	}
+	len = f->skb->len;
+	if (f->pending) {
+		if (bpf_clone_redirect(f->skb, f->pending, 0))
+			tx_count(f->id, XR_TX_ERRORS, 0);
+		else
+			tx_count(f->id, XR_TX_SENT, len);
+		f->pending = 0;
+	}
+	/* Subscriber 0's header is the one the XDP program wrote. */
+	if (i && retarget(f->skb, e)) {
+		tx_count(f->id, XR_TX_ERRORS, 0);
+		return 0;
+	}
+	f->pending = e->ifindex;
+	return 0;
+}
+
+SEC("tc")
+int xdprelay_fanout(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	struct xdprelay_fmeta *m = (void *)(long)skb->data_meta;
+	struct fan f = { .skb = skb };
+
+	if ((void *)(m + 1) > data || m->magic != XDPRELAY_FMETA_MAGIC)
+		return TC_ACT_OK;
+	f.id = m->stream_id;
+	f.gen = m->gen;
+	f.nr = m->nr;
+	if (!f.id || f.id >= XDPRELAY_MAX_STREAMS)
+		return TC_ACT_SHOT;
+	if (f.nr > XDPRELAY_MAX_SUBS)
+		f.nr = XDPRELAY_MAX_SUBS;
+
+	bpf_loop(f.nr, send_one, &f, 0);
+	if (!f.pending)
+		return TC_ACT_SHOT;
+	tx_count(f.id, XR_TX_SENT, skb->len);
+	return bpf_redirect(f.pending, 0);
+}
+
+char _license[] SEC("license") = "GPL";

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The fan-out TC program on clsact ingress (tcprog.h).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "tcprog.h"
+#include "util.h"
+
+static void hook_init(struct bpf_tc_hook *hook, int ifindex)
+{
+	memset(hook, 0, sizeof(*hook));
+	hook->sz = sizeof(*hook);
+	hook->ifindex = ifindex;
+	hook->attach_point = BPF_TC_INGRESS;
+}
+
+static void opts_init(struct bpf_tc_opts *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->sz = sizeof(*opts);
+	opts->handle = XR_TC_HANDLE;
+	opts->priority = XR_TC_PRIO;
+}
+
+int xr_tc_attach(int ifindex, const char *pin_dir, const char **step)
+{
+	DECLARE_LIBBPF_OPTS(bpf_object_open_opts, oo,
+			    .pin_root_path = pin_dir);
+	struct bpf_program *prog;
+	struct bpf_object *obj;
+	struct bpf_tc_hook hook;
+	struct bpf_tc_opts opts;
+	char path[PATH_MAX];
+	int ret;
+
+	*step = "finding " XR_TC_OBJ;
+	ret = xr_find_object(XR_TC_OBJ, path, sizeof(path));
+	if (ret)
+		return ret;
+	*step = "opening " XR_TC_OBJ;
+	obj = bpf_object__open_file(path, &oo);
+	ret = libbpf_get_error(obj);
+	if (ret)
+		return ret;
+	*step = "loading " XR_TC_OBJ;
+	ret = bpf_object__load(obj);
+	if (ret)
+		goto out;
+	prog = bpf_object__find_program_by_name(obj, XR_TC_PROG);
+	if (!prog) {
+		ret = -ENOENT;
+		goto out;
+	}
+
+	*step = "creating the clsact qdisc";
+	hook_init(&hook, ifindex);
+	ret = bpf_tc_hook_create(&hook);
+	if (ret && ret != -EEXIST)
+		goto out;
+	*step = "attaching to clsact ingress";
+	opts_init(&opts);
+	opts.prog_fd = bpf_program__fd(prog);
+	ret = bpf_tc_attach(&hook, &opts);
+	if (ret == -EEXIST) {
+		opts_init(&opts);
+		opts.prog_fd = bpf_program__fd(prog);
+		opts.flags = BPF_TC_F_REPLACE;
+		ret = bpf_tc_attach(&hook, &opts);
+	}
+out:
+	/* The filter holds the program; the maps stay pinned. */
+	bpf_object__close(obj);
+	return ret;
+}
+
+int xr_tc_query(int ifindex, uint32_t *prog_id)
+{
+	struct bpf_tc_hook hook;
+	struct bpf_tc_opts opts;
+	int ret;
+
+	hook_init(&hook, ifindex);
+	opts_init(&opts);
+	ret = bpf_tc_query(&hook, &opts);
+	/* No qdisc (EINVAL) or no such filter (ENOENT). */
+	if (ret == -ENOENT || ret == -EINVAL)
+		return 0;
+	if (ret)
+		return ret;
+	*prog_id = opts.prog_id;
+	return 1;
+}
+
+int xr_tc_detach(int ifindex)
+{
+	struct bpf_tc_hook hook;
+	struct bpf_tc_opts opts;
+	int ret;
+
+	hook_init(&hook, ifindex);
+	opts_init(&opts);
+	ret = bpf_tc_detach(&hook, &opts);
+	return ret == -EINVAL ? -ENOENT : ret;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The fan-out TC program (bpf/xdprelay_tc.bpf.c) on clsact ingress of the
+ * interface that carries the XDP program: one filter, known by its
+ * priority and handle, which nothing else of the interface's is touched
+ * for.
+ */
+#ifndef XR_TCPROG_H
+#define XR_TCPROG_H
+
+#include <stdint.h>
+
+#define XR_TC_OBJ	"xdprelay_tc.bpf.o"
+#define XR_TC_PROG	"xdprelay_fanout"
+#define XR_TC_PRIO	0x7872		/* "xr" */
+#define XR_TC_HANDLE	0x7872
+
+/*
+ * Loads the program with the maps pinned in @pin_dir and attaches it to
+ * @ifindex, in place of ours if it is there (so that a newer build takes
+ * over), creating the clsact qdisc when there is none.  Returns 0, or
+ * -errno with the failing step in *@step.
+ */
+int xr_tc_attach(int ifindex, const char *pin_dir, const char **step);
+
+/*
+ * Whether our filter is on @ifindex: 1 with its program id in *@prog_id,
+ * 0 when it is not, or -errno.
+ */
+int xr_tc_query(int ifindex, uint32_t *prog_id);
+
+/* Takes our filter off @ifindex: 0, -ENOENT when it was not there. */
+int xr_tc_detach(int ifindex);
+
+#endif /* XR_TCPROG_H */
