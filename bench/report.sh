@@ -11,7 +11,7 @@
 BACKEND_TITLE_ceiling="XDP_DROP ceiling (ingress)"
 BACKEND_TITLE_xdp="xdprelay AF_XDP"
 BACKEND_TITLE_xdpbusy="xdprelay AF_XDP, --busy-poll"
-BACKEND_TITLE_direct="xdprelay direct path (XDP redirect)"
+BACKEND_TITLE_direct="xdprelay direct path (in the kernel)"
 BACKEND_TITLE_socket="xdprelay socket backend"
 BACKEND_TITLE_socat="socat"
 BACKEND_TITLE_nginx="nginx stream proxy"

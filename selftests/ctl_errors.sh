@@ -451,7 +451,7 @@ expect_conf "config: a loop between two streams cites both lines" \
 	echo "stream d1 listen 239.3.3.1:5000"
 	echo "stream d1 listen 239.3.3.2:5000"
 	echo "stream d2 listen 239.3.3.1:5000"
-	printf 'stream long listen 239.3.3.3:5000 %5000s\n' "# padding"
+	printf 'stream long listen 239.3.3.3:5000 %17000s\n' "# padding"
 	echo "stream d3 listen 239.3.3.4:5000 lisen"
 } > $TMP/dup.conf
 expect_conf "config: a name twice" $TMP/dup.conf \
@@ -459,7 +459,7 @@ expect_conf "config: a name twice" $TMP/dup.conf \
 expect_conf "config: an endpoint twice" $TMP/dup.conf \
 	"3: 239.3.3.1:5000 is already the listen endpoint of stream 'd1' (line 1)"
 expect_conf "config: a line too long" $TMP/dup.conf \
-	"4: line longer than 4094 characters"
+	"4: line longer than 16382 characters"
 expect_conf "config: the line after a long one is counted right" \
 	$TMP/dup.conf \
 	"5: unknown keyword 'lisen'"

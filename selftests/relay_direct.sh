@@ -22,11 +22,13 @@
 #    flowing
 #  - stream del ends a direct stream: its entries leave xr_direct and
 #    xr_fanout
+#  - maps pinned anew: the relay replaces the TC program holding the old
+#    ones; detach takes the TC program off with the XDP program
 
 . "$(dirname "$0")/lib/ktap.sh"
 . "$(dirname "$0")/lib/relay.sh"
 
-ktap_plan 61
+ktap_plan 65
 lab_setup || ktap_bail "cannot build the lab"
 
 SIZE=1316
@@ -209,5 +211,21 @@ ktap_check "stream del d6" ctl stream del d6
 ktap_check "stream del kf" ctl stream del kf
 ktap_eq "xr_direct is empty" 0 "$(direct_entries)"
 ktap_eq "xr_fanout is empty" 0 "$(fanout_entries)"
+
+# The maps pinned anew under the TC program, which holds the old ones.
+in_rly ip link set dev xr0 xdp off
+rm -f "$XDPRELAY_PIN_DIR"/xr_*
+in_rly ip link set dev xr0 xdp obj "$OBJ" sec xdp ||
+	ktap_bail "cannot attach the program again"
+ctl stream add f2 --listen 10.70.1.2:5004 --to 10.70.2.2:6000 \
+	--to 10.70.2.3:6000 || ktap_bail "stream add f2 failed"
+relay_start || ktap_bail "the relay did not start on the new maps"
+ktap_check "maps pinned anew: the relay replaces the fan-out program" \
+	grep -q "uses maps no longer pinned: replacing it" "$TMP/relay.log"
+wait_for 5000 status_has "stream f2: direct path: fan-out"
+relay_check "fan-out on the new maps" 10.70.1.2 5004 10.70.2.2 10.70.2.3
+relay_stop || ktap_bail "relay did not stop"
+ktap_check "detach takes the fan-out program off too" \
+	eval 'ctl detach xr0 && [ -z "$(in_rly tc filter show dev xr0 ingress)" ]'
 
 ktap_finish

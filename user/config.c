@@ -27,7 +27,7 @@
  */
 #define XR_APPLY_WAIT_MS	1000
 
-#define CONFIG_LINE_MAX		4096
+#define CONFIG_LINE_MAX		16384
 #define CONFIG_MAX_ERRORS	20
 /* Reads of a subscriber entry before taking it as it stands. */
 #define SUBS_TRIES		100
@@ -57,7 +57,7 @@ const struct xr_opt xr_stream_opts[] = {
 		    "Address and UDP port the stream arrives on: a multicast group or a unicast address of the ingress host",
 		    XR_OPT_REQUIRED),
 	XR_ENDPOINTS("to", struct xr_stream_spec, to,
-		     "Subscriber: address and UDP port to relay the stream to, of the listen address's family, and not a stream's listen endpoint; at most 16",
+		     "Subscriber: address and UDP port to relay the stream to, of the listen address's family, and not a stream's listen endpoint; at most 256",
 		     0),
 	XR_PREFIX("source", struct xr_stream_spec, source,
 		  "Take the stream only from sources within PREFIX, e.g. 10.1.0.0/16; packets from elsewhere are not relayed (the XDP program passes them to the kernel stack)"),
@@ -70,7 +70,7 @@ const struct xr_opt xr_stream_opts[] = {
 	XR_U32("vlan", struct xr_stream_spec, vlan, "ID", 1, XDPRELAY_VLAN_MAX,
 	       "Take the stream only from VLAN ID, 1 to 4094, the innermost tag of the frame (default: any VLAN, and untagged)"),
 	XR_ENUM("path", struct xr_stream_spec, path, NULL, xr_paths,
-		"How the relay carries the stream: auto (default) takes the direct path where it works, else AF_XDP; direct has the XDP program rewrite and redirect each packet itself, for one subscriber through an egress that accepts XDP redirects; afxdp hands each packet to the relay process"),
+		"How the relay carries the stream: auto (default) takes the direct path where it works, else AF_XDP; direct has the kernel relay each packet without the relay process (the XDP program rewrites and redirects it for one subscriber through an egress that accepts XDP redirects; a TC program fans it out to several); afxdp hands each packet to the relay process"),
 	XR_OPT_END
 };
 

@@ -149,6 +149,12 @@ static void probe_tc(struct relay *r)
 	int ret;
 
 	ret = xr_tc_query(r->ingress_ifindex, &id);
+	/* One left over from maps pinned before, which it still uses. */
+	if (ret == 1 && !xr_prog_uses_map(id, r->st.fanout_fd)) {
+		pr_info("the fan-out program on %s uses maps no longer pinned: replacing it",
+			in);
+		ret = 0;
+	}
 	if (ret == 0) {
 		ret = xr_tc_attach(r->ingress_ifindex, xr_pin_dir(), &step);
 		if (!ret)

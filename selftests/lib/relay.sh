@@ -352,7 +352,7 @@ subs_poke()
 	for i; do
 		hex+=" $(endpoint_hex "$i")"
 	done
-	for ((i = $#; i < 16; i++)); do
+	for ((i = $#; i < 256; i++)); do
 		hex+=" $(endpoint_hex 0.0.0.0:0)"
 	done
 	in_rly bpftool map update pinned /sys/fs/bpf/tc/globals/xr_subs \
