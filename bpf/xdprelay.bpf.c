@@ -8,7 +8,9 @@
  * packets to the AF_XDP socket of the receive queue, with the stream id in
  * front of the frame as XDP metadata.  A stream on the direct path
  * (xr_direct) it relays itself: headers rewritten from the relay's
- * template, the frame redirected to the egress.
+ * template, the frame redirected to the egress, or handed to the fan-out
+ * TC program; so too a stream whose entry stands by, while its queue has
+ * no AF_XDP socket.
  * Everything it cannot parse cleanly, every IP fragment and every packet
  * that is not a stream goes to the stack untouched.
  *
@@ -475,7 +477,7 @@ int xdprelay_rx(struct xdp_md *ctx)
 	}
 
 	d = bpf_map_lookup_elem(&xr_direct, &id);
-	if (d)
+	if (d && !d->standby)
 		return relay_direct(ctx, id, d, &pkt, bytes);
 
 	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*meta))) {
@@ -496,8 +498,14 @@ int xdprelay_rx(struct xdp_md *ctx)
 		account(id, XDPRELAY_REDIRECTED, bytes);
 		return XDP_REDIRECT;
 	}
-	/* No socket on this queue: the stack gets the frame as it came. */
+	/*
+	 * No socket on this queue: the kernel relays the stream while the
+	 * relay is away, if it can, else the stack gets the frame as it
+	 * came.
+	 */
 	bpf_xdp_adjust_meta(ctx, sizeof(*meta));
+	if (d)
+		return relay_direct(ctx, id, d, &pkt, bytes);
 	account(id, XDPRELAY_PASS_NO_SOCKET, bytes);
 	return XDP_PASS;
 }

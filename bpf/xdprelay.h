@@ -190,7 +190,10 @@ struct xdprelay_tx {
  * frame to @ifindex.  With @tc set (fan-out), it hands the frame to the
  * stack with a struct xdprelay_fmeta in front, and the TC program
  * (xdprelay_tc.bpf.c) on the same ingress sends a copy to each of the
- * @nr subscribers of generation @gen in xr_fanout.
+ * @nr subscribers of generation @gen in xr_fanout.  With @standby set,
+ * the stream goes to the relay's AF_XDP socket as any other, and the
+ * entry is used only while the queue has none: the relay process
+ * stopped or died, and the kernel carries the stream until it is back.
  *
  * An entry is replaced whole, never written in place, so the programs
  * see the old header or the new one; a new set of subscribers is written
@@ -219,7 +222,8 @@ struct xdprelay_direct {
 	__u16 nr;		/* subscribers, 1 .. XDPRELAY_MAX_SUBS */
 	__u8 gen;		/* of the xr_fanout entries, 0 or 1 */
 	__u8 tc;		/* the TC program sends: fan-out */
-	__u32 pad;
+	__u8 standby;		/* only while no AF_XDP socket takes it */
+	__u8 pad[3];
 };
 
 /*

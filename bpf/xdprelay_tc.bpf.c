@@ -6,11 +6,13 @@
  * The XDP program hands a fan-out stream's frame to the stack rewritten
  * for the stream's first subscriber, with a struct xdprelay_fmeta in
  * front.  Here, before the stack looks at it, the frame is sent once to
- * each subscriber of that generation in xr_fanout: a clone to every one
- * but the last, the headers rewritten in between (the clone's data is
- * shared until then, so each rewrite makes the headers private first),
- * and the frame itself to the last.  Every other packet goes on
- * untouched.  What is sent, or cannot be, is counted in xr_dtx.
+ * each subscriber of that generation in xr_fanout, as a clone, the
+ * headers rewritten in between (a clone's data is shared until then, so
+ * each rewrite makes the headers private first); then the frame is
+ * consumed.  A clone is transmitted at once, so that what the egress
+ * refuses (a veth whose peer's ring is full, a device that is down) is
+ * known here and counted: what is sent, or cannot be, is counted in
+ * xr_dtx, exactly.  Every other packet goes on untouched.
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
@@ -24,7 +26,6 @@ struct fan {
 	__u32 id;
 	__u32 gen;
 	__u32 nr;
-	__u32 pending;		/* egress of the frame as it stands; 0: none */
 };
 
 /*
@@ -79,7 +80,7 @@ static long send_one(__u64 i, void *arg)
 	key.sub = i;
 	e = bpf_map_lookup_elem(&xr_fanout, &key);
 	if (!e) {
-		/* The set changed under us: that one is the next's. */
+		/* Not in the set: it is being replaced, against the rules. */
 		tx_count(f->id, XR_TX_ERRORS, 0);
 		return 0;
 	}
@@ -91,20 +92,16 @@ static long send_one(__u64 i, void *arg)
 		tx_count(f->id, XR_TX_ERRORS, 0);
 		return 0;
 	}
-	len = f->skb->len;
-	if (f->pending) {
-		if (bpf_clone_redirect(f->skb, f->pending, 0))
-			tx_count(f->id, XR_TX_ERRORS, 0);
-		else
-			tx_count(f->id, XR_TX_SENT, len);
-		f->pending = 0;
-	}
 	/* Subscriber 0's header is the one the XDP program wrote. */
 	if (i && retarget(f->skb, e)) {
 		tx_count(f->id, XR_TX_ERRORS, 0);
 		return 0;
 	}
-	f->pending = e->ifindex;
+	len = f->skb->len;
+	if (bpf_clone_redirect(f->skb, e->ifindex, 0))
+		tx_count(f->id, XR_TX_ERRORS, 0);
+	else
+		tx_count(f->id, XR_TX_SENT, len);
 	return 0;
 }
 
@@ -121,15 +118,13 @@ int xdprelay_fanout(struct __sk_buff *skb)
 	f.gen = m->gen;
 	f.nr = m->nr;
 	if (!f.id || f.id >= XDPRELAY_MAX_STREAMS)
-		return TC_ACT_SHOT;
+		return TC_ACT_STOLEN;
 	if (f.nr > XDPRELAY_MAX_SUBS)
 		f.nr = XDPRELAY_MAX_SUBS;
 
 	bpf_loop(f.nr, send_one, &f, 0);
-	if (!f.pending)
-		return TC_ACT_SHOT;
-	tx_count(f.id, XR_TX_SENT, skb->len);
-	return bpf_redirect(f.pending, 0);
+	/* Every copy has gone, or been counted: this one is done with. */
+	return TC_ACT_STOLEN;
 }
 
 char _license[] SEC("license") = "GPL";

@@ -367,7 +367,7 @@ expect_out "stats: a row per stream" "tv1      1" "$CTL" stats
 expect_out "stats: a total" "total    -" "$CTL" stats
 expect_out "stats NAME" "tv6" "$CTL" stats tv6
 expect "stats: no such stream" 1 "no stream named 'tv7'" "$CTL" stats tv7
-expect_out "stats --json" '"streams":[{"name":"tv1","id":1,"rx_packets":0,' \
+expect_out "stats --json" '"streams":[{"name":"tv1","id":1,"path":"none","rx_packets":0,' \
 	"$CTL" stats --json
 expect_out "stats --prometheus: HELP" \
 	"# HELP xdprelay_stream_rx_packets_total Packets the XDP program saw" \

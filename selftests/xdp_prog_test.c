@@ -1558,6 +1558,33 @@ TEST_F(xdp, direct_fanout)
 	expect_fanout(&f, ID_V6, &d);
 }
 
+/*
+ * An entry that stands by: the relay's socket takes the stream while it
+ * is there, the program relays it while it is not.
+ */
+TEST_F(xdp, direct_standby)
+{
+	struct xdprelay_direct d = direct_tpl(AF_INET);
+	__u32 key = 0;
+	struct frame f;
+
+	d.standby = 1;
+	set_direct(_metadata, self, ID_V4, &d);
+	build(_metadata, &f, &(struct spec){ 0 });
+	input_csums(&f, false);
+	expect_direct(&f, ID_V4, &d, XDP_REDIRECT, SENT);
+	add_xsk(_metadata, self);
+	expect(&f, f.len, XDP_REDIRECT, XDPRELAY_REDIRECTED, ID_V4);
+	/* The relay died: its socket left the map. */
+	ASSERT_EQ(0, bpf_map_delete_elem(self->xsks_fd, &key));
+	expect_direct(&f, ID_V4, &d, XDP_REDIRECT, SENT);
+	/* A fan-out stands by too. */
+	d.tc = 1;
+	d.nr = 2;
+	set_direct(_metadata, self, ID_V4, &d);
+	expect_fanout(&f, ID_V4, &d);
+}
+
 /* The policer and the source filter come first, as for AF_XDP. */
 TEST_F(xdp, direct_filtered)
 {

@@ -270,44 +270,77 @@ int relay_direct_setup(struct relay *r)
 	return 0;
 }
 
-/* The path stream @id runs; why not direct, into @why. */
+/* How the kernel can carry a stream, without the relay process. */
+enum kernel_way {
+	WAY_NONE,
+	WAY_REDIRECT,		/* the XDP program, one subscriber */
+	WAY_TC,			/* the XDP and TC programs, any number */
+};
+
+/* How the kernel can carry @nr subscribers; why not, into @why. */
+static enum kernel_way kernel_way(const struct relay *r, uint32_t nr,
+				  char *why, size_t len)
+{
+	const struct relay_direct *d = &r->direct;
+
+	if (!r->be->direct) {
+		snprintf(why, len, "%s", d->why);
+		return WAY_NONE;
+	}
+	if (!nr) {
+		snprintf(why, len, "no subscribers");
+		return WAY_NONE;
+	}
+	if (nr == 1 && d->ok)
+		return WAY_REDIRECT;
+	if (d->tc_ok)
+		return WAY_TC;
+	snprintf(why, len, "%s", nr > 1 ? d->tc_why : d->why);
+	return WAY_NONE;
+}
+
+/*
+ * The path stream @id runs, and why not direct, into @why; into *@way,
+ * how the kernel carries it, on the direct path or, with *@standby,
+ * whenever no AF_XDP socket of the relay's takes it (the relay stopped
+ * or died), or WAY_NONE.
+ */
 static unsigned int decide(struct relay *r, uint32_t id, char *why,
-			   size_t len)
+			   size_t len, enum kernel_way *way, bool *standby)
 {
 	const struct xdprelay_info *info = &r->info[id];
-	const struct xdprelay_subs *subs = &r->subs[id];
+	uint32_t nr = r->subs[id].nr;
 	unsigned int other;
+	char no[XR_WHY_LEN];
 
 	why[0] = '\0';
+	*way = WAY_NONE;
+	*standby = false;
 	if (!info->name[0])
 		return RELAY_RUNS_NONE;
 	/* The backend's own path. */
 	other = r->be->direct ? RELAY_RUNS_AFXDP : RELAY_RUNS_SOCKET;
-	if (info->path == XDPRELAY_PATH_AFXDP) {
-		if (other == RELAY_RUNS_AFXDP)
+	*way = kernel_way(r, nr, no, sizeof(no));
+	if (info->path == XDPRELAY_PATH_AFXDP || (*way == WAY_TC && nr == 1)) {
+		*standby = *way != WAY_NONE;
+		if (info->path != XDPRELAY_PATH_AFXDP)
+			snprintf(why, len, "%s", r->direct.why);
+		else if (other == RELAY_RUNS_AFXDP)
 			snprintf(why, len, "path afxdp asked for");
 		else
 			snprintf(why, len, "%s", r->direct.why);
+		if (*standby)
+			snprintf(why + strlen(why), len - strlen(why),
+				 "; the kernel carries it while no relay does");
 		return other;
 	}
-	if (!subs->nr) {
-		snprintf(why, len, "no subscribers");
+	if (*way == WAY_NONE) {
+		snprintf(why, len, "%s", no);
 		return other;
 	}
-	if (subs->nr > 1) {
-		if (!r->direct.tc_ok) {
-			snprintf(why, len, "%s", r->direct.tc_why);
-			return other;
-		}
+	if (*way == WAY_TC)
 		snprintf(why, len,
-			 "fan-out to %u subscribers in the kernel (TC)",
-			 subs->nr);
-		return RELAY_RUNS_DIRECT;
-	}
-	if (!r->direct.ok) {
-		snprintf(why, len, "%s", r->direct.why);
-		return other;
-	}
+			 "fan-out to %u subscribers in the kernel (TC)", nr);
 	return RELAY_RUNS_DIRECT;
 }
 
@@ -407,7 +440,7 @@ static void trim(struct relay *r, uint32_t id, unsigned int gen,
  * generation rests, or -errno.
  */
 static int install_fanout(struct relay *r, uint32_t id, unsigned int n,
-			  uint64_t now)
+			  bool standby, uint64_t now)
 {
 	struct relay_direct_stream *ds = &r->direct.s[id];
 	struct xdprelay_direct *set = r->direct.set, head, *fan;
@@ -415,6 +448,7 @@ static int install_fanout(struct relay *r, uint32_t id, unsigned int n,
 	unsigned int i, gen;
 
 	if (ds->installed && ds->cur.tc && ds->cur.nr == n && ds->fan &&
+	    ds->cur.standby == standby &&
 	    !memcmp(ds->fan, set, n * sizeof(*set)))
 		return 0;
 	gen = ds->installed && ds->cur.tc ? !ds->cur.gen : 0;
@@ -446,6 +480,7 @@ static int install_fanout(struct relay *r, uint32_t id, unsigned int n,
 	head.nr = n;
 	head.gen = gen;
 	head.tc = 1;
+	head.standby = standby;
 	if (write_head(r, id, &head)) {
 		free(fan);
 		return -EIO;
@@ -457,12 +492,13 @@ static int install_fanout(struct relay *r, uint32_t id, unsigned int n,
 }
 
 /* A 1:1 stream's entry: the head alone, redirected by the XDP program. */
-static int install_one(struct relay *r, uint32_t id)
+static int install_one(struct relay *r, uint32_t id, bool standby)
 {
 	struct relay_direct_stream *ds = &r->direct.s[id];
 	struct xdprelay_direct head = r->direct.set[0];
 
 	head.nr = 1;
+	head.standby = standby;
 	if (ds->installed && !memcmp(&ds->cur, &head, sizeof(head)))
 		return 0;
 	return write_head(r, id, &head);
@@ -501,17 +537,20 @@ static void purge(struct relay *r, uint32_t id, uint64_t now)
 	}
 }
 
-/* Stream @id on the direct path: 0, or why not into @why. */
-static int install(struct relay *r, uint32_t id, uint64_t now, char *why,
-		   size_t len)
+/*
+ * Stream @id's entries for @way, for the direct path or on @standby: 0,
+ * or -errno with why into @why.
+ */
+static int install(struct relay *r, uint32_t id, enum kernel_way way,
+		   bool standby, uint64_t now, char *why, size_t len)
 {
 	unsigned int n = build(r, id);
 	int err;
 
-	if (r->subs[id].nr == 1)
-		err = install_one(r, id);
+	if (way == WAY_REDIRECT)
+		err = install_one(r, id, standby);
 	else
-		err = install_fanout(r, id, n, now);
+		err = install_fanout(r, id, n, standby, now);
 	if (err == -EAGAIN) {
 		/* The set changes again in a moment. */
 		r->direct.dirty = true;
@@ -531,7 +570,9 @@ void relay_direct_sync(struct relay *r, uint64_t now_ms)
 {
 	struct relay_direct *d = &r->direct;
 	char why[XR_WHY_LEN];
+	enum kernel_way way;
 	unsigned int runs;
+	bool standby;
 	uint32_t id;
 
 	if (!d->s)
@@ -555,12 +596,16 @@ void relay_direct_sync(struct relay *r, uint64_t now_ms)
 	for (id = 1; id < XDPRELAY_MAX_STREAMS; id++) {
 		struct relay_direct_stream *ds = &d->s[id];
 
-		runs = decide(r, id, why, sizeof(why));
+		runs = decide(r, id, why, sizeof(why), &way, &standby);
 		if (runs == RELAY_RUNS_DIRECT &&
-		    install(r, id, now_ms, why, sizeof(why)))
+		    install(r, id, way, false, now_ms, why, sizeof(why)))
 			runs = r->be->direct ? RELAY_RUNS_AFXDP :
 					       RELAY_RUNS_SOCKET;
-		if (runs != RELAY_RUNS_DIRECT)
+		/* Without a stand-by, the stream stops with the relay. */
+		if (standby && install(r, id, way, true, now_ms, why,
+				       sizeof(why)))
+			standby = false;
+		if (runs != RELAY_RUNS_DIRECT && !standby)
 			uninstall(r, id);
 		if (ds->fan_n[0] || ds->fan_n[1])
 			purge(r, id, now_ms);

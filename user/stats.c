@@ -17,6 +17,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "runstatus.h"
 #include "state.h"
 #include "stats.h"
 
@@ -94,6 +95,7 @@ static const struct tx_counter {
 struct row {
 	uint32_t id;		/* 0: the total */
 	char name[XDPRELAY_NAME_LEN];
+	char path[8];		/* the path it runs (runstatus.h) */
 	uint64_t rx[XDPRELAY_NR_COUNTERS];
 	uint64_t tx[TX_NR];
 	/* With --watch, from the second sample on. */
@@ -222,17 +224,20 @@ static int sample_take(struct xr_state *st, const char *only,
 		       struct sample *s)
 {
 	struct xdprelay_info info;
+	struct relay_status rs;
+	const char *why;
 	struct row *r;
 	uint32_t id;
-	int ret;
+	int ret = 0;
 
+	relay_status_read(&rs);
 	s->nr = 0;
 	for (id = 1; id < XDPRELAY_MAX_STREAMS; id++) {
 		if (bpf_map_lookup_elem(st->info_fd, &id, &info)) {
 			ret = -errno;
 			pr_err("cannot read %s: %s", XDPRELAY_MAP_INFO,
 			       strerror(-ret));
-			return ret;
+			break;
 		}
 		info.name[XDPRELAY_NAME_LEN - 1] = '\0';
 		if (!xr_name_valid(info.name))
@@ -243,10 +248,15 @@ static int sample_take(struct xr_state *st, const char *only,
 		memset(r, 0, sizeof(*r));
 		r->id = id;
 		memcpy(r->name, info.name, sizeof(r->name));
+		snprintf(r->path, sizeof(r->path), "%s",
+			 stream_runs(&rs, st, id, &why));
 		ret = row_read(st, r);
 		if (ret)
-			return ret;
+			break;
 	}
+	relay_status_free(&rs);
+	if (ret)
+		return ret;
 	if (only && !s->nr) {
 		pr_err("no stream named '%s' (see 'xdprelayctl stream list')",
 		       only);
@@ -319,6 +329,13 @@ static void cell_id(const struct row *r, const struct column *c, char *buf,
 		snprintf(buf, len, "-");
 }
 
+static void cell_path(const struct row *r, const struct column *c,
+		      char *buf, size_t len)
+{
+	(void)c;
+	snprintf(buf, len, "%s", r->id ? r->path : "-");
+}
+
 static void cell_rx(const struct row *r, const struct column *c, char *buf,
 		    size_t len)
 {
@@ -352,7 +369,7 @@ static void cell_rate(const struct row *r, const struct column *c,
 		snprintf(buf, len, "%.0f", v);
 }
 
-#define NR_COLUMNS	(2 + 4 + XR_ARRAY_SIZE(rx_counters) + TX_NR)
+#define NR_COLUMNS	(3 + 4 + XR_ARRAY_SIZE(rx_counters) + TX_NR)
 #define CELL_LEN	24
 
 static unsigned int columns_build(struct column *cols)
@@ -372,6 +389,7 @@ static unsigned int columns_build(struct column *cols)
 	for (i = 0; i < TX_NR; i++)
 		cols[n++] = (struct column){ tx_counters[i].hdr, false, false,
 					     cell_tx, i };
+	cols[n++] = (struct column){ "PATH", true, false, cell_path, 0 };
 	return n;
 }
 
@@ -419,6 +437,7 @@ static void json_row(const struct row *r)
 	if (r->id) {
 		jw_kv_str("name", r->name);
 		jw_kv_u64("id", r->id);
+		jw_kv_str("path", r->path);
 	}
 	for (i = 0; i < XR_ARRAY_SIZE(rx_counters); i++)
 		if (!r->id || !rx_counters[i].global_only)
@@ -494,7 +513,16 @@ static void prom_family(const struct sample *s, const char *name,
 
 static void print_prometheus(const struct sample *s)
 {
+	const char *metric = "xdprelay_stream_path";
+	unsigned int j;
 	size_t i;
+
+	printf("# HELP %s The path a stream runs: direct, afxdp, socket or none.\n",
+	       metric);
+	printf("# TYPE %s gauge\n", metric);
+	for (j = 0; j + 1 < s->nr; j++)
+		printf("%s{stream=\"%s\",path=\"%s\"} 1\n", metric,
+		       s->rows[j].name, s->rows[j].path);
 
 	for (i = 0; i < XR_ARRAY_SIZE(rx_counters); i++)
 		prom_family(s, rx_counters[i].name, rx_counters[i].help,

@@ -182,12 +182,13 @@ relay_stop()
 # VM beside a busy CPU, starting the other receivers alone takes seconds.
 RECV_IDLE_MS=10000
 
-# recv_start NAME ADDR COUNT: a receiver in the sink namespace.
+# recv_start NAME ADDR COUNT [PORT]: a receiver in the sink namespace, on
+# PORT (default 6000).
 recv_start()
 {
 	rm -f "$TMP/$1.ready"
 	in_sink "$UDPRECV" -c "$3" -s $SIZE -t $RECV_IDLE_MS \
-		-r "$TMP/$1.ready" "$2" 6000 > "$TMP/$1.out" 2>&1 &
+		-r "$TMP/$1.ready" "$2" "${4:-6000}" > "$TMP/$1.out" 2>&1 &
 	eval "recv_pid_$1=$!"
 	wait_for 10000 test -e "$TMP/$1.ready" ||
 		ktap_bail "receiver $1 did not start: $(cat "$TMP/$1.out")"
