@@ -79,11 +79,19 @@ static __always_inline void tx_row(__u32 row, enum xr_tx_field f,
 	}
 }
 
+/*
+ * With xdprelay.ko, what is sent is counted there too, where /sys shows
+ * it, whether a relay runs or not.
+ */
 static __always_inline void tx_count(__u32 id, enum xr_tx_field f,
 				     __u32 bytes)
 {
 	tx_row(id, f, bytes);
 	tx_row(0, f, bytes);
+#ifdef XDPRELAY_KFUNC
+	if (f == XR_TX_SENT)
+		xdprelay_sent(id, bytes);
+#endif
 }
 
 /*

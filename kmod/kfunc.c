@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kfuncs for the xdprelay XDP program.
+ * kfuncs for the xdprelay XDP program and its fan-out TC program.
  */
 #include <linux/btf.h>
 #include <linux/btf_ids.h>
@@ -44,10 +44,35 @@ __bpf_kfunc int xdprelay_account(u32 stream, u32 outcome, u32 bytes)
 	return 0;
 }
 
+/**
+ * xdprelay_sent() - Count one packet sent by the direct path.
+ * @stream: Stream id the packet belongs to, 1 .. XDPRELAY_MAX_STREAMS - 1.
+ * @bytes: Length of the packet sent, from its MAC header.
+ *
+ * Adds the packet to the tx_packets and tx_bytes counters of @stream and
+ * of the global row: what the XDP program redirects, or the TC program
+ * sends to one subscriber of a fan-out, without the relay process.
+ *
+ * Return: 0, or -EINVAL if @stream is out of range, in which case
+ * nothing is counted.
+ */
+__bpf_kfunc int xdprelay_sent(u32 stream, u32 bytes)
+{
+	if (!stream || stream >= XDPRELAY_MAX_STREAMS)
+		return -EINVAL;
+
+	xdprelay_counter_add(stream, XDPRELAY_TX_PACKETS, 1);
+	xdprelay_counter_add(stream, XDPRELAY_TX_BYTES, bytes);
+	xdprelay_counter_add(0, XDPRELAY_TX_PACKETS, 1);
+	xdprelay_counter_add(0, XDPRELAY_TX_BYTES, bytes);
+	return 0;
+}
+
 __bpf_kfunc_end_defs();
 
 BTF_KFUNCS_START(xdprelay_kfunc_ids)
 BTF_ID_FLAGS(func, xdprelay_account)
+BTF_ID_FLAGS(func, xdprelay_sent)
 BTF_KFUNCS_END(xdprelay_kfunc_ids)
 
 static const struct btf_kfunc_id_set xdprelay_kfunc_set = {
@@ -63,6 +88,13 @@ static const struct btf_kfunc_id_set xdprelay_kfunc_set = {
  */
 int xdprelay_kfunc_init(void)
 {
-	return register_btf_kfunc_id_set(BPF_PROG_TYPE_XDP,
+	int ret;
+
+	ret = register_btf_kfunc_id_set(BPF_PROG_TYPE_XDP,
+					&xdprelay_kfunc_set);
+	if (ret)
+		return ret;
+	/* The fan-out TC program counts what it sends. */
+	return register_btf_kfunc_id_set(BPF_PROG_TYPE_SCHED_CLS,
 					 &xdprelay_kfunc_set);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Interface between xdprelay.ko, the XDP program and the control plane:
- * counter layout and the kfunc the XDP program counts through.
+ * counter layout and the kfuncs the XDP and TC programs count through.
  */
 #ifndef _XDPRELAY_KFUNC_H
 #define _XDPRELAY_KFUNC_H
@@ -26,7 +26,7 @@ enum xdprelay_counter {
 	XDPRELAY_FRAGMENTS,		/* IPv4/IPv6 fragment: XDP_PASS */
 	XDPRELAY_UNMATCHED,		/* not a stream: XDP_PASS */
 	XDPRELAY_DIRECT,		/* relayed by the program: XDP_REDIRECT */
-	/* Reported by the relay. */
+	/* Reported by the relay; counted by the direct path itself. */
 	XDPRELAY_TX_PACKETS,
 	XDPRELAY_TX_BYTES,
 	XDPRELAY_NR_COUNTERS,
@@ -42,6 +42,13 @@ enum xdprelay_counter {
  * for a stream id or outcome out of range (nothing is counted then).
  */
 extern int xdprelay_account(__u32 stream, __u32 outcome, __u32 bytes) __ksym;
+
+/*
+ * Count one packet of @bytes bytes that the direct path sent for stream
+ * @stream, in its tx counters and the global row.  Returns 0, or -EINVAL
+ * for a stream id out of range.
+ */
+extern int xdprelay_sent(__u32 stream, __u32 bytes) __ksym;
 #endif
 
 #endif /* _XDPRELAY_KFUNC_H */

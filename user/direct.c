@@ -156,7 +156,11 @@ static void probe_tc(struct relay *r)
 		ret = 0;
 	}
 	if (ret == 0) {
-		ret = xr_tc_attach(r->ingress_ifindex, xr_pin_dir(), &step);
+		/* The counters where the XDP program keeps them. */
+		ret = xr_tc_attach(r->ingress_ifindex,
+				   xr_rx_in_map(&r->st) ? XR_TC_OBJ_MAPS :
+							  XR_TC_OBJ,
+				   xr_pin_dir(), &step);
 		if (!ret)
 			ret = xr_tc_query(r->ingress_ifindex, &id);
 		if (ret < 0)

@@ -44,7 +44,9 @@ static void sent(struct xr_reporter *rp, uint32_t id,
 
 	n->packets = __atomic_load_n(&tx->packets, __ATOMIC_RELAXED);
 	n->bytes = __atomic_load_n(&tx->bytes, __ATOMIC_RELAXED);
-	if (rp->direct[id] && !xr_dtx_read(rp->st, id, &d)) {
+	/* The kfunc object counts what it sends in the module itself. */
+	if (rp->direct[id] && xr_rx_in_map(rp->st) &&
+	    !xr_dtx_read(rp->st, id, &d)) {
 		n->packets += d.packets;
 		n->bytes += d.bytes;
 	}
@@ -58,7 +60,8 @@ void xr_report_direct(struct xr_reporter *rp, uint32_t id)
 		return;
 	rp->direct[id] = true;
 	/* From now on: what the program sent before is not news. */
-	if (rp->fd >= 0 && !xr_dtx_read(rp->st, id, &d)) {
+	if (rp->fd >= 0 && xr_rx_in_map(rp->st) &&
+	    !xr_dtx_read(rp->st, id, &d)) {
 		rp->seen[id].packets += d.packets;
 		rp->seen[id].bytes += d.bytes;
 	}

@@ -29,7 +29,8 @@ static void opts_init(struct bpf_tc_opts *opts)
 	opts->priority = XR_TC_PRIO;
 }
 
-int xr_tc_attach(int ifindex, const char *pin_dir, const char **step)
+int xr_tc_attach(int ifindex, const char *object, const char *pin_dir,
+		 const char **step)
 {
 	DECLARE_LIBBPF_OPTS(bpf_object_open_opts, oo,
 			    .pin_root_path = pin_dir);
@@ -40,16 +41,16 @@ int xr_tc_attach(int ifindex, const char *pin_dir, const char **step)
 	char path[PATH_MAX];
 	int ret;
 
-	*step = "finding " XR_TC_OBJ;
-	ret = xr_find_object(XR_TC_OBJ, path, sizeof(path));
+	*step = "finding the object";
+	ret = xr_find_object(object, path, sizeof(path));
 	if (ret)
 		return ret;
-	*step = "opening " XR_TC_OBJ;
+	*step = "opening the object";
 	obj = bpf_object__open_file(path, &oo);
 	ret = libbpf_get_error(obj);
 	if (ret)
 		return ret;
-	*step = "loading " XR_TC_OBJ;
+	*step = "loading the object";
 	ret = bpf_object__load(obj);
 	if (ret)
 		goto out;

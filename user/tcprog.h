@@ -10,18 +10,21 @@
 
 #include <stdint.h>
 
+/* With xdprelay.ko's kfuncs, and without, as the XDP objects. */
 #define XR_TC_OBJ	"xdprelay_tc.bpf.o"
+#define XR_TC_OBJ_MAPS	"xdprelay_tc_maps.bpf.o"
 #define XR_TC_PROG	"xdprelay_fanout"
 #define XR_TC_PRIO	0x7872		/* "xr" */
 #define XR_TC_HANDLE	0x7872
 
 /*
- * Loads the program with the maps pinned in @pin_dir and attaches it to
- * @ifindex, in place of ours if it is there (so that a newer build takes
- * over), creating the clsact qdisc when there is none.  Returns 0, or
- * -errno with the failing step in *@step.
+ * Loads the program of @object with the maps pinned in @pin_dir and
+ * attaches it to @ifindex, in place of ours if it is there (so that a
+ * newer build takes over), creating the clsact qdisc when there is none.
+ * Returns 0, or -errno with the failing step in *@step.
  */
-int xr_tc_attach(int ifindex, const char *pin_dir, const char **step);
+int xr_tc_attach(int ifindex, const char *object, const char *pin_dir,
+		 const char **step);
 
 /*
  * Whether our filter is on @ifindex: 1 with its program id in *@prog_id,

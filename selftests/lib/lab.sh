@@ -30,7 +30,9 @@ lab_setup()
 {
 	local i
 
-	modprobe -q veth 2>/dev/null
+	# Loaded by hand: the VM's kernel does not load modules on demand.
+	# clsact and cls_bpf carry the relay's fan-out program.
+	modprobe -q -a veth sch_ingress cls_bpf 2>/dev/null
 	ip netns add $LAB_GEN && ip netns add $LAB_RLY &&
 		ip netns add $LAB_SINK || return 1
 	ip link add xg0 netns $LAB_GEN type veth peer name xr0 \
