@@ -187,7 +187,8 @@ struct xdprelay_tx {
  * strips any VLAN tags, puts these addresses, ports and TTL (hop limit)
  * in and updates the IPv4 header checksum and the UDP checksum
  * incrementally.  With one subscriber and @tc clear, it redirects the
- * frame to @ifindex.  With @tc set (fan-out), it hands the frame to the
+ * frame to @ifindex.  With @tc set (several subscribers, or one behind an
+ * egress that takes no XDP redirects), it hands the frame to the
  * stack with a struct xdprelay_fmeta in front, and the TC program
  * (xdprelay_tc.bpf.c) on the same ingress sends a copy to each of the
  * @nr subscribers of generation @gen in xr_fanout.  With @standby set,

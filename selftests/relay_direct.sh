@@ -7,7 +7,8 @@
 # ordinary UDP sockets, so a bad checksum shows as loss.
 #
 #  - the egress takes redirects only once its peer in the sink has GRO on:
-#    before, a stream runs AF_XDP and status says why; after, direct
+#    before, a 1:1 stream goes through the TC program, and status says
+#    why; after, the XDP program redirects it
 #  - 1:1 IPv4 and IPv6 on the direct path: every datagram, in order,
 #    intact; counted as direct, and as sent, exactly, none through AF_XDP
 #  - --path afxdp keeps a stream on AF_XDP
@@ -32,7 +33,7 @@
 . "$(dirname "$0")/lib/ktap.sh"
 . "$(dirname "$0")/lib/relay.sh"
 
-ktap_plan 70
+ktap_plan 72
 lab_setup || ktap_bail "cannot build the lab"
 
 SIZE=1316
@@ -42,6 +43,11 @@ RATE=20000
 status_has()
 {
 	ctl status | grep -qF "$1"
+}
+
+status_line()
+{
+	ctl status | grep -qxF "$1"
 }
 
 list_has()
@@ -115,23 +121,28 @@ ktap_check "relay started" relay_start
 
 ctl stream add d4 --listen 10.70.1.2:5000 --to 10.70.2.2:6000 ||
 	ktap_bail "stream add d4 failed"
-ktap_check "no GRO on the egress's peer: d4 runs AF_XDP, and status says why" \
-	wait_for 5000 status_has "stream d4: afxdp path: xr1 does not take XDP redirects"
+ktap_check "no GRO on the egress's peer: d4 goes through the TC program, and status says why" \
+	wait_for 5000 status_has "stream d4: direct path: one subscriber through the TC program, since xr1 takes no XDP redirects"
+relay_check "1:1 through the TC program" 10.70.1.2 5000 10.70.2.2
+ktap_eq "1:1 through the TC program: tx_packets" $N \
+	"$(stream_stat d4 tx_packets)"
 in_sink ethtool -K xs0 gro on >/dev/null
-ktap_check "GRO on: d4 runs direct" \
-	wait_for 5000 status_has "stream d4: direct path"
+ktap_check "GRO on: the XDP program redirects d4 itself" \
+	wait_for 5000 status_line "  stream d4: direct path"
 ktap_check "the relay said so" \
 	grep -q "xr1 takes XDP redirects: the direct path is open" \
 	"$TMP/relay.log"
 ktap_check "stream list says so" list_has 'stream d4 .* # runs direct$'
 
 relay_check "direct 1:1 IPv4" 10.70.1.2 5000 10.70.2.2
-ktap_eq "direct 1:1 IPv4: counted as direct" $N "$(stream_stat d4 direct)"
+ktap_eq "direct 1:1 IPv4: counted as direct, both ways" $((2 * N)) \
+	"$(stream_stat d4 direct)"
 ktap_eq "direct 1:1 IPv4: none through AF_XDP" 0 \
 	"$(stream_stat d4 redirected)"
-ktap_eq "direct 1:1 IPv4: tx_packets" $N "$(stream_stat d4 tx_packets)"
+ktap_eq "direct 1:1 IPv4: tx_packets" $((2 * N)) \
+	"$(stream_stat d4 tx_packets)"
 # Ethernet and IPv4 headers, UDP header and payload: 14 + 20 + 8 + SIZE.
-ktap_eq "direct 1:1 IPv4: tx_bytes" $((N * (42 + SIZE))) \
+ktap_eq "direct 1:1 IPv4: tx_bytes, both ways" $((2 * N * (42 + SIZE))) \
 	"$(stream_stat d4 tx_bytes)"
 
 ctl stream add d6 --listen '[fd70:1::2]:5001' --to '[fd70:2::2]:6000' ||

@@ -26,6 +26,9 @@
 . "$(dirname "$0")/lib/relay.sh"
 
 ktap_plan 51
+
+# Its streams run AF_XDP, which this test is about.
+AFXDP="--path afxdp"
 lab_setup || ktap_bail "cannot build the lab"
 
 map_count()
@@ -52,7 +55,7 @@ N=20000
 RATE=20000
 
 # 1:1 IPv4
-ctl stream add one4 --listen 10.70.1.2:5000 --to 10.70.2.2:6000 ||
+ctl stream add one4 --listen 10.70.1.2:5000 --to 10.70.2.2:6000 $AFXDP ||
 	ktap_bail "stream add one4 failed"
 relay_check "1:1 IPv4" 10.70.1.2 5000 10.70.2.2
 ktap_eq "1:1 IPv4: no payload copy" 0 "$(stream_stat one4 tx_copies)"
@@ -72,7 +75,7 @@ ktap_eq "1:4: tx_packets" $((4 * N)) "$(stream_stat fan4 tx_packets)"
 ctl stream del fan4
 
 # 1:1 and 1:4 IPv6
-ctl stream add six --listen [fd70:1::2]:5002 --to [fd70:2::2]:6000 ||
+ctl stream add six --listen [fd70:1::2]:5002 --to [fd70:2::2]:6000 $AFXDP ||
 	ktap_bail "stream add six failed"
 relay_check "1:1 IPv6" fd70:1::2 5002 fd70:2::2
 ctl sub add six --to [fd70:2::3]:6000 --to [fd70:2::4]:6000 \
@@ -105,7 +108,7 @@ ktap_eq "unmatched port reaches the relay host's stack" \
 # moment it changes its MAC until the relay follows: the time the two
 # commands take, which the test measures, and the relay's part, which
 # must be far below the second a periodic refresh would take.
-ctl stream add mac --listen 10.70.1.2:5004 --to 10.70.2.3:6000 ||
+ctl stream add mac --listen 10.70.1.2:5004 --to 10.70.2.3:6000 $AFXDP ||
 	ktap_bail "stream add mac failed"
 M=20000
 mac_change mac 5004 10.70.2.3 $M 02:70:00:00:00:99
@@ -179,7 +182,7 @@ group_joined()
 }
 
 fds0=$(ls /proc/$relay_pid/fd | wc -l)
-ctl stream add grp --listen 239.9.9.9:5000 --to 10.70.2.2:6000 ||
+ctl stream add grp --listen 239.9.9.9:5000 --to 10.70.2.2:6000 $AFXDP ||
 	ktap_bail "stream add grp failed"
 ktap_check "the relay joins the stream's group on the ingress" \
 	wait_for 5000 group_joined 239.9.9.9

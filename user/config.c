@@ -70,7 +70,7 @@ const struct xr_opt xr_stream_opts[] = {
 	XR_U32("vlan", struct xr_stream_spec, vlan, "ID", 1, XDPRELAY_VLAN_MAX,
 	       "Take the stream only from VLAN ID, 1 to 4094, the innermost tag of the frame (default: any VLAN, and untagged)"),
 	XR_ENUM("path", struct xr_stream_spec, path, NULL, xr_paths,
-		"How the relay carries the stream: auto (default) takes the direct path where it works, else AF_XDP; direct has the kernel relay each packet without the relay process (the XDP program rewrites and redirects it for one subscriber through an egress that accepts XDP redirects; a TC program fans it out to several); afxdp hands each packet to the relay process"),
+		"How the relay carries the stream: auto (default) takes the direct path where it works, else AF_XDP; direct has the kernel relay each packet without the relay process (the XDP program rewrites and redirects it, for one subscriber through an egress that accepts XDP redirects; else a TC program sends it to each subscriber); afxdp hands each packet to the relay process"),
 	XR_OPT_END
 };
 

@@ -2,7 +2,9 @@
 #
 # Shared by the relay's end-to-end tests on the host: their checks, the
 # private bpffs they run in, the lab (selftests/lib/lab.sh), the relay and
-# the receivers, and cleanup.  Source it after ktap.sh, with "$@".
+# the receivers, and cleanup.  Source it after ktap.sh, with "$@".  The
+# streams its helpers add get $AFXDP as well (--path afxdp, for a test of
+# the AF_XDP path).
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$top/selftests/lib/lab.sh"
@@ -254,7 +256,8 @@ filters_check()
 	local label=$1 port=$2 n=2000 got t0 t1 tx pol lim
 
 	ctl stream add refuse --listen 10.70.1.2:$port --to 10.70.2.2:6000 \
-		--source 10.99.0.0/16 || ktap_bail "stream add refuse failed"
+		--source 10.99.0.0/16 ${AFXDP:-} ||
+		ktap_bail "stream add refuse failed"
 	rm -f "$TMP/f.ready"
 	in_sink "$UDPRECV" -t 1000 -s $SIZE -r "$TMP/f.ready" 10.70.2.2 6000 \
 		> "$TMP/f.out" 2>&1 &
@@ -271,7 +274,8 @@ filters_check()
 	ctl stream del refuse
 
 	ctl stream add admit --listen 10.70.1.2:$port --to 10.70.2.2:6000 \
-		--source 10.70.1.0/24 || ktap_bail "stream add admit failed"
+		--source 10.70.1.0/24 ${AFXDP:-} ||
+		ktap_bail "stream add admit failed"
 	recv_start fa 10.70.2.2 $n
 	in_gen "$UDPSEND" -c $n -s $SIZE -r $RATE 10.70.1.2 $port
 	ktap_check "$label: admitted source: $n relayed" recv_check fa
@@ -280,7 +284,8 @@ filters_check()
 	ctl stream del admit
 
 	ctl stream add police --listen 10.70.1.2:$port --to 10.70.2.2:6000 \
-		--rate 1000 --burst 100 || ktap_bail "stream add police failed"
+		--rate 1000 --burst 100 ${AFXDP:-} ||
+		ktap_bail "stream add police failed"
 	rm -f "$TMP/p.ready"
 	in_sink "$UDPRECV" -t 1000 -s $SIZE -r "$TMP/p.ready" 10.70.2.2 6000 \
 		> "$TMP/p.out" 2>&1 &
@@ -378,7 +383,7 @@ vlan_check()
 		in_rly ip link set "$3" up
 	fi
 	ctl stream add vl --listen 10.70.1.2:$port --vlan 100 \
-		--to 10.70.2.2:6000 || ktap_bail "stream add vl failed"
+		--to 10.70.2.2:6000 ${AFXDP:-} || ktap_bail "stream add vl failed"
 	recv_start v1 10.70.2.2 $n
 	for v in 100 200; do
 		in_gen "$UDPSEND" -d xg0 -V $v -M "$mac" -b 10.70.1.1 -c $n \
