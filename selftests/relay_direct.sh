@@ -17,6 +17,7 @@
 #    exactly; subscribers added and removed mid-stream cost the others
 #    nothing; the TC program taken off is put back; a veth egress that
 #    would reorder them is named in status
+#  - an entry removed behind the relay's back is written again
 #  - the next hop's MAC changes mid-stream: the stream follows
 #  - SIGKILL of the relay mid-stream, restart a second later: nothing lost
 #    or repeated, 1:1 and fan-out; a stopped relay leaves direct streams
@@ -33,7 +34,7 @@
 . "$(dirname "$0")/lib/ktap.sh"
 . "$(dirname "$0")/lib/relay.sh"
 
-ktap_plan 72
+ktap_plan 73
 lab_setup || ktap_bail "cannot build the lab"
 
 SIZE=1316
@@ -209,6 +210,17 @@ ctl stream del live
 
 RATE=20000
 N=20000
+
+# Someone removes a stream's entries behind the relay's back: the relay
+# writes them again.
+d4_entry()
+{
+	in_rly bpftool map lookup pinned "$XDPRELAY_PIN_DIR/xr_direct" \
+		key 1 0 0 0 >/dev/null 2>&1
+}
+ktap_check "an entry removed behind the relay is written again" \
+	eval 'in_rly bpftool map delete pinned "$XDPRELAY_PIN_DIR/xr_direct" \
+		key 1 0 0 0 && wait_for 3000 d4_entry'
 
 # Someone takes the TC program off: the relay puts it back.
 ctl stream add kf --listen 10.70.1.2:5005 --to 10.70.2.3:6000 \

@@ -578,6 +578,37 @@ static int install(struct relay *r, uint32_t id, enum kernel_way way,
 	return err;
 }
 
+/*
+ * The pinned heads are the truth, not what this relay wrote last: one
+ * that another writer changed or removed (a stream deleted and added
+ * again between two looks) is written again, with its whole set.
+ */
+static void verify(struct relay *r)
+{
+	struct relay_direct *d = &r->direct;
+	struct xdprelay_direct e;
+	uint32_t id;
+
+	for (id = 1; id < XDPRELAY_MAX_STREAMS; id++) {
+		struct relay_direct_stream *ds = &d->s[id];
+
+		if (!ds->installed)
+			continue;
+		if (bpf_map_lookup_elem(r->st.direct_fd, &id, &e)) {
+			ds->installed = false;
+		} else if (!memcmp(&e, &ds->cur, sizeof(e))) {
+			continue;
+		} else {
+			/* A new set goes under the generation it does not name. */
+			ds->cur = e;
+		}
+		pr_debug("stream %u: its %s entry changed behind the relay: writing it again",
+			 id, XDPRELAY_MAP_DIRECT);
+		free(ds->fan);
+		ds->fan = NULL;
+	}
+}
+
 void relay_direct_sync(struct relay *r, uint64_t now_ms)
 {
 	struct relay_direct *d = &r->direct;
@@ -589,7 +620,10 @@ void relay_direct_sync(struct relay *r, uint64_t now_ms)
 
 	if (!d->s)
 		return;
-	/* Once a second, everything again: a map write that failed too. */
+	/*
+	 * Once a second, everything again: a map write that failed too,
+	 * and an entry that someone else changed or removed.
+	 */
 	if (now_ms >= d->next_probe) {
 		d->next_probe = now_ms + XR_DIRECT_PROBE_MS;
 		d->dirty = true;
@@ -597,6 +631,7 @@ void relay_direct_sync(struct relay *r, uint64_t now_ms)
 			probe_egress(r);
 			probe_tc(r);
 		}
+		verify(r);
 	}
 	/* The entries depend on nothing else. */
 	if (!d->dirty && d->ngen == xr_neigh_gen(r->neigh) &&
