@@ -143,14 +143,15 @@ static void probe_tc(struct relay *r)
 {
 	struct relay_direct *d = &r->direct;
 	const char *in = r->cfg->ingress;
-	char why[XR_WHY_LEN] = "";
+	char why[XR_WHY_LEN] = "", name[BPF_OBJ_NAME_LEN];
 	const char *step;
 	uint32_t id = 0;
 	int ret;
 
 	ret = xr_tc_query(r->ingress_ifindex, &id);
 	/* One left over from maps pinned before, which it still uses. */
-	if (ret == 1 && !xr_prog_uses_map(id, r->st.fanout_fd)) {
+	if (ret == 1 && !xr_prog_uses_map(id, r->st.fanout_fd, name,
+					   sizeof(name))) {
 		pr_info("the fan-out program on %s uses maps no longer pinned: replacing it",
 			in);
 		ret = 0;

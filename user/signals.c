@@ -284,11 +284,8 @@ int relay_program_check(const char *ingress, char *why, size_t len,
 			bool *skb_mode)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	struct bpf_prog_info pi = {};
-	struct bpf_map_info mi = {};
-	uint32_t ids[64], ilen, i;
-	char path[PATH_MAX];
-	int ifindex, xfd, pfd, err;
+	char path[PATH_MAX], name[BPF_OBJ_NAME_LEN];
+	int ifindex, xfd, err, uses;
 
 	if (skb_mode)
 		*skb_mode = false;
@@ -310,28 +307,18 @@ int relay_program_check(const char *ingress, char *why, size_t len,
 	}
 	if (skb_mode)
 		*skb_mode = q.attach_mode == XDP_ATTACHED_SKB;
-	pfd = bpf_prog_get_fd_by_id(q.prog_id);
-	if (pfd < 0)
-		goto out;	/* cannot look inside: trust the pins */
-	ilen = sizeof(pi);
-	pi.nr_map_ids = XR_ARRAY_SIZE(ids);
-	pi.map_ids = (uint64_t)(unsigned long)ids;
-	err = bpf_obj_get_info_by_fd(pfd, &pi, &ilen);
-	close(pfd);
-	ilen = sizeof(mi);
-	if (err || bpf_obj_get_info_by_fd(xfd, &mi, &ilen)) {
+	uses = xr_prog_uses_map(q.prog_id, xfd, name, sizeof(name));
+	/* It does, or it cannot be looked inside: trust the pins. */
+	if (uses) {
 		err = 0;
 		goto out;
 	}
-	for (i = 0; i < pi.nr_map_ids && i < XR_ARRAY_SIZE(ids); i++)
-		if (ids[i] == mi.id)
-			goto out;
 	/* libxdp's dispatcher: the relay's program sits behind it. */
-	if (!strncmp(pi.name, "xdp_dispatcher", strlen("xdp_dispatcher")))
+	if (!strncmp(name, "xdp_dispatcher", strlen("xdp_dispatcher")))
 		goto out;
 	snprintf(why, len,
 		 "the XDP program on %s (id %u, %s) does not use %s: it is not xdprelay's, or it was loaded before the maps were pinned again",
-		 ingress, q.prog_id, pi.name, path);
+		 ingress, q.prog_id, name, path);
 	err = -ENOENT;
 out:
 	close(xfd);

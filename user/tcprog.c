@@ -99,32 +99,6 @@ int xr_tc_query(int ifindex, uint32_t *prog_id)
 	return 1;
 }
 
-int xr_prog_uses_map(uint32_t prog_id, int map_fd)
-{
-	struct bpf_prog_info pi = {};
-	struct bpf_map_info mi = {};
-	uint32_t ids[16], len, i;
-	int fd, ret;
-
-	len = sizeof(mi);
-	if (bpf_obj_get_info_by_fd(map_fd, &mi, &len))
-		return -errno;
-	fd = bpf_prog_get_fd_by_id(prog_id);
-	if (fd < 0)
-		return -errno;
-	pi.nr_map_ids = XR_ARRAY_SIZE(ids);
-	pi.map_ids = (uint64_t)(unsigned long)ids;
-	len = sizeof(pi);
-	ret = bpf_obj_get_info_by_fd(fd, &pi, &len) ? -errno : 0;
-	close(fd);
-	if (ret)
-		return ret;
-	for (i = 0; i < pi.nr_map_ids && i < XR_ARRAY_SIZE(ids); i++)
-		if (ids[i] == mi.id)
-			return 1;
-	return 0;
-}
-
 int xr_tc_detach(int ifindex)
 {
 	struct bpf_tc_hook hook;

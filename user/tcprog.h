@@ -32,12 +32,6 @@ int xr_tc_attach(int ifindex, const char *object, const char *pin_dir,
  */
 int xr_tc_query(int ifindex, uint32_t *prog_id);
 
-/*
- * Whether program @prog_id uses the map of @map_fd: 1, 0, or -errno.  A
- * filter left from before the maps were pinned anew uses the old ones.
- */
-int xr_prog_uses_map(uint32_t prog_id, int map_fd);
-
 /* Takes our filter off @ifindex: 0, -ENOENT when it was not there. */
 int xr_tc_detach(int ifindex);
 

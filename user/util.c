@@ -549,6 +549,33 @@ int xr_find_object(const char *name, char *path, size_t len)
 	return -ENOENT;
 }
 
+int xr_prog_uses_map(uint32_t prog_id, int map_fd, char *name, size_t len)
+{
+	struct bpf_prog_info pi = {};
+	struct bpf_map_info mi = {};
+	uint32_t ids[64], ilen, i;
+	int fd, ret;
+
+	ilen = sizeof(mi);
+	if (bpf_obj_get_info_by_fd(map_fd, &mi, &ilen))
+		return -errno;
+	fd = bpf_prog_get_fd_by_id(prog_id);
+	if (fd < 0)
+		return -errno;
+	pi.nr_map_ids = XR_ARRAY_SIZE(ids);
+	pi.map_ids = (uint64_t)(unsigned long)ids;
+	ilen = sizeof(pi);
+	ret = bpf_obj_get_info_by_fd(fd, &pi, &ilen) ? -errno : 0;
+	close(fd);
+	if (ret)
+		return ret;
+	snprintf(name, len, "%s", pi.name);
+	for (i = 0; i < pi.nr_map_ids && i < XR_ARRAY_SIZE(ids); i++)
+		if (ids[i] == mi.id)
+			return 1;
+	return 0;
+}
+
 int xr_mkdir_p(const char *dir, unsigned int mode)
 {
 	char path[4096], *p = path, c;

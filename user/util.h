@@ -156,6 +156,13 @@ static inline uint64_t xr_now_ns(void)
  */
 int xr_find_object(const char *name, char *path, size_t len);
 
+/*
+ * Whether program @prog_id uses the map of @map_fd: 1, 0, or -errno; its
+ * name into @name.  A program loaded before the maps were pinned anew
+ * holds the old ones.
+ */
+int xr_prog_uses_map(uint32_t prog_id, int map_fd, char *name, size_t len);
+
 /* mkdir -p: 0 or -errno. */
 int xr_mkdir_p(const char *dir, unsigned int mode);
 

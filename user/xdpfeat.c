@@ -28,6 +28,19 @@ struct genl_req {
 	char attrs[64];
 };
 
+/* An empty request of @type for @cmd, version @version. */
+static void req_init(struct genl_req *req, uint16_t type, uint32_t seq,
+		     uint8_t cmd, uint8_t version)
+{
+	memset(req, 0, sizeof(*req));
+	req->nh.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
+	req->nh.nlmsg_type = type;
+	req->nh.nlmsg_flags = NLM_F_REQUEST;
+	req->nh.nlmsg_seq = seq;
+	req->g.cmd = cmd;
+	req->g.version = version;
+}
+
 static void put_attr(struct genl_req *req, uint16_t type, const void *data,
 		     uint16_t len)
 {
@@ -105,13 +118,7 @@ int xr_xdp_features(int ifindex, uint64_t *features)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 
-	memset(&req, 0, sizeof(req));
-	req.nh.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
-	req.nh.nlmsg_type = GENL_ID_CTRL;
-	req.nh.nlmsg_flags = NLM_F_REQUEST;
-	req.nh.nlmsg_seq = 1;
-	req.g.cmd = CTRL_CMD_GETFAMILY;
-	req.g.version = 1;
+	req_init(&req, GENL_ID_CTRL, 1, CTRL_CMD_GETFAMILY, 1);
 	put_attr(&req, CTRL_ATTR_FAMILY_NAME, XR_NETDEV_FAMILY,
 		 sizeof(XR_NETDEV_FAMILY));
 	err = genl_ask(fd, &req, CTRL_ATTR_FAMILY_ID, &family,
@@ -121,13 +128,7 @@ int xr_xdp_features(int ifindex, uint64_t *features)
 	if (err)
 		goto out;
 
-	memset(&req, 0, sizeof(req));
-	req.nh.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
-	req.nh.nlmsg_type = family;
-	req.nh.nlmsg_flags = NLM_F_REQUEST;
-	req.nh.nlmsg_seq = 2;
-	req.g.cmd = XR_NETDEV_CMD_DEV_GET;
-	req.g.version = XR_NETDEV_VERSION;
+	req_init(&req, family, 2, XR_NETDEV_CMD_DEV_GET, XR_NETDEV_VERSION);
 	put_attr(&req, XR_NETDEV_A_DEV_IFINDEX, &idx, sizeof(idx));
 	err = genl_ask(fd, &req, XR_NETDEV_A_DEV_XDP_FEATURES, features,
 		       sizeof(*features));
