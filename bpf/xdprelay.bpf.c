@@ -10,7 +10,8 @@
  * (xr_direct) it relays itself: headers rewritten from the relay's
  * template, the frame redirected to the egress, or handed to the fan-out
  * TC program; so too a stream whose entry stands by, while its queue has
- * no AF_XDP socket.
+ * no AF_XDP socket.  Where the relay asks for it, that work is done on
+ * another CPU: the frame is handed there through a cpumap.
  * Everything it cannot parse cleanly, every IP fragment and every packet
  * that is not a stream goes to the stack untouched.
  *
@@ -111,6 +112,15 @@ struct {
 	__type(value, struct xdprelay_tx);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xr_tx SEC(".maps");
+
+/* The CPUs the direct path hands frames to, with xdprelay_cpu on each. */
+struct {
+	__uint(type, BPF_MAP_TYPE_CPUMAP);
+	__uint(max_entries, XDPRELAY_MAX_CPUS);
+	__type(key, __u32);
+	__type(value, struct bpf_cpumap_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xr_cpus SEC(".maps");
 
 #ifndef XDPRELAY_KFUNC
 struct {
@@ -321,49 +331,44 @@ static __always_inline int police(__u32 id, const struct xdprelay_stream *s)
 }
 
 /*
- * A fan-out frame, rewritten for its first subscriber, goes to the stack
- * with the set in front; the TC program on this ingress takes it there
- * (it sends and counts every copy).  Without room for the metadata no
- * copy can be sent: it is dropped, and counted as a tx error.
+ * Hand the frame to CPU d->cpu, with what the parser found in front, for
+ * the cpumap's program to rewrite and send it there.  Returns 1 when it
+ * went, 0 when it stays here (no entry for that CPU in xr_cpus, or no
+ * room for the metadata), as it came.
  */
-static __always_inline int fanout_pass(struct xdp_md *ctx, __u32 id,
-				       const struct xdprelay_direct *d)
+static __always_inline int handoff(struct xdp_md *ctx, __u32 id,
+				   const struct xdprelay_direct *d,
+				   const struct xr_pkt *pkt)
 {
-	struct xdprelay_fmeta *m;
+	struct xdprelay_hmeta *m;
 
 	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*m)))
-		goto drop;
+		return 0;
 	m = (void *)(long)ctx->data_meta;
 	if ((void *)(m + 1) > (void *)(long)ctx->data)
-		goto drop;
+		goto stay;
 	m->stream_id = id;
-	m->gen = d->gen;
-	m->nr = d->nr;
-	m->magic = XDPRELAY_FMETA_MAGIC;
-	return XDP_PASS;
-drop:
-	tx_count(id, XR_TX_ERRORS, 0);
-	return XDP_DROP;
+	m->l3_off = pkt->l3_off;
+	m->ip_len = pkt->ip_hlen + pkt->ip_payload;
+	m->family = pkt->key.ep.family;
+	m->pad = 0;
+	m->magic = XDPRELAY_HMETA_MAGIC;
+	if (bpf_redirect_map(&xr_cpus, d->cpu, XDP_PASS) == XDP_REDIRECT)
+		return 1;
+stay:
+	bpf_xdp_adjust_meta(ctx, sizeof(*m));
+	return 0;
 }
 
 /*
- * The direct path: the frame leaves as the relay would send it, with an
- * Ethernet header of its own (no VLAN tag), without link padding, to the
- * egress in @d; or, for a fan-out, with the first subscriber's header and
- * the set to send it to in front, to the TC program through the stack.
+ * The direct path: the frame is relayed as the entry @d says, here or,
+ * with d->handoff, on another CPU (xdprelay_cpu in xdprelay_tc.bpf.c).
  * Returns the XDP action.
  */
 static __always_inline int relay_direct(struct xdp_md *ctx, __u32 id,
 					const struct xdprelay_direct *d,
 					const struct xr_pkt *pkt, __u32 bytes)
 {
-	__u32 ip_len = pkt->ip_hlen + pkt->ip_payload;
-	__u32 strip = pkt->l3_off - sizeof(struct ethhdr);
-	__u32 out_len = sizeof(struct ethhdr) + ip_len;
-	void *data, *data_end;
-	struct ethhdr *eth;
-	int err, act;
-
 	/*
 	 * IPv6 makes the checksum mandatory (RFC 8200) and an update needs
 	 * a valid one: the stack gets the datagram, and drops it.
@@ -373,57 +378,10 @@ static __always_inline int relay_direct(struct xdp_md *ctx, __u32 id,
 		return XDP_PASS;
 	}
 	account(id, XDPRELAY_DIRECT, bytes);
-	if (d->tc)
-		goto rewrite;
-	if (d->state == XDPRELAY_DIRECT_NO_NEIGH) {
-		tx_count(id, XR_TX_NO_NEIGH, 0);
-		return XDP_DROP;
-	}
-	if (d->state != XDPRELAY_DIRECT_SEND)
-		goto tx_error;
-rewrite:
-	if (d->family != pkt->key.ep.family)
-		goto tx_error;
-
-	if (bytes > pkt->l3_off + ip_len &&
-	    bpf_xdp_adjust_tail(ctx, -(int)(bytes - pkt->l3_off - ip_len)))
-		goto tx_error;
-	if (strip && bpf_xdp_adjust_head(ctx, strip))
-		goto tx_error;
-
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	eth = data;
-	if ((void *)(eth + 1) > data_end)
-		goto tx_error;
-	if (d->family == XR_AF_INET) {
-		err = rewrite_ipv4(data, data_end, d, NULL);
-		eth->h_proto = bpf_htons(ETH_P_IP);
-	} else {
-		err = rewrite_ipv6(data, data_end, d, NULL);
-		eth->h_proto = bpf_htons(ETH_P_IPV6);
-	}
-	if (err)
-		goto tx_error;
-	__builtin_memcpy(eth->h_dest, d->eth_dst, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, d->eth_src, ETH_ALEN);
-	if (d->tc)
-		return fanout_pass(ctx, id, d);
-
-	/*
-	 * A redirect to a device by index takes the same bulk queue as
-	 * one through a devmap, without a map whose pin libbpf 1.1 cannot
-	 * reuse (the kernel adds BPF_F_RDONLY_PROG to a devmap's flags).
-	 */
-	act = bpf_redirect(d->ifindex, 0);
-	if (act != XDP_REDIRECT)
-		goto tx_error;
-	tx_count(id, XR_TX_SENT, out_len);
-	return XDP_REDIRECT;
-
-tx_error:
-	tx_count(id, XR_TX_ERRORS, 0);
-	return XDP_DROP;
+	if (d->handoff && handoff(ctx, id, d, pkt))
+		return XDP_REDIRECT;
+	return direct_send(ctx, id, d, pkt->key.ep.family, pkt->l3_off,
+			   pkt->ip_hlen + pkt->ip_payload);
 }
 
 SEC("xdp")

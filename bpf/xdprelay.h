@@ -23,6 +23,7 @@
 #define XDPRELAY_MAP_DIRECT	"xr_direct"
 #define XDPRELAY_MAP_DTX	"xr_dtx"
 #define XDPRELAY_MAP_FANOUT	"xr_fanout"
+#define XDPRELAY_MAP_CPUS	"xr_cpus"
 
 #define XDPRELAY_MAX_QUEUES	64
 #define XDPRELAY_MAX_SUBS	256
@@ -191,7 +192,11 @@ struct xdprelay_tx {
  * egress that takes no XDP redirects), it hands the frame to the
  * stack with a struct xdprelay_fmeta in front, and the TC program
  * (xdprelay_tc.bpf.c) on the same ingress sends a copy to each of the
- * @nr subscribers of generation @gen in xr_fanout.  With @standby set,
+ * @nr subscribers of generation @gen in xr_fanout.  With @handoff set,
+ * the XDP program only matches the frame on the receiving CPU and hands
+ * it, with a struct xdprelay_hmeta in front, to CPU @cpu through the
+ * cpumap xr_cpus, whose program (xdprelay_cpu) does the rest there,
+ * from the entry as it is then.  With @standby set,
  * the stream goes to the relay's AF_XDP socket as any other, and the
  * entry is used only while the queue has none: the relay process
  * stopped or died, and the kernel carries the stream until it is back.
@@ -224,7 +229,8 @@ struct xdprelay_direct {
 	__u8 gen;		/* of the xr_fanout entries, 0 or 1 */
 	__u8 tc;		/* the TC program sends: fan-out */
 	__u8 standby;		/* only while no AF_XDP socket takes it */
-	__u8 pad[3];
+	__u8 handoff;		/* rewritten and sent on CPU @cpu */
+	__u16 cpu;		/* key of xr_cpus */
 };
 
 /*
@@ -253,6 +259,29 @@ struct xdprelay_fmeta {
 	__u16 nr;
 	__u32 magic;
 };
+
+/*
+ * XDP metadata in front of a frame handed to another CPU (xr_cpus): what
+ * the XDP program parsed, so that the cpumap program parses nothing
+ * again.
+ */
+#define XDPRELAY_HMETA_MAGIC	0x58444831	/* "XDH1" */
+
+struct xdprelay_hmeta {
+	__u32 stream_id;
+	__u16 l3_off;		/* IP header, from the frame's start */
+	__u16 ip_len;		/* IP header and payload */
+	__u16 family;		/* AF_INET or AF_INET6 */
+	__u16 pad;
+	__u32 magic;
+};
+
+/*
+ * CPUs the direct path can hand frames to: keys of xr_cpus, the CPU
+ * numbers.  The kernel refuses a cpumap larger than its NR_CPUS: 256 is
+ * within every distribution's (8192 in Debian's, Fedora's, Ubuntu's).
+ */
+#define XDPRELAY_MAX_CPUS	256
 
 /*
  * Value of xr_dtx, a per-CPU array indexed by stream id (row 0: the

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The direct path's maps and header rewrite, shared by the XDP program
- * (xdprelay.bpf.c) and the fan-out TC program (xdprelay_tc.bpf.c): both
- * pin the maps by name, so that they meet the same ones.
+ * The direct path's maps, header rewrite and send, shared by the XDP
+ * program (xdprelay.bpf.c) and the programs the relay loads itself
+ * (xdprelay_tc.bpf.c: fan-out on TC, the cpumap's stage): all pin the
+ * maps by name, so that they meet the same ones.
  */
 #ifndef _XDPRELAY_DIRECT_BPF_H
 #define _XDPRELAY_DIRECT_BPF_H
@@ -11,6 +12,7 @@
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/udp.h>
+#include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
 #include "xdprelay.h"
@@ -193,6 +195,106 @@ static __always_inline int rewrite_ipv6(void *data, void *data_end,
 	delta = csum_delta(0, old_addrs, (__u16 *)&ip6h->saddr, 16);
 	rewrite_udp(udp, d, delta, l4);
 	return 0;
+}
+
+/*
+ * A fan-out frame, rewritten for its first subscriber, goes to the stack
+ * with the set in front; the TC program on this ingress takes it there
+ * (it sends and counts every copy).  Without room for the metadata no
+ * copy can be sent: it is dropped, and counted as a tx error.
+ */
+static __always_inline int fanout_pass(struct xdp_md *ctx, __u32 id,
+				       const struct xdprelay_direct *d)
+{
+	struct xdprelay_fmeta *m;
+
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*m)))
+		goto drop;
+	m = (void *)(long)ctx->data_meta;
+	if ((void *)(m + 1) > (void *)(long)ctx->data)
+		goto drop;
+	m->stream_id = id;
+	m->gen = d->gen;
+	m->nr = d->nr;
+	m->magic = XDPRELAY_FMETA_MAGIC;
+	return XDP_PASS;
+drop:
+	tx_count(id, XR_TX_ERRORS, 0);
+	return XDP_DROP;
+}
+
+/*
+ * Send a frame of stream @id as its entry @d says: with an Ethernet
+ * header of its own (no VLAN tag), without link padding, to the egress
+ * in @d; or, for a fan-out, with the first subscriber's header and the
+ * set to send it to in front, to the TC program through the stack.  The
+ * parser found the IP header of @family at @l3_off and @ip_len bytes of
+ * datagram.  Returns the XDP action.
+ */
+static __always_inline int direct_send(struct xdp_md *ctx, __u32 id,
+				       const struct xdprelay_direct *d,
+				       __u32 family, __u32 l3_off,
+				       __u32 ip_len)
+{
+	__u32 bytes = ctx->data_end - ctx->data;
+	__u32 out_len = sizeof(struct ethhdr) + ip_len;
+	void *data, *data_end;
+	struct ethhdr *eth;
+	int err, act;
+
+	if (d->tc)
+		goto rewrite;
+	if (d->state == XDPRELAY_DIRECT_NO_NEIGH) {
+		tx_count(id, XR_TX_NO_NEIGH, 0);
+		return XDP_DROP;
+	}
+	if (d->state != XDPRELAY_DIRECT_SEND)
+		goto tx_error;
+rewrite:
+	if (d->family != family || l3_off < sizeof(struct ethhdr) ||
+	    l3_off + ip_len > bytes)
+		goto tx_error;
+
+	if (bytes > l3_off + ip_len &&
+	    bpf_xdp_adjust_tail(ctx, -(int)(bytes - l3_off - ip_len)))
+		goto tx_error;
+	if (l3_off > sizeof(struct ethhdr) &&
+	    bpf_xdp_adjust_head(ctx, l3_off - sizeof(struct ethhdr)))
+		goto tx_error;
+
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	eth = data;
+	if ((void *)(eth + 1) > data_end)
+		goto tx_error;
+	if (d->family == XR_AF_INET) {
+		err = rewrite_ipv4(data, data_end, d, NULL);
+		eth->h_proto = bpf_htons(ETH_P_IP);
+	} else {
+		err = rewrite_ipv6(data, data_end, d, NULL);
+		eth->h_proto = bpf_htons(ETH_P_IPV6);
+	}
+	if (err)
+		goto tx_error;
+	__builtin_memcpy(eth->h_dest, d->eth_dst, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, d->eth_src, ETH_ALEN);
+	if (d->tc)
+		return fanout_pass(ctx, id, d);
+
+	/*
+	 * A redirect to a device by index takes the same bulk queue as
+	 * one through a devmap, without a map whose pin libbpf 1.1 cannot
+	 * reuse (the kernel adds BPF_F_RDONLY_PROG to a devmap's flags).
+	 */
+	act = bpf_redirect(d->ifindex, 0);
+	if (act != XDP_REDIRECT)
+		goto tx_error;
+	tx_count(id, XR_TX_SENT, out_len);
+	return XDP_REDIRECT;
+
+tx_error:
+	tx_count(id, XR_TX_ERRORS, 0);
+	return XDP_DROP;
 }
 
 #endif /* _XDPRELAY_DIRECT_BPF_H */

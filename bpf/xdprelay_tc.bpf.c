@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xdprelay fan-out TC program, attached to clsact ingress of the interface
- * that carries xdprelay's XDP program.
+ * The programs the relay loads itself, beside xdprelay's XDP program: the
+ * fan-out TC program and the cpumap's program.
+ *
+ * xdprelay_fanout is attached to clsact ingress of the interface that
+ * carries xdprelay's XDP program.
  *
  * The XDP program hands a fan-out stream's frame to the stack rewritten
  * for the stream's first subscriber, with a struct xdprelay_fmeta in
@@ -13,6 +16,13 @@
  * refuses (a veth whose peer's ring is full, a device that is down) is
  * known here and counted: what is sent, or cannot be, is counted in
  * xr_dtx, exactly.  Every other packet goes on untouched.
+ *
+ * xdprelay_cpu runs on the CPUs of the cpumap xr_cpus, each in the
+ * kernel thread of its entry, on the frames that the XDP program handed
+ * there with a struct xdprelay_hmeta in front: it does what the XDP
+ * program would have done on the receiving CPU (direct_send()), from the
+ * stream's entry as it is now.  A fan-out frame goes on to the stack from
+ * here, and the TC program sends its copies on this CPU too.
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
@@ -125,6 +135,32 @@ int xdprelay_fanout(struct __sk_buff *skb)
 	bpf_loop(f.nr, send_one, &f, 0);
 	/* Every copy has gone, or been counted: this one is done with. */
 	return TC_ACT_STOLEN;
+}
+
+SEC("xdp/cpumap")
+int xdprelay_cpu(struct xdp_md *ctx)
+{
+	struct xdprelay_hmeta *m = (void *)(long)ctx->data_meta;
+	struct xdprelay_direct *d;
+	__u32 id, family, l3_off, ip_len;
+
+	if ((void *)(m + 1) > (void *)(long)ctx->data ||
+	    m->magic != XDPRELAY_HMETA_MAGIC)
+		return XDP_PASS;
+	id = m->stream_id;
+	family = m->family;
+	l3_off = m->l3_off;
+	ip_len = m->ip_len;
+	if (bpf_xdp_adjust_meta(ctx, sizeof(*m)) || !id ||
+	    id >= XDPRELAY_MAX_STREAMS)
+		return XDP_DROP;
+	d = bpf_map_lookup_elem(&xr_direct, &id);
+	if (!d) {
+		/* Counted as direct on the receiving CPU, and gone since. */
+		tx_count(id, XR_TX_ERRORS, 0);
+		return XDP_DROP;
+	}
+	return direct_send(ctx, id, d, family, l3_off, ip_len);
 }
 
 char _license[] SEC("license") = "GPL";

@@ -106,6 +106,9 @@ struct relay_direct {
 	bool up;
 	bool changed;		/* a stream's path changed: status again */
 	struct relay_direct_stream *s;	/* by stream id */
+	/* --direct-cpus: a stream is handed to cpu[id % ncpus]. */
+	uint16_t *cpu;
+	unsigned int ncpus;
 };
 
 struct relay {

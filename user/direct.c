@@ -54,6 +54,8 @@
 #define XR_DIRECT_PROBE_MS	1000
 /* How long a fan-out generation rests after the head left it. */
 #define XR_GEN_HOLD_MS		20
+/* Frames an xr_cpus entry queues for its CPU. */
+#define XR_CPU_QSIZE		2048
 
 const char *relay_runs_str(unsigned int runs)
 {
@@ -199,6 +201,91 @@ static void probe_tc(struct relay *r)
 	snprintf(d->tc_why, sizeof(d->tc_why), "%s", why);
 }
 
+/*
+ * --direct-cpus: an xr_cpus entry for each CPU of the list, none for any
+ * other.  Without an entry for its CPU, the XDP program relays a frame
+ * itself, so an entry that an earlier relay left goes, along with the
+ * heads that name it, which are written again.
+ */
+static int setup_cpus(struct relay *r)
+{
+	const char *list = r->cfg->direct_cpus;
+	struct relay_direct *d = &r->direct;
+	bool *cpus, *online;
+	char buf[4096], err[256];
+	const char *step;
+	unsigned int c;
+	int ret;
+
+	if (r->st.cpus_fd < 0) {
+		if (!list)
+			return 0;
+		pr_err("--direct-cpus: %s/%s is not pinned: the XDP program on %s is older than this xdprelayctl; attach this one's (xdprelayctl detach %s, then xdprelayctl attach %s)",
+		       xr_pin_dir(), XDPRELAY_MAP_CPUS, r->cfg->ingress,
+		       r->cfg->ingress, r->cfg->ingress);
+		return -EPROTO;
+	}
+	cpus = calloc(2 * XDPRELAY_MAX_CPUS, sizeof(*cpus));
+	d->cpu = calloc(XDPRELAY_MAX_CPUS, sizeof(*d->cpu));
+	if (!cpus || !d->cpu) {
+		free(cpus);
+		return -ENOMEM;
+	}
+	online = cpus + XDPRELAY_MAX_CPUS;
+	ret = 0;
+	if (list) {
+		ret = xr_parse_cpulist(list, cpus, XDPRELAY_MAX_CPUS, err,
+				       sizeof(err));
+		if (ret) {
+			pr_err("--direct-cpus: %s", err);
+			goto out;
+		}
+		ret = xr_read_file("/sys/devices/system/cpu/online", buf,
+				   sizeof(buf));
+		if (ret || xr_parse_cpulist(buf, online, XDPRELAY_MAX_CPUS,
+					    err, sizeof(err))) {
+			pr_err("--direct-cpus: cannot tell which CPUs are online from /sys/devices/system/cpu/online");
+			ret = -EIO;
+			goto out;
+		}
+		for (c = 0; c < XDPRELAY_MAX_CPUS; c++) {
+			if (cpus[c] && !online[c]) {
+				pr_err("--direct-cpus %s: CPU %u is not online (online: %s)",
+				       list, c, buf);
+				ret = -EINVAL;
+				goto out;
+			}
+			if (cpus[c])
+				d->cpu[d->ncpus++] = c;
+		}
+	}
+	ret = xr_cpus_set(r->st.cpus_fd, cpus, XR_CPU_QSIZE,
+			  xr_rx_in_map(&r->st) ? XR_TC_OBJ_MAPS : XR_TC_OBJ,
+			  xr_pin_dir(), &step);
+	if (ret) {
+		pr_err("--direct-cpus: %s failed: %s", step, strerror(-ret));
+		d->ncpus = 0;
+	} else if (list) {
+		pr_info("the direct path rewrites and sends on CPU %s: the receiving CPU hands each packet over through %s",
+			list, XDPRELAY_MAP_CPUS);
+	}
+out:
+	free(cpus);
+	return ret;
+}
+
+/* Which CPU stream @id's packets are rewritten and sent on, if not here. */
+static void place(const struct relay *r, uint32_t id,
+		  struct xdprelay_direct *head)
+{
+	const struct relay_direct *d = &r->direct;
+
+	if (!d->ncpus)
+		return;
+	head->handoff = 1;
+	head->cpu = d->cpu[id % d->ncpus];
+}
+
 /* What a previous relay left of stream @id's fan-out. */
 static void take_over_fanout(struct relay *r)
 {
@@ -272,7 +359,7 @@ int relay_direct_setup(struct relay *r)
 	probe_egress(r);
 	probe_tc(r);
 	d->next_probe = relay_now_ms() + XR_DIRECT_PROBE_MS;
-	return 0;
+	return setup_cpus(r);
 }
 
 /* How the kernel can carry a stream, without the relay process. */
@@ -458,10 +545,13 @@ static int install_fanout(struct relay *r, uint32_t id, unsigned int n,
 	struct relay_direct_stream *ds = &r->direct.s[id];
 	struct xdprelay_direct *set = r->direct.set, head, *fan;
 	struct xdprelay_fkey key = { .id = id };
+	struct xdprelay_direct where = {};
 	unsigned int i, gen;
 
+	place(r, id, &where);
 	if (ds->installed && ds->cur.tc && ds->cur.nr == n && ds->fan &&
-	    ds->cur.standby == standby &&
+	    ds->cur.standby == standby && ds->cur.handoff == where.handoff &&
+	    ds->cur.cpu == where.cpu &&
 	    !memcmp(ds->fan, set, n * sizeof(*set)))
 		return 0;
 	gen = ds->installed && ds->cur.tc ? !ds->cur.gen : 0;
@@ -494,6 +584,7 @@ static int install_fanout(struct relay *r, uint32_t id, unsigned int n,
 	head.gen = gen;
 	head.tc = 1;
 	head.standby = standby;
+	place(r, id, &head);
 	if (write_head(r, id, &head)) {
 		free(fan);
 		return -EIO;
@@ -512,6 +603,7 @@ static int install_one(struct relay *r, uint32_t id, bool standby)
 
 	head.nr = 1;
 	head.standby = standby;
+	place(r, id, &head);
 	if (ds->installed && !memcmp(&ds->cur, &head, sizeof(head)))
 		return 0;
 	return write_head(r, id, &head);
@@ -655,6 +747,10 @@ void relay_direct_sync(struct relay *r, uint64_t now_ms)
 			standby = false;
 		if (runs != RELAY_RUNS_DIRECT && !standby)
 			uninstall(r, id);
+		else if (runs == RELAY_RUNS_DIRECT && d->ncpus)
+			snprintf(why + strlen(why), sizeof(why) - strlen(why),
+				 "%srewritten and sent on CPU %u",
+				 why[0] ? "; " : "", d->cpu[id % d->ncpus]);
 		if (ds->fan_n[0] || ds->fan_n[1])
 			purge(r, id, now_ms);
 		if (runs == ds->runs && !strcmp(why, ds->why))
@@ -688,6 +784,8 @@ void relay_direct_fini(struct relay *r)
 		for (id = 1; id < XDPRELAY_MAX_STREAMS; id++)
 			free(r->direct.s[id].fan);
 	free(r->direct.s);
+	free(r->direct.cpu);
+	r->direct.cpu = NULL;
 	free(r->direct.set);
 	free(r->direct.tpls);
 	r->direct.tpls = NULL;

@@ -36,6 +36,7 @@ enum relay_mode {
  *   queue.0.mode=zerocopy		(or copy)
  *   queue.1.mode=copy
  *   busy_poll=0
+ *   direct_cpus=2,3		(with --direct-cpus)
  */
 
 struct relay_config {
@@ -48,6 +49,12 @@ struct relay_config {
 	bool busy_poll;		/* SO_PREFER_BUSY_POLL and friends */
 	unsigned int frames;	/* UMEM frames per queue; 0: default */
 	unsigned int batch;	/* 0: default */
+	/*
+	 * A CPU list: the direct path's rewrite and send run there, handed
+	 * over from the receiving CPU through a cpumap; NULL: where the
+	 * packet arrives.
+	 */
+	const char *direct_cpus;
 	int verbose;		/* 0: the usual lines; 1 and up: more */
 	/*
 	 * Called from the main thread on SIGHUP, before the relay re-reads

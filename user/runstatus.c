@@ -68,6 +68,9 @@ void relay_status_read(struct relay_status *rs)
 		} else if (!strcmp(line, "busy_poll")) {
 			rs->busy_poll = !strcmp(eq, "1") || !strcmp(eq, "on") ||
 					!strcmp(eq, "yes") || !strcmp(eq, "true");
+		} else if (!strcmp(line, "direct_cpus")) {
+			snprintf(rs->direct_cpus, sizeof(rs->direct_cpus),
+				 "%s", eq);
 		} else if (!strcmp(line, "fanout")) {
 			snprintf(rs->fanout, sizeof(rs->fanout), "%s", eq);
 		} else if (!strncmp(line, "stream.", 7)) {

@@ -32,6 +32,7 @@ struct relay_status {
 	bool busy_poll;
 	char queue_mode[XDPRELAY_MAX_QUEUES][16];
 	char fanout[256];		/* how fan-out runs, or why not */
+	char direct_cpus[128];		/* --direct-cpus, or "" */
 	struct stream_run *runs;	/* by stream id; NULL: none read */
 };
 

@@ -47,7 +47,7 @@ struct map_spec {
 	__u32 value_size;
 	__u32 max_entries;
 	bool mmapable;
-	bool optional;		/* xr_counters: maps variant only */
+	bool optional;		/* xr_counters: maps variant only; xr_cpus */
 };
 
 #define MAP(_name, _fd, _type, _val, _max, _mmap, _opt) {		\
@@ -98,6 +98,9 @@ static const struct map_spec maps[] = {
 	MAP(XDPRELAY_MAP_COUNTERS, counters_fd, BPF_MAP_TYPE_PERCPU_ARRAY,
 	    sizeof(struct xdprelay_counters), XDPRELAY_MAX_STREAMS, false,
 	    true),
+	/* Not pinned by programs older than the hand-off to other CPUs. */
+	MAP(XDPRELAY_MAP_CPUS, cpus_fd, BPF_MAP_TYPE_CPUMAP,
+	    sizeof(struct bpf_cpumap_val), XDPRELAY_MAX_CPUS, false, true),
 };
 
 static int *map_fd(struct xr_state *st, const struct map_spec *m)

@@ -24,6 +24,7 @@ struct xr_state {
 	int direct_fd;		/* xr_direct */
 	int fanout_fd;		/* xr_fanout */
 	int dtx_fd;		/* xr_dtx */
+	int cpus_fd;		/* xr_cpus, or -1 */
 	struct xdprelay_subs *subs;	/* xr_subs, mmapped */
 	struct xdprelay_tx *tx;		/* xr_tx, mmapped */
 	struct xdprelay_dtx *percpu;	/* one xr_dtx row, per CPU */

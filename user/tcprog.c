@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The fan-out TC program on clsact ingress (tcprog.h).
+ * The programs the relay loads itself (tcprog.h): the fan-out TC program
+ * on clsact ingress, and the cpumap's program in xr_cpus.
  */
 #include <errno.h>
 #include <limits.h>
@@ -29,6 +30,24 @@ static void opts_init(struct bpf_tc_opts *opts)
 	opts->priority = XR_TC_PRIO;
 }
 
+/* Loads program @name of @obj, and no other, into *@prog. */
+static int load_one(struct bpf_object *obj, const char *name,
+		    struct bpf_program **prog)
+{
+	struct bpf_program *p;
+
+	*prog = NULL;
+	bpf_object__for_each_program(p, obj) {
+		if (!strcmp(bpf_program__name(p), name))
+			*prog = p;
+		else
+			bpf_program__set_autoload(p, false);
+	}
+	if (!*prog)
+		return -ENOENT;
+	return bpf_object__load(obj);
+}
+
 int xr_tc_attach(int ifindex, const char *object, const char *pin_dir,
 		 const char **step)
 {
@@ -51,14 +70,9 @@ int xr_tc_attach(int ifindex, const char *object, const char *pin_dir,
 	if (ret)
 		return ret;
 	*step = "loading the object";
-	ret = bpf_object__load(obj);
+	ret = load_one(obj, XR_TC_PROG, &prog);
 	if (ret)
 		goto out;
-	prog = bpf_object__find_program_by_name(obj, XR_TC_PROG);
-	if (!prog) {
-		ret = -ENOENT;
-		goto out;
-	}
 
 	*step = "creating the clsact qdisc";
 	hook_init(&hook, ifindex);
@@ -109,4 +123,52 @@ int xr_tc_detach(int ifindex)
 	opts_init(&opts);
 	ret = bpf_tc_detach(&hook, &opts);
 	return ret == -EINVAL ? -ENOENT : ret;
+}
+
+int xr_cpus_set(int cpus_fd, const bool *cpus, unsigned int qsize,
+		const char *object, const char *pin_dir, const char **step)
+{
+	DECLARE_LIBBPF_OPTS(bpf_object_open_opts, oo,
+			    .pin_root_path = pin_dir);
+	struct bpf_cpumap_val val = { .qsize = qsize };
+	struct bpf_object *obj = NULL;
+	struct bpf_program *prog;
+	char path[PATH_MAX];
+	__u32 cpu;
+	int ret;
+
+	for (cpu = 0; cpu < XDPRELAY_MAX_CPUS && !cpus[cpu]; cpu++)
+		;
+	if (cpu < XDPRELAY_MAX_CPUS) {
+		*step = "finding the object";
+		ret = xr_find_object(object, path, sizeof(path));
+		if (ret)
+			return ret;
+		*step = "opening the object";
+		obj = bpf_object__open_file(path, &oo);
+		ret = libbpf_get_error(obj);
+		if (ret)
+			return ret;
+		*step = "loading the cpumap program";
+		ret = load_one(obj, XR_CPU_PROG, &prog);
+		if (ret)
+			goto out;
+		val.bpf_prog.fd = bpf_program__fd(prog);
+	}
+	*step = "writing xr_cpus";
+	for (cpu = 0; cpu < XDPRELAY_MAX_CPUS; cpu++) {
+		if (cpus[cpu])
+			ret = bpf_map_update_elem(cpus_fd, &cpu, &val, 0);
+		else
+			ret = bpf_map_delete_elem(cpus_fd, &cpu);
+		if (ret && !(!cpus[cpu] && errno == ENOENT)) {
+			ret = -errno;
+			goto out;
+		}
+		ret = 0;
+	}
+out:
+	/* Each entry holds the program; the maps stay pinned. */
+	bpf_object__close(obj);
+	return ret;
 }

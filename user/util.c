@@ -208,6 +208,51 @@ int xr_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out,
 	return 0;
 }
 
+int xr_parse_cpulist(const char *s, bool *set, unsigned int max,
+		     char *err, size_t errlen)
+{
+	char item[32], *dash;
+	uint32_t lo, hi, c;
+	const char *p = s;
+	size_t n;
+
+	memset(set, 0, max * sizeof(*set));
+	do {
+		n = strcspn(p, ",");
+		if (!n || n >= sizeof(item)) {
+			snprintf(err, errlen,
+				 "'%s' is not a CPU list: give CPU numbers and ranges, such as 1 or 2,3 or 2-5",
+				 s);
+			return -EINVAL;
+		}
+		memcpy(item, p, n);
+		item[n] = '\0';
+		dash = strchr(item, '-');
+		if (dash)
+			*dash = '\0';
+		if (xr_parse_u32(item, 0, max - 1, &lo, err, errlen) ||
+		    (dash && xr_parse_u32(dash + 1, 0, max - 1, &hi, err,
+					  errlen))) {
+			snprintf(err + strlen(err), errlen - strlen(err),
+				 " in CPU list '%s' (CPUs 0 to %u)", s,
+				 max - 1);
+			return -EINVAL;
+		}
+		if (!dash)
+			hi = lo;
+		if (hi < lo) {
+			snprintf(err, errlen,
+				 "range %u-%u in CPU list '%s' runs backwards",
+				 lo, hi, s);
+			return -EINVAL;
+		}
+		for (c = lo; c <= hi; c++)
+			set[c] = true;
+		p += n;
+	} while (*p++ == ',');
+	return 0;
+}
+
 int xr_parse_port(const char *s, uint16_t *port, char *err, size_t errlen)
 {
 	uint32_t v;

@@ -77,6 +77,12 @@ void xr_libbpf_quiet(void);
  */
 int xr_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out,
 		 char *err, size_t errlen);
+/*
+ * A CPU list as the kernel writes them ("0-3,8"), CPUs below @max, into
+ * @set.  Returns 0, or -EINVAL with a sentence in @err.
+ */
+int xr_parse_cpulist(const char *s, bool *set, unsigned int max,
+		     char *err, size_t errlen);
 int xr_parse_port(const char *s, uint16_t *port, char *err, size_t errlen);
 /* "239.1.1.1:5000", "[ff0e::1]:5000"; the port in network order. */
 int xr_parse_endpoint(const char *s, struct xdprelay_endpoint *ep,

@@ -802,6 +802,13 @@ static const struct xr_choice run_backends[] = {
 	{ NULL }
 };
 
+static int check_cpulist(const char *s, char *err, size_t errlen)
+{
+	bool set[XDPRELAY_MAX_CPUS];
+
+	return xr_parse_cpulist(s, set, XDPRELAY_MAX_CPUS, err, errlen);
+}
+
 struct run_cfg {
 	const char *ingress;
 	const char *egress;
@@ -810,6 +817,7 @@ struct run_cfg {
 	unsigned int mode;
 	uint32_t frames;
 	bool busy_poll;
+	const char *direct_cpus;
 	const char *config;
 };
 
@@ -836,6 +844,9 @@ static const struct xr_opt run_opts[] = {
 	       "AF_XDP frames per worker (default 4096), half of them waiting for the kernel: more ride out a longer stall of the worker, fewer stay in the CPU caches and relay more packets"),
 	XR_FLAG("busy-poll", struct run_cfg, busy_poll,
 		"Never sleep: each worker polls its RX ring, and busy-polls the device's NAPI where the kernel has one for its socket; a core per worker, for the lowest latency"),
+	XR_STR("direct-cpus", struct run_cfg, direct_cpus, "CPUS",
+	       "Rewrite and send the direct path's packets on CPUS (a list such as 2 or 2,3 or 2-5; each stream on one of them) instead of the CPU they arrive on, which hands them over through a cpumap: for a receiving CPU that is the bottleneck. Default: where they arrive",
+	       check_cpulist, 0),
 	XR_STR("config", struct run_cfg, config, "FILE",
 	       "Apply the config file FILE before starting, and again on SIGHUP",
 	       NULL, 0),
@@ -866,6 +877,7 @@ static int cmd_run(void *arg)
 		.mode = cfg->mode,
 		.frames = cfg->frames,
 		.busy_poll = cfg->busy_poll,
+		.direct_cpus = cfg->direct_cpus,
 		.verbose = xr_verbose,
 	};
 	int ret;
@@ -1181,6 +1193,11 @@ static void status_relay(bool json)
 			jw_kv_str("ingress", rs.ingress);
 			jw_kv_str("egress", rs.egress);
 			jw_kv_bool("busy_poll", rs.busy_poll);
+			jw_key("direct_cpus");
+			if (rs.direct_cpus[0])
+				jw_str(rs.direct_cpus);
+			else
+				jw_null();
 			jw_key("queues");
 			jw_arr_open();
 			for (q = 0; q < XDPRELAY_MAX_QUEUES; q++) {
@@ -1229,6 +1246,9 @@ static void status_relay(bool json)
 			printf("  queue %u: %s\n", q, rs.queue_mode[q]);
 	if (rs.fanout[0])
 		printf("  fan-out: %s\n", rs.fanout);
+	if (rs.direct_cpus[0])
+		printf("  direct path: rewrites and sends on CPU %s, handed over from the receiving CPU\n",
+		       rs.direct_cpus);
 	for (id = 1; rs.runs && id < XDPRELAY_MAX_STREAMS; id++) {
 		const struct stream_run *sr = &rs.runs[id];
 
