@@ -378,8 +378,10 @@ static __always_inline int relay_direct(struct xdp_md *ctx, __u32 id,
 		return XDP_PASS;
 	}
 	account(id, XDPRELAY_DIRECT, bytes);
-	if (d->handoff && handoff(ctx, id, d, pkt))
+	if (d->handoff && handoff(ctx, id, d, pkt)) {
+		tx_count(id, XR_TX_HANDED, 0);
 		return XDP_REDIRECT;
+	}
 	return direct_send(ctx, id, d, pkt->key.ep.family, pkt->l3_off,
 			   pkt->ip_hlen + pkt->ip_payload);
 }

@@ -294,6 +294,13 @@ struct xdprelay_dtx {
 	__u64 bytes;
 	__u64 tx_errors;
 	__u64 no_neigh;
+	/*
+	 * Frames handed to another CPU (xr_cpus), and those that arrived
+	 * there: the difference is what the cpumap's queue had no room
+	 * for, and the few in flight.
+	 */
+	__u64 handed;
+	__u64 arrived;
 };
 
 /* Value of xr_counters (per-CPU array indexed by stream id). */

@@ -58,6 +58,8 @@ enum xr_tx_field {
 	XR_TX_SENT,		/* packets and bytes */
 	XR_TX_ERRORS,
 	XR_TX_NO_NEIGH,
+	XR_TX_HANDED,		/* to another CPU */
+	XR_TX_ARRIVED,		/* there */
 };
 
 static __always_inline void tx_row(__u32 row, enum xr_tx_field f,
@@ -77,6 +79,12 @@ static __always_inline void tx_row(__u32 row, enum xr_tx_field f,
 		break;
 	case XR_TX_NO_NEIGH:
 		tx->no_neigh++;
+		break;
+	case XR_TX_HANDED:
+		tx->handed++;
+		break;
+	case XR_TX_ARRIVED:
+		tx->arrived++;
 		break;
 	}
 }

@@ -151,9 +151,13 @@ int xdprelay_cpu(struct xdp_md *ctx)
 	family = m->family;
 	l3_off = m->l3_off;
 	ip_len = m->ip_len;
-	if (bpf_xdp_adjust_meta(ctx, sizeof(*m)) || !id ||
-	    id >= XDPRELAY_MAX_STREAMS)
+	if (!id || id >= XDPRELAY_MAX_STREAMS)
 		return XDP_DROP;
+	tx_count(id, XR_TX_ARRIVED, 0);
+	if (bpf_xdp_adjust_meta(ctx, sizeof(*m))) {
+		tx_count(id, XR_TX_ERRORS, 0);
+		return XDP_DROP;
+	}
 	d = bpf_map_lookup_elem(&xr_direct, &id);
 	if (!d) {
 		/* Counted as direct on the receiving CPU, and gone since. */

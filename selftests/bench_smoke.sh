@@ -3,8 +3,8 @@
 #
 # The benchmark harness still works: bench/run --smoke measures every
 # backend (XDP_DROP ceiling, xdprelay AF_XDP with and without busy
-# polling, xdprelay's direct path, xdprelay socket backend, socat, nginx, nftables DNAT, DPDK
-# testpmd) in every scenario for one second, in its own lab (see
+# polling, xdprelay's direct path with and without --direct-cpus,
+# xdprelay socket backend, socat, nginx, nftables DNAT, DPDK testpmd) in every scenario for one second, in its own lab (see
 # bench/run).  One case per backend: it delivered packets in each
 # scenario it ran, and the sink found none of them damaged.  No figure is
 # judged: a shared CI machine's numbers mean nothing.
@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib/ktap.sh"
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-BACKENDS="ceiling xdp xdpbusy direct socket socat nginx nft testpmd"
+BACKENDS="ceiling xdp xdpbusy direct cpumap socket socat nginx nft testpmd"
 
 [ "$(id -u)" = 0 ] || ktap_skip_all "needs root (network namespaces, XDP)"
 

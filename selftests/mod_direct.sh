@@ -3,11 +3,12 @@
 #
 # The direct path's counters in /sys, in the VM, with the module and the
 # kfunc objects: a 1:1 stream the XDP program redirects and a 1:2 stream
-# the TC program fans out, relayed with a relay running and again with
-# none.  Every datagram reaches every receiver, and the streams' rx,
-# direct, tx_packets and tx_bytes in /sys are exactly what was sent and
-# received, relay or no relay: the programs count what they send through
-# the module's kfunc.  Lab: see selftests/lib/lab.sh.
+# the TC program fans out, relayed with a relay running, again with none,
+# and again with the work handed to the other CPU (run --direct-cpus),
+# where the cpumap's program sends.  Every datagram reaches every
+# receiver, and the streams' rx, direct, tx_packets and tx_bytes in /sys
+# are exactly what was sent and received, whichever way: the programs
+# count what they send through the module's kfunc.  Lab: see selftests/lib/lab.sh.
 
 . "$(dirname "$0")/lib/mod.sh"
 mod_enter_vm "$@"
@@ -32,7 +33,7 @@ cleanup()
 }
 trap cleanup EXIT
 
-ktap_plan 21
+ktap_plan 27
 mod_check_vermagic
 [ -x "$CTL" ] || ktap_bail "$CTL not built: run make"
 insmod "$KO" || ktap_bail "insmod $KO failed"
@@ -50,7 +51,7 @@ in_rly "$CTL" stream add f2 --listen 10.70.1.2:5001 --to 10.70.2.3:6000 \
 relay_start()
 {
 	nsenter --net=/run/netns/$LAB_RLY "$CTL" run --ingress xr0 \
-		--egress xr1 > "$TMP/relay.log" 2>&1 &
+		--egress xr1 "$@" > "$TMP/relay.log" 2>&1 &
 	relay_pid=$!
 	wait_for 30000 grep -q '^queue.0.mode=' /run/xdprelay/status \
 		2>/dev/null
@@ -108,22 +109,31 @@ ktap_eq "relay stopped cleanly" 0 $?
 relay_pid=
 traffic "no relay"
 
+ktap_check "relay started with --direct-cpus 1" relay_start --direct-cpus 1
+ktap_check "d1 runs direct, on CPU 1" \
+	wait_for 10000 status_has "stream d1: direct path: rewritten and sent on CPU 1"
+traffic "handed to CPU 1"
+kill -TERM $relay_pid
+wait $relay_pid
+ktap_eq "relay stopped cleanly" 0 $?
+relay_pid=
+
 # Frames: Ethernet, IPv4 and UDP headers and the payload.
 F=$((14 + 20 + 8 + SIZE))
 S=$SYSFS/streams
-ktap_eq "d1: /sys rx_packets" $((2 * N)) "$(cat $S/d1/rx_packets)"
-ktap_eq "d1: /sys direct" $((2 * N)) "$(cat $S/d1/direct)"
-ktap_eq "d1: /sys tx_packets, relay or no relay" $((2 * N)) \
+ktap_eq "d1: /sys rx_packets" $((3 * N)) "$(cat $S/d1/rx_packets)"
+ktap_eq "d1: /sys direct" $((3 * N)) "$(cat $S/d1/direct)"
+ktap_eq "d1: /sys tx_packets, whichever way" $((3 * N)) \
 	"$(cat $S/d1/tx_packets)"
-ktap_eq "d1: /sys tx_bytes" $((2 * N * F)) "$(cat $S/d1/tx_bytes)"
-ktap_eq "f2: /sys rx_packets" $((2 * N)) "$(cat $S/f2/rx_packets)"
-ktap_eq "f2: /sys direct" $((2 * N)) "$(cat $S/f2/direct)"
-ktap_eq "f2: /sys tx_packets, one per subscriber, relay or no relay" \
-	$((4 * N)) "$(cat $S/f2/tx_packets)"
-ktap_eq "f2: /sys tx_bytes" $((4 * N * F)) "$(cat $S/f2/tx_bytes)"
-ktap_eq "stats/tx_packets: both streams" $((6 * N)) \
+ktap_eq "d1: /sys tx_bytes" $((3 * N * F)) "$(cat $S/d1/tx_bytes)"
+ktap_eq "f2: /sys rx_packets" $((3 * N)) "$(cat $S/f2/rx_packets)"
+ktap_eq "f2: /sys direct" $((3 * N)) "$(cat $S/f2/direct)"
+ktap_eq "f2: /sys tx_packets, one per subscriber, whichever way" \
+	$((6 * N)) "$(cat $S/f2/tx_packets)"
+ktap_eq "f2: /sys tx_bytes" $((6 * N * F)) "$(cat $S/f2/tx_bytes)"
+ktap_eq "stats/tx_packets: both streams" $((9 * N)) \
 	"$(cat $SYSFS/stats/tx_packets)"
-ktap_eq "xdprelayctl stats agrees: f2 tx_packets" $((4 * N)) \
+ktap_eq "xdprelayctl stats agrees: f2 tx_packets" $((6 * N)) \
 	"$(in_rly "$CTL" stats f2 --json | tr -d '\n' | sed 's/"total".*//' |
 	   grep -o '"tx_packets": *[0-9]*' | grep -o '[0-9]*$')"
 

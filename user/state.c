@@ -315,6 +315,8 @@ int xr_dtx_read(struct xr_state *st, uint32_t id, struct xdprelay_dtx *sum)
 		sum->bytes += st->percpu[cpu].bytes;
 		sum->tx_errors += st->percpu[cpu].tx_errors;
 		sum->no_neigh += st->percpu[cpu].no_neigh;
+		sum->handed += st->percpu[cpu].handed;
+		sum->arrived += st->percpu[cpu].arrived;
 	}
 	return 0;
 }

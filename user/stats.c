@@ -70,7 +70,7 @@ static const struct rx_counter {
 /* What the relay counts in xr_tx. */
 enum {
 	TX_PACKETS, TX_BYTES, TX_COPIES, TX_ERRORS, TX_NO_NEIGH, RX_DROPPED,
-	TX_NR
+	HANDOFF_DROPPED, TX_NR
 };
 
 static const struct tx_counter {
@@ -90,6 +90,8 @@ static const struct tx_counter {
 			  "Packets not sent: subscriber's neighbour unresolved" },
 	[RX_DROPPED] = { "rx_dropped", "RX_DROP",
 			 "Packets lost on the relay's receive path: a full socket buffer (socket backend), a full AF_XDP RX ring (total only)" },
+	[HANDOFF_DROPPED] = { "handoff_dropped", "HANDOFF_DROP",
+			      "Packets of the direct path handed to another CPU (run --direct-cpus) that did not arrive there: its queue was full (and, for a moment, those in flight)" },
 };
 
 struct row {
@@ -196,6 +198,8 @@ static int tx_read(struct xr_state *st, struct row *r)
 	r->tx[TX_NO_NEIGH] = __atomic_load_n(&t->no_neigh, __ATOMIC_RELAXED) +
 			     d.no_neigh;
 	r->tx[RX_DROPPED] = __atomic_load_n(&t->rx_dropped, __ATOMIC_RELAXED);
+	r->tx[HANDOFF_DROPPED] = d.handed > d.arrived ?
+				 d.handed - d.arrived : 0;
 	return 0;
 }
 

@@ -234,8 +234,7 @@ int xr_parse_cpulist(const char *s, bool *set, unsigned int max,
 		    (dash && xr_parse_u32(dash + 1, 0, max - 1, &hi, err,
 					  errlen))) {
 			snprintf(err + strlen(err), errlen - strlen(err),
-				 " in CPU list '%s' (CPUs 0 to %u)", s,
-				 max - 1);
+				 " in CPU list '%s'", s);
 			return -EINVAL;
 		}
 		if (!dash)
