@@ -845,7 +845,7 @@ static const struct xr_opt run_opts[] = {
 	XR_FLAG("busy-poll", struct run_cfg, busy_poll,
 		"Never sleep: each worker polls its RX ring, and busy-polls the device's NAPI where the kernel has one for its socket; a core per worker, for the lowest latency"),
 	XR_STR("direct-cpus", struct run_cfg, direct_cpus, "CPUS",
-	       "Rewrite and send the direct path's packets on CPUS (a list such as 2 or 2,3 or 2-5; each stream on one of them) instead of the CPU they arrive on, which hands them over through a cpumap: for a receiving CPU that is the bottleneck. Default: where they arrive",
+	       "Rewrite and send the direct path's packets on CPUS (a list such as 2 or 2,3 or 2-5; each stream on one of them) instead of the CPU they arrive on, which hands them over through a cpumap: for a NIC queue whose CPU is the bottleneck; on a veth the hand-off costs more than it moves. Default: where they arrive",
 	       check_cpulist, 0),
 	XR_STR("config", struct run_cfg, config, "FILE",
 	       "Apply the config file FILE before starting, and again on SIGHUP",
