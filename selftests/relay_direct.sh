@@ -104,7 +104,7 @@ fanout_kill_check()
 			[ "$gaps" = $((n - got)) ] || return 1
 		lost=$((lost + n - got))
 	done
-	ktap_info "kf: $lost lost, $(stream_stat kf tx_errors) counted as TX errors"
+	ktap_info "kf: $lost lost, $(stream_stat kf tx_errors) counted as TX errors; the XDP program took $(($(stream_stat kf direct) - kf_base)) of $n"
 	[ "$lost" = "$(stream_stat kf tx_errors)" ]
 }
 
@@ -250,6 +250,7 @@ mac_restore 10.70.2.2
 # SIGKILL mid-stream, a restart a second later: the program relays on.
 N2=40000
 base=$(stream_stat d4 tx_packets)
+kf_base=$(stream_stat kf direct)
 recv_start k4 10.70.2.2 $N2
 recv_start kf3 10.70.2.3 $N2
 recv_start kf4 10.70.2.4 $N2

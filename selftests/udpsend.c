@@ -194,7 +194,7 @@ int main(int argc, char **argv)
 	static unsigned char buf[MAX_PAYLOAD];
 	uint64_t start, seq;
 	char portstr[8];
-	int opt, fd, err;
+	int opt, fd, err, one = 1;
 
 	while ((opt = getopt(argc, argv, "c:s:r:b:p:d:V:M:")) != -1) {
 		switch (opt) {
@@ -272,6 +272,23 @@ int main(int argc, char **argv)
 	if (fd < 0 || (dev && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev,
 					 strlen(dev) + 1))) {
 		perror("udpsend: socket");
+		return 1;
+	}
+	/*
+	 * A device that drops the datagram (a veth whose peer's ring is
+	 * full, after a stall of this sender and the burst that catches up)
+	 * answers ENOBUFS, which the kernel keeps from a UDP sender without
+	 * IP_RECVERR: with it, the loop below sends the datagram again, so
+	 * that the receivers miss only what the relay lost.
+	 */
+	if (dst->ai_family == AF_INET6)
+		err = setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one,
+				 sizeof(one));
+	else
+		err = setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one,
+				 sizeof(one));
+	if (err) {
+		perror("udpsend: IP_RECVERR");
 		return 1;
 	}
 	if ((bind_addr || sport) && !vid) {

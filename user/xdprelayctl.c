@@ -1193,11 +1193,6 @@ static void status_relay(bool json)
 			jw_kv_str("ingress", rs.ingress);
 			jw_kv_str("egress", rs.egress);
 			jw_kv_bool("busy_poll", rs.busy_poll);
-			jw_key("direct_cpus");
-			if (rs.direct_cpus[0])
-				jw_str(rs.direct_cpus);
-			else
-				jw_null();
 			jw_key("queues");
 			jw_arr_open();
 			for (q = 0; q < XDPRELAY_MAX_QUEUES; q++) {
@@ -1225,6 +1220,11 @@ static void status_relay(bool json)
 			}
 			jw_arr_close();
 			jw_kv_str("fanout", rs.fanout);
+			jw_key("direct_cpus");
+			if (rs.direct_cpus[0])
+				jw_str(rs.direct_cpus);
+			else
+				jw_null();
 		}
 		jw_obj_close();
 		relay_status_free(&rs);
