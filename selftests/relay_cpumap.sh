@@ -11,8 +11,11 @@
 #    refused, with what is wrong
 #  - status says where the direct path runs; xr_cpus has an entry for the
 #    CPU given and for no other
-#  - 1:1 IPv4 and IPv6 and a 1:4 fan-out: every datagram, in order,
-#    intact, counted exactly; the cpumap's thread on that CPU did the work
+#  - 1:1 IPv4 and IPv6, a VLAN-tagged stream and a 1:4 fan-out: every
+#    datagram, in order, intact, counted exactly; the cpumap's thread on
+#    that CPU did the work
+#  - a stream on AF_XDP with the kernel standing by: with no relay, the
+#    kernel carries it through that CPU
 #  - SIGKILL of the relay mid-stream, restart a second later: nothing lost
 #    or repeated
 #  - the relay restarted without --direct-cpus mid-stream: the stream
@@ -24,7 +27,7 @@
 . "$(dirname "$0")/lib/ktap.sh"
 . "$(dirname "$0")/lib/relay.sh"
 
-ktap_plan 37
+ktap_plan 45
 lab_setup || ktap_bail "cannot build the lab"
 
 SIZE=1316
@@ -143,6 +146,26 @@ wait_for 5000 status_has "stream d6: direct path: rewritten and sent on CPU"
 relay_check "1:1 IPv6 through CPU $CPU" fd70:1::2 5001 fd70:2::2
 ktap_eq "1:1 IPv6: tx_packets" $N "$(stream_stat d6 tx_packets)"
 ctl stream del d6
+
+# A tagged frame: the cpumap's program strips the tag the XDP program
+# found, from the offsets it was handed.
+vlan_check "through CPU $CPU" 5012
+
+# A stream on AF_XDP with the kernel standing by: while no relay runs,
+# the kernel carries it, on CPU $CPU too.
+ctl stream add sb --listen 10.70.1.2:5007 --to 10.70.2.3:6000 \
+	--path afxdp || ktap_bail "stream add sb failed"
+ktap_check "--path afxdp: AF_XDP, the kernel standing by" \
+	wait_for 5000 status_has "stream sb: afxdp path: path afxdp asked for; the kernel carries it while no relay does"
+ktap_check "relay stopped" relay_stop
+ns0=$(kthread_ns)
+relay_check "no relay: the kernel carries sb" 10.70.1.2 5007 10.70.2.3
+ns1=$(kthread_ns)
+ktap_check "no relay: sb went through CPU $CPU" test $ns1 -gt $ns0
+ktap_eq "no relay: sb counted as direct" $N "$(stream_stat sb direct)"
+ctl stream del sb
+ktap_check "relay started again with --direct-cpus $CPU" \
+	relay_start --direct-cpus $CPU
 
 # The fan-out at the rate of relay_direct.sh's: the copies of one poll
 # fill the sink veth's ring.
