@@ -16,6 +16,8 @@
 #    that CPU did the work
 #  - a stream on AF_XDP with the kernel standing by: with no relay, the
 #    kernel carries it through that CPU
+#  - a burst that overflows the queue to the other CPU: every copy is
+#    sent or counted, in HANDOFF_DROP or TX_ERRORS
 #  - SIGKILL of the relay mid-stream, restart a second later: nothing lost
 #    or repeated
 #  - the relay restarted without --direct-cpus mid-stream: the stream
@@ -27,7 +29,7 @@
 . "$(dirname "$0")/lib/ktap.sh"
 . "$(dirname "$0")/lib/relay.sh"
 
-ktap_plan 45
+ktap_plan 48
 lab_setup || ktap_bail "cannot build the lab"
 
 SIZE=1316
@@ -180,7 +182,31 @@ relay_check "1:4 through CPU $CPU" 10.70.1.2 5004 10.70.2.2 10.70.2.3 \
 	10.70.2.4 10.70.2.5
 ktap_eq "1:4: counted as direct" $N "$(stream_stat f4 direct)"
 ktap_eq "1:4: tx_packets" $((4 * N)) "$(stream_stat f4 tx_packets)"
-ctl stream del f4
+
+# A burst at the generator's full speed to 64 subscribers outruns the
+# fan-out on the other CPU: the queue to it overflows, and every copy is
+# accounted for, sent or counted as a packet dropped in the hand-off (64
+# copies each) or a TX error.  No socket listens: the copies are counted
+# where they leave.
+B=20000
+subs=
+for ((p = 7000; p < 7064; p++)); do
+	subs="$subs --to 10.70.2.2:$p"
+done
+ctl stream add bu --listen 10.70.1.2:5008 $subs ||
+	ktap_bail "stream add bu failed"
+wait_for 5000 status_has "stream bu: direct path: fan-out to 64"
+in_gen taskset -c 0 "$UDPSEND" -c $B -s 64 10.70.1.2 5008
+wait_for 5000 eval '[ "$(stat_sum bu tx_packets tx_errors)" -ge \
+	$((64 * (B - $(stream_stat bu handoff_dropped)))) ]'
+hd=$(stream_stat bu handoff_dropped)
+ktap_info "burst: $hd of $B packets dropped in the hand-off, $(stream_stat bu tx_errors) copies counted as TX errors"
+ktap_eq "burst: the XDP program took every packet" $B \
+	"$(stream_stat bu direct)"
+ktap_check "burst: the hand-off queue overflowed" test "$hd" -gt 0
+ktap_eq "burst: every copy accounted for (TX_PKTS + TX_ERRORS + 64 x HANDOFF_DROP)" \
+	$((64 * B)) $(($(stat_sum bu tx_packets tx_errors) + 64 * hd))
+ctl stream del bu
 
 # SIGKILL mid-stream, the same relay again a second later.
 RATE=20000
