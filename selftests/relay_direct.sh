@@ -21,7 +21,8 @@
 #  - the next hop's MAC changes mid-stream: the stream follows
 #  - SIGKILL of the relay mid-stream, restart a second later: nothing lost
 #    or repeated, 1:1 and fan-out; a stopped relay leaves direct streams
-#    flowing
+#    flowing, and stream list says when a fan-out cannot flow for want of
+#    the TC program
 #  - streams on AF_XDP (--path afxdp, 1:1 and 1:2) with the kernel standing
 #    by: across the SIGKILL and restart, nothing repeated or reordered,
 #    and no more lost than went to the dying relay's sockets (at most
@@ -34,7 +35,7 @@
 . "$(dirname "$0")/lib/ktap.sh"
 . "$(dirname "$0")/lib/relay.sh"
 
-ktap_plan 73
+ktap_plan 77
 lab_setup || ktap_bail "cannot build the lab"
 
 SIZE=1316
@@ -318,6 +319,21 @@ ktap_check "stream list: d4 runs direct with no relay" \
 relay_check "no relay running: d4 still flows" 10.70.1.2 5000 10.70.2.2
 relay_check "no relay running: kf still fans out" 10.70.1.2 5005 \
 	10.70.2.3 10.70.2.4
+
+# With no relay, nobody puts the fan-out program back: stream list and
+# stats say what that costs.
+in_rly tc qdisc del dev xr0 clsact
+ktap_check "no relay, no TC program: stream list says kf is not relayed, and why" \
+	list_has 'stream kf .* # runs none: no relay running, and the fan-out TC program is on no interface'
+ktap_check "stats says so too" eval 'ctl stats kf | grep -q "^kf .* none$"'
+ktap_check "d4, redirected by the XDP program, still runs direct" \
+	list_has 'stream d4 .* # runs direct: no relay running'
+relay_start || ktap_bail "relay did not start"
+wait_for 5000 status_has "fan-out: in the kernel: TC program" ||
+	ktap_bail "the relay did not put the fan-out program back"
+relay_stop || ktap_bail "relay did not stop"
+ktap_check "the next relay put it back: kf runs direct again" \
+	list_has 'stream kf .* # runs direct: no relay running'
 
 ktap_eq "xr_direct holds d4, d6 and kf" 3 "$(direct_entries)"
 ktap_check "stream del d4" ctl stream del d4

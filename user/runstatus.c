@@ -7,10 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
 
 #include <bpf/bpf.h>
 
 #include "runstatus.h"
+#include "tcprog.h"
+#include "util.h"
 
 static void stream_run_line(struct relay_status *rs, const char *key,
 			    const char *val)
@@ -89,7 +92,29 @@ void relay_status_read(struct relay_status *rs)
 	rs->running = rs->pid > 0 && (!kill(rs->pid, 0) || errno == EPERM);
 }
 
-const char *stream_runs(const struct relay_status *rs, struct xr_state *st,
+/*
+ * Whether the fan-out TC program that uses the pinned xr_fanout is on an
+ * interface of this namespace: 1, 0, or -errno when that cannot be told.
+ */
+static int fanout_tc_found(struct xr_state *st)
+{
+	struct if_nameindex *ifs, *i;
+	char name[BPF_OBJ_NAME_LEN];
+	uint32_t prog;
+	int ret = 0;
+
+	ifs = if_nameindex();
+	if (!ifs)
+		return -errno;
+	for (i = ifs; i->if_index && ret != 1; i++)
+		if (xr_tc_query(i->if_index, &prog) == 1)
+			ret = xr_prog_uses_map(prog, st->fanout_fd, name,
+					       sizeof(name));
+	if_freenameindex(ifs);
+	return ret;
+}
+
+const char *stream_runs(struct relay_status *rs, struct xr_state *st,
 			uint32_t id, const char **why)
 {
 	struct xdprelay_direct d;
@@ -99,10 +124,19 @@ const char *stream_runs(const struct relay_status *rs, struct xr_state *st,
 		*why = rs->runs[id].why;
 		return rs->runs[id].path;
 	}
-	if (!bpf_map_lookup_elem(st->direct_fd, &id, &d)) {
-		*why = "no relay running: the kernel relays it as the last relay left it";
-		return "direct";
+	if (bpf_map_lookup_elem(st->direct_fd, &id, &d)) {
+		*why = XR_WHY_NO_RELAY;
+		return "none";
 	}
-	*why = "no relay running";
-	return "none";
+	/* The relay puts the TC program back; while none runs, nobody does. */
+	if (d.tc && !rs->tc_known) {
+		rs->tc_found = fanout_tc_found(st);
+		rs->tc_known = true;
+	}
+	if (d.tc && !rs->tc_found) {
+		*why = "no relay running, and the fan-out TC program is on no interface: the kernel drops its packets; start the relay, which puts the program back";
+		return "none";
+	}
+	*why = "no relay running: the kernel relays it as the last relay left it";
+	return "direct";
 }

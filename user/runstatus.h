@@ -34,18 +34,24 @@ struct relay_status {
 	char fanout[256];		/* how fan-out runs, or why not */
 	char direct_cpus[128];		/* --direct-cpus, or "" */
 	struct stream_run *runs;	/* by stream id; NULL: none read */
+	/* With no relay running: is the fan-out TC program in place? */
+	bool tc_known;
+	int tc_found;		/* 1, 0, or -errno: cannot tell */
 };
 
 /* The status file as it stands; running: its relay is alive. */
 void relay_status_read(struct relay_status *rs);
 void relay_status_free(struct relay_status *rs);
 
+/* Why a stream runs no path, in the usual case. */
+#define XR_WHY_NO_RELAY		"no relay running"
+
 /*
  * The path stream @id runs: what the running relay says, or, with no
- * relay, direct for a stream the kernel relays on its own; why, into
- * *@why.
+ * relay, direct for a stream the kernel relays on its own (none for one
+ * that needs the fan-out TC program while it is gone); why, into *@why.
  */
-const char *stream_runs(const struct relay_status *rs, struct xr_state *st,
+const char *stream_runs(struct relay_status *rs, struct xr_state *st,
 			uint32_t id, const char **why);
 
 #endif /* XR_RUNSTATUS_H */

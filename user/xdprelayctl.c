@@ -549,7 +549,7 @@ static void stream_print_plain(const struct xr_stream_spec *s, bool live,
 		printf(" path %s", xr_path_str(s->path));
 	if (!live)
 		printf(" # not live: not in %s", XDPRELAY_MAP_STREAMS);
-	else if (strcmp(runs, "none"))
+	else if (strcmp(runs, "none") || strcmp(why, XR_WHY_NO_RELAY))
 		printf(" # runs %s%s%s", runs, why[0] ? ": " : "", why);
 	printf("\n");
 }
