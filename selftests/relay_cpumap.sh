@@ -10,7 +10,8 @@
 #  - a CPU list out of range, backwards, or naming an offline CPU is
 #    refused, with what is wrong
 #  - status says where the direct path runs; xr_cpus has an entry for the
-#    CPU given and for no other
+#    CPU given and for no other, and one removed behind the relay's back
+#    is written again
 #  - 1:1 IPv4 and IPv6, a VLAN-tagged stream and a 1:4 fan-out: every
 #    datagram, in order, intact, counted exactly; the cpumap's thread on
 #    that CPU did the work
@@ -29,7 +30,7 @@
 . "$(dirname "$0")/lib/ktap.sh"
 . "$(dirname "$0")/lib/relay.sh"
 
-ktap_plan 48
+ktap_plan 50
 lab_setup || ktap_bail "cannot build the lab"
 
 SIZE=1316
@@ -124,6 +125,12 @@ ktap_check "status --json says so" \
 	eval 'ctl status --json | grep -q "\"direct_cpus\": *\"$CPU\""'
 ktap_eq "xr_cpus has an entry for CPU $CPU and no other" "$CPU" \
 	"$(cpus_entries)"
+in_rly bpftool map delete pinned "$XDPRELAY_PIN_DIR/xr_cpus" key $CPU 0 0 0
+ktap_check "an entry removed behind the relay is written again" \
+	wait_for 3000 eval '[ "$(cpus_entries)" = "$CPU" ]'
+ktap_check "the relay said so" \
+	grep -q "xr_cpus changed behind the relay (the entry of CPU $CPU)" \
+	"$TMP/relay.log"
 
 ctl stream add d4 --listen 10.70.1.2:5000 --to 10.70.2.2:6000 ||
 	ktap_bail "stream add d4 failed"

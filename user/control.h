@@ -109,6 +109,7 @@ struct relay_direct {
 	/* --direct-cpus: a stream is handed to cpu[id % ncpus]. */
 	uint16_t *cpu;
 	unsigned int ncpus;
+	bool *want;		/* by CPU: has an xr_cpus entry */
 };
 
 struct relay {

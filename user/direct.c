@@ -201,6 +201,20 @@ static void probe_tc(struct relay *r)
 	snprintf(d->tc_why, sizeof(d->tc_why), "%s", why);
 }
 
+/* Writes xr_cpus as d->want says. */
+static int write_cpus(struct relay *r)
+{
+	const char *step;
+	int ret;
+
+	ret = xr_cpus_set(r->st.cpus_fd, r->direct.want, XR_CPU_QSIZE,
+			  xr_rx_in_map(&r->st) ? XR_TC_OBJ_MAPS : XR_TC_OBJ,
+			  xr_pin_dir(), &step);
+	if (ret)
+		pr_err("--direct-cpus: %s failed: %s", step, strerror(-ret));
+	return ret;
+}
+
 /*
  * --direct-cpus: an xr_cpus entry for each CPU of the list, none for any
  * other.  Without an entry for its CPU, the XDP program relays a frame
@@ -211,10 +225,9 @@ static int setup_cpus(struct relay *r)
 {
 	const char *list = r->cfg->direct_cpus;
 	struct relay_direct *d = &r->direct;
-	bool *cpus, *online;
 	char buf[4096], err[256];
-	const char *step;
 	unsigned int c;
+	bool *online;
 	int ret;
 
 	if (r->st.cpus_fd < 0) {
@@ -225,16 +238,16 @@ static int setup_cpus(struct relay *r)
 		       r->cfg->ingress, r->cfg->ingress);
 		return -EPROTO;
 	}
-	cpus = calloc(2 * XDPRELAY_MAX_CPUS, sizeof(*cpus));
+	d->want = calloc(XDPRELAY_MAX_CPUS, sizeof(*d->want));
 	d->cpu = calloc(XDPRELAY_MAX_CPUS, sizeof(*d->cpu));
-	if (!cpus || !d->cpu) {
-		free(cpus);
+	online = calloc(XDPRELAY_MAX_CPUS, sizeof(*online));
+	if (!d->want || !d->cpu || !online) {
+		free(online);
 		return -ENOMEM;
 	}
-	online = cpus + XDPRELAY_MAX_CPUS;
 	ret = 0;
 	if (list) {
-		ret = xr_parse_cpulist(list, cpus, XDPRELAY_MAX_CPUS, err,
+		ret = xr_parse_cpulist(list, d->want, XDPRELAY_MAX_CPUS, err,
 				       sizeof(err));
 		if (ret) {
 			pr_err("--direct-cpus: %s", err);
@@ -249,29 +262,57 @@ static int setup_cpus(struct relay *r)
 			goto out;
 		}
 		for (c = 0; c < XDPRELAY_MAX_CPUS; c++) {
-			if (cpus[c] && !online[c]) {
+			if (d->want[c] && !online[c]) {
 				pr_err("--direct-cpus %s: CPU %u is not online (online: %s)",
 				       list, c, buf);
 				ret = -EINVAL;
 				goto out;
 			}
-			if (cpus[c])
+			if (d->want[c])
 				d->cpu[d->ncpus++] = c;
 		}
 	}
-	ret = xr_cpus_set(r->st.cpus_fd, cpus, XR_CPU_QSIZE,
-			  xr_rx_in_map(&r->st) ? XR_TC_OBJ_MAPS : XR_TC_OBJ,
-			  xr_pin_dir(), &step);
-	if (ret) {
-		pr_err("--direct-cpus: %s failed: %s", step, strerror(-ret));
+	ret = write_cpus(r);
+	if (ret)
 		d->ncpus = 0;
-	} else if (list) {
+	else if (list)
 		pr_info("the direct path rewrites and sends on CPU %s: the receiving CPU hands each packet over through %s",
 			list, XDPRELAY_MAP_CPUS);
-	}
 out:
-	free(cpus);
+	free(online);
 	return ret;
+}
+
+/*
+ * xr_cpus as the relay wrote it: an entry, with a program and its queue,
+ * for each CPU it hands packets to, and no other.  One that someone else
+ * removed or changed is written again, or the streams would stay on the
+ * receiving CPU while status said otherwise.
+ */
+static void verify_cpus(struct relay *r)
+{
+	const struct relay_direct *d = &r->direct;
+	struct bpf_cpumap_val val;
+	__u32 c;
+	bool ok;
+
+	if (!d->want)
+		return;
+	for (c = 0; c < XDPRELAY_MAX_CPUS; c++) {
+		memset(&val, 0, sizeof(val));
+		if (bpf_map_lookup_elem(r->st.cpus_fd, &c, &val))
+			ok = !d->want[c];
+		else
+			ok = d->want[c] && val.bpf_prog.id &&
+			     val.qsize == XR_CPU_QSIZE;
+		if (!ok)
+			break;
+	}
+	if (c == XDPRELAY_MAX_CPUS)
+		return;
+	pr_info("%s changed behind the relay (the entry of CPU %u): writing it again",
+		XDPRELAY_MAP_CPUS, c);
+	write_cpus(r);
 }
 
 /* Which CPU stream @id's packets are rewritten and sent on, if not here. */
@@ -725,6 +766,7 @@ void relay_direct_sync(struct relay *r, uint64_t now_ms)
 			probe_tc(r);
 		}
 		verify(r);
+		verify_cpus(r);
 	}
 	/* The entries depend on nothing else. */
 	if (!d->dirty && d->ngen == xr_neigh_gen(r->neigh) &&
@@ -786,6 +828,8 @@ void relay_direct_fini(struct relay *r)
 	free(r->direct.s);
 	free(r->direct.cpu);
 	r->direct.cpu = NULL;
+	free(r->direct.want);
+	r->direct.want = NULL;
 	free(r->direct.set);
 	free(r->direct.tpls);
 	r->direct.tpls = NULL;
