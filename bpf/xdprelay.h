@@ -234,17 +234,28 @@ struct xdprelay_direct {
 };
 
 /*
- * Key of xr_fanout, a hash of struct xdprelay_direct: subscriber @sub
- * (0 .. nr - 1; 0 repeats the head) of stream @id in generation @gen.
+ * Key of xr_fanout, a hash of struct xdprelay_fset: the subscribers of
+ * stream @id in generation @gen, XDPRELAY_FSET_SUBS to a set, set @chunk
+ * holding subscribers @chunk * XDPRELAY_FSET_SUBS and up (0 .. nr - 1;
+ * 0 repeats the head).  A set per lookup, not a subscriber, spares a
+ * fan-out all but one hash lookup in XDPRELAY_FSET_SUBS copies.
  */
 struct xdprelay_fkey {
 	__u32 id;
 	__u16 gen;
-	__u16 sub;
+	__u16 chunk;
 };
 
-/* Room for this many subscribers over all fan-out streams. */
-#define XDPRELAY_FANOUT_ENTRIES	65536
+#define XDPRELAY_FSET_SUBS	16
+
+/* Value of xr_fanout; past the stream's last subscriber, zeros. */
+struct xdprelay_fset {
+	struct xdprelay_direct sub[XDPRELAY_FSET_SUBS];
+};
+
+/* Room for this many subscribers over all fan-out streams, in sets. */
+#define XDPRELAY_FANOUT_SUBS	65536
+#define XDPRELAY_FANOUT_ENTRIES	(XDPRELAY_FANOUT_SUBS / XDPRELAY_FSET_SUBS)
 
 /*
  * XDP metadata in front of a fan-out frame, for the TC program: the

@@ -41,7 +41,7 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, XDPRELAY_FANOUT_ENTRIES);
 	__type(key, struct xdprelay_fkey);
-	__type(value, struct xdprelay_direct);
+	__type(value, struct xdprelay_fset);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xr_fanout SEC(".maps");
 

@@ -76,42 +76,54 @@ static __always_inline int retarget(struct __sk_buff *skb,
 	return 0;
 }
 
-static long send_one(__u64 i, void *arg)
+/* Subscriber @i, whose entry is @e: one copy sent, or counted as not. */
+static __always_inline void send_one(struct fan *f, __u32 i,
+				     const struct xdprelay_direct *e)
 {
-	struct xdprelay_fkey key;
-	struct fan *f = arg;
-	struct xdprelay_direct *e;
 	__u32 len;
 
-	if (i >= f->nr)
-		return 1;
-	key.id = f->id;
-	key.gen = f->gen;
-	key.sub = i;
-	e = bpf_map_lookup_elem(&xr_fanout, &key);
-	if (!e) {
-		/* Not in the set: it is being replaced, against the rules. */
-		tx_count(f->id, XR_TX_ERRORS, 0);
-		return 0;
-	}
 	if (e->state == XDPRELAY_DIRECT_NO_NEIGH) {
 		tx_count(f->id, XR_TX_NO_NEIGH, 0);
-		return 0;
+		return;
 	}
 	if (e->state != XDPRELAY_DIRECT_SEND) {
 		tx_count(f->id, XR_TX_ERRORS, 0);
-		return 0;
+		return;
 	}
 	/* Subscriber 0's header is the one the XDP program wrote. */
 	if (i && retarget(f->skb, e)) {
 		tx_count(f->id, XR_TX_ERRORS, 0);
-		return 0;
+		return;
 	}
 	len = f->skb->len;
 	if (bpf_clone_redirect(f->skb, e->ifindex, 0))
 		tx_count(f->id, XR_TX_ERRORS, 0);
 	else
 		tx_count(f->id, XR_TX_SENT, len);
+}
+
+/* The subscribers of set @c: one lookup, then a copy to each. */
+static long send_set(__u64 c, void *arg)
+{
+	struct xdprelay_fkey key;
+	struct xdprelay_fset *set;
+	struct fan *f = arg;
+	__u32 i, j;
+
+	key.id = f->id;
+	key.gen = f->gen;
+	key.chunk = c;
+	set = bpf_map_lookup_elem(&xr_fanout, &key);
+	for (j = 0; j < XDPRELAY_FSET_SUBS; j++) {
+		i = c * XDPRELAY_FSET_SUBS + j;
+		if (i >= f->nr)
+			return 1;
+		/* Not in the map: it is being replaced, against the rules. */
+		if (!set)
+			tx_count(f->id, XR_TX_ERRORS, 0);
+		else
+			send_one(f, i, &set->sub[j]);
+	}
 	return 0;
 }
 
@@ -132,7 +144,8 @@ int xdprelay_fanout(struct __sk_buff *skb)
 	if (f.nr > XDPRELAY_MAX_SUBS)
 		f.nr = XDPRELAY_MAX_SUBS;
 
-	bpf_loop(f.nr, send_one, &f, 0);
+	bpf_loop((f.nr + XDPRELAY_FSET_SUBS - 1) / XDPRELAY_FSET_SUBS,
+		 send_set, &f, 0);
 	/* Every copy has gone, or been counted: this one is done with. */
 	return TC_ACT_STOLEN;
 }

@@ -83,7 +83,7 @@ struct relay_direct_stream {
 	bool installed;		/* xr_direct holds @cur */
 	struct xdprelay_direct cur;
 	struct xdprelay_direct *fan;	/* the set @cur names (cur.tc) */
-	uint16_t fan_n[2];	/* xr_fanout entries, per generation */
+	uint16_t fan_n[2];	/* xr_fanout sets, per generation */
 	uint64_t flipped;	/* when the generation last changed, ms */
 	char why[XR_WHY_LEN];
 };

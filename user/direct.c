@@ -54,6 +54,8 @@
 #define XR_DIRECT_PROBE_MS	1000
 /* How long a fan-out generation rests after the head left it. */
 #define XR_GEN_HOLD_MS		20
+/* xr_fanout sets a stream can have, per generation. */
+#define XR_FSETS	XR_DIV_ROUND_UP(XDPRELAY_MAX_SUBS, XDPRELAY_FSET_SUBS)
 /* Frames an xr_cpus entry queues for its CPU. */
 #define XR_CPU_QSIZE		2048
 
@@ -333,6 +335,7 @@ static void take_over_fanout(struct relay *r)
 	struct relay_direct *d = &r->direct;
 	struct xdprelay_fkey key, next;
 	struct relay_direct_stream *ds;
+	struct xdprelay_fset set;
 	void *prev = NULL;
 	uint32_t i;
 
@@ -340,11 +343,11 @@ static void take_over_fanout(struct relay *r)
 		key = next;
 		prev = &key;
 		if (!next.id || next.id >= XDPRELAY_MAX_STREAMS ||
-		    next.gen > 1 || next.sub >= XDPRELAY_MAX_SUBS)
+		    next.gen > 1 || next.chunk >= XR_FSETS)
 			continue;
 		ds = &d->s[next.id];
-		if (ds->fan_n[next.gen] <= next.sub)
-			ds->fan_n[next.gen] = next.sub + 1;
+		if (ds->fan_n[next.gen] <= next.chunk)
+			ds->fan_n[next.gen] = next.chunk + 1;
 	}
 	for (key.id = 1; key.id < XDPRELAY_MAX_STREAMS; key.id++) {
 		ds = &d->s[key.id];
@@ -356,11 +359,14 @@ static void take_over_fanout(struct relay *r)
 			continue;
 		key.gen = ds->cur.gen;
 		for (i = 0; i < ds->cur.nr; i++) {
-			key.sub = i;
-			/* A hole: the set differs from any built, and is. */
-			if (bpf_map_lookup_elem(r->st.fanout_fd, &key,
-						&ds->fan[i]))
-				memset(&ds->fan[i], 0xff, sizeof(ds->fan[i]));
+			if (!(i % XDPRELAY_FSET_SUBS)) {
+				key.chunk = i / XDPRELAY_FSET_SUBS;
+				/* A hole: the set differs from any built. */
+				if (bpf_map_lookup_elem(r->st.fanout_fd, &key,
+							&set))
+					memset(&set, 0xff, sizeof(set));
+			}
+			ds->fan[i] = set.sub[i % XDPRELAY_FSET_SUBS];
 		}
 	}
 }
@@ -554,20 +560,21 @@ static int write_head(struct relay *r, uint32_t id,
 	return 0;
 }
 
-/* Entries @from .. fan_n[@gen] of generation @gen leave xr_fanout. */
+/* Sets @from .. fan_n[@gen] of generation @gen leave xr_fanout. */
 static void trim(struct relay *r, uint32_t id, unsigned int gen,
 		 unsigned int from)
 {
 	struct relay_direct_stream *ds = &r->direct.s[id];
 	struct xdprelay_fkey key = { .id = id, .gen = gen };
-	unsigned int i;
+	unsigned int c;
 
-	for (i = from; i < ds->fan_n[gen]; i++) {
-		key.sub = i;
+	for (c = from; c < ds->fan_n[gen]; c++) {
+		key.chunk = c;
 		if (bpf_map_delete_elem(r->st.fanout_fd, &key) &&
 		    errno != ENOENT) {
-			pr_warn("stream %u: cannot remove subscriber %u from %s: %s",
-				id, i, XDPRELAY_MAP_FANOUT, strerror(errno));
+			pr_warn("stream %u: cannot remove subscribers %u and up from %s: %s",
+				id, c * XDPRELAY_FSET_SUBS,
+				XDPRELAY_MAP_FANOUT, strerror(errno));
 			return;
 		}
 	}
@@ -585,9 +592,10 @@ static int install_fanout(struct relay *r, uint32_t id, unsigned int n,
 {
 	struct relay_direct_stream *ds = &r->direct.s[id];
 	struct xdprelay_direct *set = r->direct.set, head, *fan;
+	unsigned int c, k, gen, sets = XR_DIV_ROUND_UP(n, XDPRELAY_FSET_SUBS);
 	struct xdprelay_fkey key = { .id = id };
 	struct xdprelay_direct where = {};
-	unsigned int i, gen;
+	struct xdprelay_fset fs;
 
 	place(r, id, &where);
 	if (ds->installed && ds->cur.tc && ds->cur.nr == n && ds->fan &&
@@ -602,23 +610,30 @@ static int install_fanout(struct relay *r, uint32_t id, unsigned int n,
 	if (!fan)
 		return -ENOMEM;
 	key.gen = gen;
-	for (i = 0; i < n; i++) {
-		key.sub = i;
-		if (bpf_map_update_elem(r->st.fanout_fd, &key, &set[i],
+	for (c = 0; c < sets; c++) {
+		k = n - c * XDPRELAY_FSET_SUBS;
+		if (k > XDPRELAY_FSET_SUBS)
+			k = XDPRELAY_FSET_SUBS;
+		memset(&fs, 0, sizeof(fs));
+		memcpy(fs.sub, &set[c * XDPRELAY_FSET_SUBS],
+		       k * sizeof(*set));
+		key.chunk = c;
+		if (bpf_map_update_elem(r->st.fanout_fd, &key, &fs,
 					BPF_ANY)) {
 			int err = -errno;
 
-			pr_warn("stream %u: cannot write subscriber %u to %s: %s",
-				id, i, XDPRELAY_MAP_FANOUT, strerror(-err));
-			if (ds->fan_n[gen] < i)
-				ds->fan_n[gen] = i;
+			pr_warn("stream %u: cannot write subscribers %u and up to %s: %s",
+				id, c * XDPRELAY_FSET_SUBS,
+				XDPRELAY_MAP_FANOUT, strerror(-err));
+			if (ds->fan_n[gen] < c)
+				ds->fan_n[gen] = c;
 			free(fan);
 			return err;
 		}
 	}
-	if (ds->fan_n[gen] < n)
-		ds->fan_n[gen] = n;
-	trim(r, id, gen, n);
+	if (ds->fan_n[gen] < sets)
+		ds->fan_n[gen] = sets;
+	trim(r, id, gen, sets);
 
 	head = set[0];
 	head.nr = n;
@@ -704,8 +719,9 @@ static int install(struct relay *r, uint32_t id, enum kernel_way way,
 	}
 	if (err == -E2BIG || err == -ENOSPC)
 		snprintf(why, len,
-			 "%s is full (%u subscribers over all fan-out streams)",
-			 XDPRELAY_MAP_FANOUT, XDPRELAY_FANOUT_ENTRIES);
+			 "%s is full (%u sets of %u subscribers over all fan-out streams)",
+			 XDPRELAY_MAP_FANOUT, XDPRELAY_FANOUT_ENTRIES,
+			 XDPRELAY_FSET_SUBS);
 	else if (err)
 		snprintf(why, len, "cannot write its entries: %s",
 			 strerror(-err));

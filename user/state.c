@@ -90,7 +90,7 @@ static const struct map_spec maps[] = {
 		.fd_off = offsetof(struct xr_state, fanout_fd),
 		.type = BPF_MAP_TYPE_HASH,
 		.key_size = sizeof(struct xdprelay_fkey),
-		.value_size = sizeof(struct xdprelay_direct),
+		.value_size = sizeof(struct xdprelay_fset),
 		.max_entries = XDPRELAY_FANOUT_ENTRIES,
 	},
 	MAP(XDPRELAY_MAP_DTX, dtx_fd, BPF_MAP_TYPE_PERCPU_ARRAY,
@@ -323,7 +323,7 @@ int xr_dtx_read(struct xr_state *st, uint32_t id, struct xdprelay_dtx *sum)
 
 int xr_fanout_purge(struct xr_state *st, uint32_t id)
 {
-	/* Both generations' subscribers, at most. */
+	/* Both generations' sets, at most. */
 	struct xdprelay_fkey keys[2 * XDPRELAY_MAX_SUBS];
 	struct xdprelay_fkey key, next;
 	unsigned int n = 0, i;

@@ -20,6 +20,7 @@
 #endif
 
 #define XR_ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define XR_DIV_ROUND_UP(n, d)	(((n) + (d) - 1) / (d))
 
 /* Where control-plane writers serialise (the relay's status is there too). */
 #define XR_RUN_DIR		"/run/xdprelay"
