@@ -91,12 +91,9 @@ run_refused()
 # is allowed, and said.
 switch_check()
 {
-	local pid got gaps reord bad
+	local got gaps reord bad
 
-	eval "pid=\$recv_pid_$1"
-	wait "$pid"
-	read -r _ got _ _ _ _ _ gaps _ reord _ bad < "$TMP/$1.out"
-	ktap_info "$1: $(cat "$TMP/$1.out")"
+	recv_result "$1"
 	[ "$got" = "$2" ] && [ "$bad" = 0 ]
 }
 
@@ -215,15 +212,24 @@ ktap_eq "burst: every copy accounted for (TX_PKTS + TX_ERRORS + 64 x HANDOFF_DRO
 	$((64 * B)) $(($(stat_sum bu tx_packets tx_errors) + 64 * hd))
 ctl stream del bu
 
+# d4_midway RECEIVER: a receiver of N2 datagrams of d4, sent at RATE in
+# the background (send_pid), a quarter of them relayed already.
+d4_midway()
+{
+	local base
+
+	base=$(stream_stat d4 tx_packets)
+	recv_start "$1" 10.70.2.2 $N2
+	in_gen "$UDPSEND" -c $N2 -s $SIZE -r $RATE 10.70.1.2 5000 &
+	send_pid=$!
+	wait_for 10000 stat_above d4 tx_packets $((base + N2 / 4)) ||
+		ktap_bail "stream d4 carries nothing"
+}
+
 # SIGKILL mid-stream, the same relay again a second later.
 RATE=20000
 N2=40000
-base=$(stream_stat d4 tx_packets)
-recv_start k4 10.70.2.2 $N2
-in_gen "$UDPSEND" -c $N2 -s $SIZE -r $RATE 10.70.1.2 5000 &
-send_pid=$!
-wait_for 10000 stat_above d4 tx_packets $((base + N2 / 4)) ||
-	ktap_bail "stream d4 carries nothing"
+d4_midway k4
 kill -KILL "$relay_pid"
 wait "$relay_pid" 2>/dev/null
 relay_pid=
@@ -235,12 +241,7 @@ ktap_check "SIGKILL and restart mid-stream: $N2 in order, none lost or repeated"
 	recv_check k4
 
 # The relay again without --direct-cpus, while the stream flows.
-base=$(stream_stat d4 tx_packets)
-recv_start s4 10.70.2.2 $N2
-in_gen "$UDPSEND" -c $N2 -s $SIZE -r $RATE 10.70.1.2 5000 &
-send_pid=$!
-wait_for 10000 stat_above d4 tx_packets $((base + N2 / 4)) ||
-	ktap_bail "stream d4 carries nothing"
+d4_midway s4
 ktap_check "relay stopped" relay_stop
 ktap_check "relay started without --direct-cpus" relay_start
 wait $send_pid

@@ -30,49 +30,61 @@ static void opts_init(struct bpf_tc_opts *opts)
 	opts->priority = XR_TC_PRIO;
 }
 
-/* Loads program @name of @obj, and no other, into *@prog. */
-static int load_one(struct bpf_object *obj, const char *name,
-		    struct bpf_program **prog)
-{
-	struct bpf_program *p;
-
-	*prog = NULL;
-	bpf_object__for_each_program(p, obj) {
-		if (!strcmp(bpf_program__name(p), name))
-			*prog = p;
-		else
-			bpf_program__set_autoload(p, false);
-	}
-	if (!*prog)
-		return -ENOENT;
-	return bpf_object__load(obj);
-}
-
-int xr_tc_attach(int ifindex, const char *object, const char *pin_dir,
-		 const char **step)
+/*
+ * Opens @object with the maps pinned in @pin_dir and loads its program
+ * @name, and no other: *@obj to close, *@prog.  Returns 0, or -errno with
+ * the failing step in *@step (*@obj NULL).
+ */
+static int load_one(const char *object, const char *pin_dir,
+		    const char *name, struct bpf_object **obj,
+		    struct bpf_program **prog, const char **step)
 {
 	DECLARE_LIBBPF_OPTS(bpf_object_open_opts, oo,
 			    .pin_root_path = pin_dir);
-	struct bpf_program *prog;
-	struct bpf_object *obj;
-	struct bpf_tc_hook hook;
-	struct bpf_tc_opts opts;
+	struct bpf_program *p;
 	char path[PATH_MAX];
 	int ret;
 
+	*obj = NULL;
+	*prog = NULL;
 	*step = "finding the object";
 	ret = xr_find_object(object, path, sizeof(path));
 	if (ret)
 		return ret;
 	*step = "opening the object";
-	obj = bpf_object__open_file(path, &oo);
-	ret = libbpf_get_error(obj);
+	*obj = bpf_object__open_file(path, &oo);
+	ret = libbpf_get_error(*obj);
+	if (ret) {
+		*obj = NULL;
+		return ret;
+	}
+	*step = "loading the object";
+	bpf_object__for_each_program(p, *obj) {
+		if (!strcmp(bpf_program__name(p), name))
+			*prog = p;
+		else
+			bpf_program__set_autoload(p, false);
+	}
+	ret = *prog ? bpf_object__load(*obj) : -ENOENT;
+	if (ret) {
+		bpf_object__close(*obj);
+		*obj = NULL;
+	}
+	return ret;
+}
+
+int xr_tc_attach(int ifindex, const char *object, const char *pin_dir,
+		 const char **step)
+{
+	struct bpf_program *prog;
+	struct bpf_object *obj;
+	struct bpf_tc_hook hook;
+	struct bpf_tc_opts opts;
+	int ret;
+
+	ret = load_one(object, pin_dir, XR_TC_PROG, &obj, &prog, step);
 	if (ret)
 		return ret;
-	*step = "loading the object";
-	ret = load_one(obj, XR_TC_PROG, &prog);
-	if (ret)
-		goto out;
 
 	*step = "creating the clsact qdisc";
 	hook_init(&hook, ifindex);
@@ -128,31 +140,19 @@ int xr_tc_detach(int ifindex)
 int xr_cpus_set(int cpus_fd, const bool *cpus, unsigned int qsize,
 		const char *object, const char *pin_dir, const char **step)
 {
-	DECLARE_LIBBPF_OPTS(bpf_object_open_opts, oo,
-			    .pin_root_path = pin_dir);
 	struct bpf_cpumap_val val = { .qsize = qsize };
 	struct bpf_object *obj = NULL;
 	struct bpf_program *prog;
-	char path[PATH_MAX];
 	__u32 cpu;
 	int ret;
 
 	for (cpu = 0; cpu < XDPRELAY_MAX_CPUS && !cpus[cpu]; cpu++)
 		;
 	if (cpu < XDPRELAY_MAX_CPUS) {
-		*step = "finding the object";
-		ret = xr_find_object(object, path, sizeof(path));
+		ret = load_one(object, pin_dir, XR_CPU_PROG, &obj, &prog,
+			       step);
 		if (ret)
 			return ret;
-		*step = "opening the object";
-		obj = bpf_object__open_file(path, &oo);
-		ret = libbpf_get_error(obj);
-		if (ret)
-			return ret;
-		*step = "loading the cpumap program";
-		ret = load_one(obj, XR_CPU_PROG, &prog);
-		if (ret)
-			goto out;
 		val.bpf_prog.fd = bpf_program__fd(prog);
 	}
 	*step = "writing xr_cpus";

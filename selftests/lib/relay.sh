@@ -209,6 +209,18 @@ recv_check()
 	return 1
 }
 
+# recv_result NAME: waits for receiver NAME, says what it got, and sets
+# got, gaps, reord and bad from its line (declare them local).
+recv_result()
+{
+	local pid
+
+	eval "pid=\$recv_pid_$1"
+	wait "$pid"
+	read -r _ got _ _ _ _ _ gaps _ reord _ bad < "$TMP/$1.out"
+	ktap_info "$1: $(cat "$TMP/$1.out")"
+}
+
 # stream_stat STREAM FIELD: one counter of a stream from stats --json (the
 # stream's object, not the total that follows it).
 stream_stat()
