@@ -37,6 +37,12 @@
 #define XR_FULL_REFRESH_MS	1000	/* routes, streams, groups, module */
 #define XR_EVENT_REFRESH_MS	20	/* at most, on neighbour events */
 #define XR_STARTUP_RESOLVE_MS	500	/* first neighbour resolution */
+/*
+ * The same with direct entries of an earlier relay to take over: the
+ * kernel carries those streams meanwhile, and entries written before
+ * their next hops are known would drop their packets as no_neigh.
+ */
+#define XR_TAKEOVER_RESOLVE_MS	5000
 #define XR_APPLY_MAX_MS		1000	/* a list waits for its next hops */
 #define XR_SEEN_NONE		UINT32_MAX
 
@@ -526,7 +532,9 @@ static int setup(struct relay *r)
 	 * SIGTERM meanwhile cuts it short, and stops the relay once up.
 	 */
 	rescan_all(r);
-	deadline = relay_now_ms() + XR_STARTUP_RESOLVE_MS;
+	deadline = relay_now_ms() + (r->direct.taken_over ?
+				     XR_TAKEOVER_RESOLVE_MS :
+				     XR_STARTUP_RESOLVE_MS);
 	while (r->neigh_pending && relay_now_ms() < deadline &&
 	       !relay_stop_pending()) {
 		usleep(XR_TICK_MS * 1000 / 4);

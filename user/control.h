@@ -105,6 +105,7 @@ struct relay_direct {
 	uint32_t ngen;
 	bool up;
 	bool changed;		/* a stream's path changed: status again */
+	bool taken_over;	/* entries of an earlier relay were found */
 	struct relay_direct_stream *s;	/* by stream id */
 	/* --direct-cpus: a stream is handed to cpu[id % ncpus]. */
 	uint16_t *cpu;

@@ -392,6 +392,7 @@ int relay_direct_setup(struct relay *r)
 		ds->flipped = now;
 		if (!bpf_map_lookup_elem(r->st.direct_fd, &id, &ds->cur)) {
 			ds->installed = true;
+			d->taken_over = true;
 			xr_report_direct(&r->rep, id);
 		}
 	}
