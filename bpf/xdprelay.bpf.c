@@ -98,6 +98,15 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, XDPRELAY_SLOTS);
+	__type(key, __u32);
+	__type(value, struct xdprelay_slot);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xr_slots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, XDPRELAY_MAX_STREAMS);
 	__type(key, __u32);
 	__type(value, struct xdprelay_info);

@@ -24,6 +24,8 @@
 #define XDPRELAY_MAP_DTX	"xr_dtx"
 #define XDPRELAY_MAP_FANOUT	"xr_fanout"
 #define XDPRELAY_MAP_CPUS	"xr_cpus"
+#define XDPRELAY_MAP_SLOTS	"xr_slots"
+#define XDPRELAY_MAP_SUBTX	"xr_subtx"
 
 #define XDPRELAY_MAX_QUEUES	64
 #define XDPRELAY_MAX_SUBS	256
@@ -133,6 +135,9 @@ xdprelay_police(__u64 *credit, __u64 *last_ns, __u64 now, __u64 rate,
  * The relay sets applied to the seq whose subscribers it has resolved
  * next hops for: xdprelayctl waits for it before it makes a stream live,
  * so that no packet is lost to a neighbour not yet resolved.
+ * Each subscriber has its counters in row @slot of xr_slots and
+ * xr_subtx, given by the writer, which keeps a subscriber's row for as
+ * long as it stays in the list; 0: none was free, not counted apart.
  */
 struct xdprelay_subs {
 	__u32 seq;
@@ -140,6 +145,41 @@ struct xdprelay_subs {
 	__u32 applied;
 	__u32 pad;		/* mmapped elements are 8-byte aligned */
 	struct xdprelay_endpoint sub[XDPRELAY_MAX_SUBS];
+	__u16 slot[XDPRELAY_MAX_SUBS];
+};
+
+/*
+ * Rows of per-subscriber counters, over all streams; row 0 is never
+ * given out (its @stream holds where the writers look for a free row
+ * next, so that a row freed a moment ago is the last one taken again).
+ */
+#define XDPRELAY_SLOTS		8192
+
+/*
+ * Value of xr_slots, an mmapable array of XDPRELAY_SLOTS rows: whose
+ * counters a row holds, and what the relay's AF_XDP and socket paths
+ * sent to that subscriber (added once per batch with atomic adds).  The
+ * kernel's paths count in xr_subtx, per CPU, at the same row; a reader
+ * adds the two.  Written by the writers of xr_subs, under their lock: a
+ * row is zeroed, in both maps, before it is given to a subscriber.
+ */
+struct xdprelay_slot {
+	__u32 stream;		/* 0: free */
+	__u32 pad;
+	struct xdprelay_endpoint ep;
+	__u32 pad2;
+	__u64 packets;
+	__u64 bytes;
+	__u64 tx_errors;
+	__u64 no_neigh;
+};
+
+/* Value of xr_subtx, a per-CPU array of XDPRELAY_SLOTS rows. */
+struct xdprelay_subtx {
+	__u64 packets;
+	__u64 bytes;
+	__u64 tx_errors;
+	__u64 no_neigh;
 };
 
 /*
@@ -196,7 +236,9 @@ struct xdprelay_tx {
  * the XDP program only matches the frame on the receiving CPU and hands
  * it, with a struct xdprelay_hmeta in front, to CPU @cpu through the
  * cpumap xr_cpus, whose program (xdprelay_cpu) does the rest there,
- * from the entry as it is then.  With @standby set,
+ * from the entry as it is then.  Whatever sends to a subscriber counts
+ * it in the stream's xr_dtx row and in the subscriber's xr_subtx row,
+ * @slot (of xr_subs).  With @standby set,
  * the stream goes to the relay's AF_XDP socket as any other, and the
  * entry is used only while the queue has none: the relay process
  * stopped or died, and the kernel carries the stream until it is back.
@@ -231,6 +273,8 @@ struct xdprelay_direct {
 	__u8 standby;		/* only while no AF_XDP socket takes it */
 	__u8 handoff;		/* rewritten and sent on CPU @cpu */
 	__u16 cpu;		/* key of xr_cpus */
+	__u16 slot;		/* the subscriber's row in xr_subtx; 0: none */
+	__u16 pad[3];
 };
 
 /*

@@ -53,6 +53,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xr_dtx SEC(".maps");
 
+/* Per subscriber, at the row its entry names (struct xdprelay_slot). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XDPRELAY_SLOTS);
+	__type(key, __u32);
+	__type(value, struct xdprelay_subtx);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xr_subtx SEC(".maps");
+
 /* What the direct path counts in xr_dtx. */
 enum xr_tx_field {
 	XR_TX_SENT,		/* packets and bytes */
@@ -102,6 +111,33 @@ static __always_inline void tx_count(__u32 id, enum xr_tx_field f,
 	if (f == XR_TX_SENT)
 		xdprelay_sent(id, bytes);
 #endif
+}
+
+/*
+ * The same for the subscriber whose entry is @e, in the stream's row and
+ * in the subscriber's own (sent, errors, no_neigh only).
+ */
+static __always_inline void sub_count(__u32 id,
+				      const struct xdprelay_direct *e,
+				      enum xr_tx_field f, __u32 bytes)
+{
+	struct xdprelay_subtx *st;
+	__u32 slot = e->slot;
+
+	tx_count(id, f, bytes);
+	if (!slot)
+		return;
+	st = bpf_map_lookup_elem(&xr_subtx, &slot);
+	if (!st)
+		return;
+	if (f == XR_TX_SENT) {
+		st->packets++;
+		st->bytes += bytes;
+	} else if (f == XR_TX_ERRORS) {
+		st->tx_errors++;
+	} else if (f == XR_TX_NO_NEIGH) {
+		st->no_neigh++;
+	}
 }
 
 /*
@@ -253,7 +289,7 @@ static __always_inline int direct_send(struct xdp_md *ctx, __u32 id,
 	if (d->tc)
 		goto rewrite;
 	if (d->state == XDPRELAY_DIRECT_NO_NEIGH) {
-		tx_count(id, XR_TX_NO_NEIGH, 0);
+		sub_count(id, d, XR_TX_NO_NEIGH, 0);
 		return XDP_DROP;
 	}
 	if (d->state != XDPRELAY_DIRECT_SEND)
@@ -297,11 +333,15 @@ rewrite:
 	act = bpf_redirect(d->ifindex, 0);
 	if (act != XDP_REDIRECT)
 		goto tx_error;
-	tx_count(id, XR_TX_SENT, out_len);
+	sub_count(id, d, XR_TX_SENT, out_len);
 	return XDP_REDIRECT;
 
 tx_error:
-	tx_count(id, XR_TX_ERRORS, 0);
+	/* A fan-out's copies are counted by the TC program. */
+	if (d->tc)
+		tx_count(id, XR_TX_ERRORS, 0);
+	else
+		sub_count(id, d, XR_TX_ERRORS, 0);
 	return XDP_DROP;
 }
 

@@ -15,7 +15,7 @@
  * consumed.  A clone is transmitted at once, so that what the egress
  * refuses (a veth whose peer's ring is full, a device that is down) is
  * known here and counted: what is sent, or cannot be, is counted in
- * xr_dtx, exactly.  Every other packet goes on untouched.
+ * xr_dtx, exactly, and in the subscriber's row of xr_subtx.  Every other packet goes on untouched.
  *
  * xdprelay_cpu runs on the CPUs of the cpumap xr_cpus, each in the
  * kernel thread of its entry, on the frames that the XDP program handed
@@ -83,23 +83,23 @@ static __always_inline void send_one(struct fan *f, __u32 i,
 	__u32 len;
 
 	if (e->state == XDPRELAY_DIRECT_NO_NEIGH) {
-		tx_count(f->id, XR_TX_NO_NEIGH, 0);
+		sub_count(f->id, e, XR_TX_NO_NEIGH, 0);
 		return;
 	}
 	if (e->state != XDPRELAY_DIRECT_SEND) {
-		tx_count(f->id, XR_TX_ERRORS, 0);
+		sub_count(f->id, e, XR_TX_ERRORS, 0);
 		return;
 	}
 	/* Subscriber 0's header is the one the XDP program wrote. */
 	if (i && retarget(f->skb, e)) {
-		tx_count(f->id, XR_TX_ERRORS, 0);
+		sub_count(f->id, e, XR_TX_ERRORS, 0);
 		return;
 	}
 	len = f->skb->len;
 	if (bpf_clone_redirect(f->skb, e->ifindex, 0))
-		tx_count(f->id, XR_TX_ERRORS, 0);
+		sub_count(f->id, e, XR_TX_ERRORS, 0);
 	else
-		tx_count(f->id, XR_TX_SENT, len);
+		sub_count(f->id, e, XR_TX_SENT, len);
 }
 
 /* The subscribers of set @c: one lookup, then a copy to each. */

@@ -22,7 +22,7 @@
 
 command -v strace > /dev/null || ktap_skip_all "strace not installed"
 
-ktap_plan 36
+ktap_plan 37
 lab_setup || ktap_bail "cannot build the lab"
 in_rly ip link set dev xr0 xdp obj "$OBJ" sec xdp ||
 	ktap_bail "cannot attach the program"
@@ -93,6 +93,12 @@ ktap_eq "unreachable subscribers: tx_no_neigh counts both" $((2 * N)) \
 	"$(stream_stat lost tx_no_neigh)"
 ktap_eq "unreachable subscribers: tx_packets counts the reachable one" $N \
 	"$(stream_stat lost tx_packets)"
+ktap_eq "unreachable subscribers, per subscriber: sent, no_neigh" \
+	"$N 0 0 $N 0 $N" \
+	"$(for a in 10.70.2.2 10.70.2.99 10.99.9.9; do
+		printf '%s %s ' "$(sub_stat lost $a:6000 tx_packets)" \
+			"$(sub_stat lost $a:6000 tx_no_neigh)"
+	   done | sed 's/ $//')"
 ktap_check "no route: the relay says so" \
 	grep -q "subscriber 10.99.9.9: no route to it" "$TMP/relay.log"
 ctl stream del lost

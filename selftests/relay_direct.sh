@@ -35,7 +35,7 @@
 . "$(dirname "$0")/lib/ktap.sh"
 . "$(dirname "$0")/lib/relay.sh"
 
-ktap_plan 77
+ktap_plan 89
 lab_setup || ktap_bail "cannot build the lab"
 
 SIZE=1316
@@ -143,6 +143,10 @@ ktap_eq "direct 1:1 IPv4: tx_packets" $((2 * N)) \
 # Ethernet and IPv4 headers, UDP header and payload: 14 + 20 + 8 + SIZE.
 ktap_eq "direct 1:1 IPv4: tx_bytes, both ways" $((2 * N * (42 + SIZE))) \
 	"$(stream_stat d4 tx_bytes)"
+ktap_eq "direct 1:1 IPv4: the subscriber's tx_packets, both ways" \
+	$((2 * N)) "$(sub_stat d4 10.70.2.2:6000 tx_packets)"
+ktap_eq "direct 1:1 IPv4: the subscriber's tx_bytes, both ways" \
+	$((2 * N * (42 + SIZE))) "$(sub_stat d4 10.70.2.2:6000 tx_bytes)"
 
 ctl stream add d6 --listen '[fd70:1::2]:5001' --to '[fd70:2::2]:6000' ||
 	ktap_bail "stream add d6 failed"
@@ -150,6 +154,8 @@ wait_for 5000 status_has "stream d6: direct path"
 relay_check "direct 1:1 IPv6" fd70:1::2 5001 fd70:2::2
 ktap_eq "direct 1:1 IPv6: counted as direct" $N "$(stream_stat d6 direct)"
 ktap_eq "direct 1:1 IPv6: tx_packets" $N "$(stream_stat d6 tx_packets)"
+ktap_eq "direct 1:1 IPv6: the subscriber's tx_packets" $N \
+	"$(sub_stat d6 '[fd70:2::2]:6000' tx_packets)"
 
 ctl stream add a4 --listen 10.70.1.2:5002 --to 10.70.2.3:6000 \
 	--path afxdp || ktap_bail "stream add a4 failed"
@@ -159,6 +165,8 @@ relay_check "--path afxdp" 10.70.1.2 5002 10.70.2.3
 ktap_eq "--path afxdp: redirected to AF_XDP" $N \
 	"$(stream_stat a4 redirected)"
 ktap_eq "--path afxdp: nothing direct" 0 "$(stream_stat a4 direct)"
+ktap_eq "--path afxdp: the subscriber's tx_packets" $N \
+	"$(sub_stat a4 10.70.2.3:6000 tx_packets)"
 ctl stream del a4
 
 # Fan-out in the kernel.  Each packet the ingress's NAPI takes becomes a
@@ -187,6 +195,15 @@ ktap_eq "direct 1:4: none through AF_XDP" 0 "$(stream_stat f4 redirected)"
 ktap_eq "direct 1:4: tx_packets" $((4 * N)) "$(stream_stat f4 tx_packets)"
 ktap_eq "direct 1:4: tx_bytes" $((4 * N * (42 + SIZE))) \
 	"$(stream_stat f4 tx_bytes)"
+for a in 2 3 4 5; do
+	ktap_eq "direct 1:4: 10.70.2.$a's tx_packets and tx_bytes" \
+		"$N $((N * (42 + SIZE))) 0 0" \
+		"$(sub_stat f4 10.70.2.$a:6000 tx_packets) $(sub_stat f4 10.70.2.$a:6000 tx_bytes) $(sub_stat f4 10.70.2.$a:6000 tx_errors) $(sub_stat f4 10.70.2.$a:6000 tx_no_neigh)"
+done
+ktap_check "per subscriber in the plain view and in Prometheus" \
+	eval 'ctl stats f4 --subscribers |
+	      grep -qE "^f4 +10\.70\.2\.5:6000 +$N +$((N * (42 + SIZE))) +0 +0\$" &&
+	      ctl stats --prometheus | grep -qx "xdprelay_subscriber_tx_packets_total{stream=\"f4\",subscriber=\"10.70.2.5:6000\"} $N"'
 ctl stream del f4
 ktap_eq "stream del f4: its subscribers leave xr_fanout" 0 \
 	"$(fanout_entries)"

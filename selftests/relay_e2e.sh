@@ -25,7 +25,7 @@
 . "$(dirname "$0")/lib/ktap.sh"
 . "$(dirname "$0")/lib/relay.sh"
 
-ktap_plan 51
+ktap_plan 54
 
 # Its streams run AF_XDP, which this test is about.
 AFXDP="--path afxdp"

@@ -28,7 +28,7 @@
 . "$(dirname "$0")/lib/ktap.sh"
 . "$(dirname "$0")/lib/relay.sh"
 
-ktap_plan $((59 + ${RELAY_SOCKET_VLAN:+2} + 0))
+ktap_plan $((62 + ${RELAY_SOCKET_VLAN:+2} + 0))
 lab_setup || ktap_bail "cannot build the lab"
 
 ktap_check "program attached with ip link" \

@@ -232,6 +232,7 @@ FIXTURE(xdp) {
 	int counters_fd;	/* -1 for the kfunc variant */
 	int direct_fd;
 	int dtx_fd;
+	int subtx_fd;
 	int ncpus;
 	struct xdprelay_counters *percpu;
 	__u64 before[NR_ROWS][XDPRELAY_NR_COUNTERS];
@@ -533,6 +534,8 @@ FIXTURE_SETUP(xdp)
 	ASSERT_LE(0, self->policers_fd);
 	self->direct_fd = map_fd(self->obj, XDPRELAY_MAP_DIRECT);
 	self->dtx_fd = map_fd(self->obj, XDPRELAY_MAP_DTX);
+	self->subtx_fd = map_fd(self->obj, XDPRELAY_MAP_SUBTX);
+	ASSERT_LE(0, self->subtx_fd);
 	ASSERT_LE(0, self->direct_fd);
 	ASSERT_LE(0, self->dtx_fd);
 	if (self->counters_fd < 0)
@@ -1230,6 +1233,9 @@ static void set_direct(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, bpf_map_update_elem(self->direct_fd, &id, d, 0));
 }
 
+/* The subscriber's row of xr_subtx in the entries of direct_tpl(). */
+#define DIRECT_SLOT	7
+
 static struct xdprelay_direct direct_tpl(int family)
 {
 	struct xdprelay_direct d = {
@@ -1241,6 +1247,7 @@ static struct xdprelay_direct direct_tpl(int family)
 		.eth_src = { 0x0b, 6, 7, 8, 9, 10 },
 		.sport = htons(5000),
 		.dport = htons(6000),
+		.slot = DIRECT_SLOT,
 	};
 
 	if (family == AF_INET) {
@@ -1330,9 +1337,31 @@ static void tx_read(struct __test_metadata *_metadata,
 	free(v);
 }
 
+/* Row @slot of xr_subtx, summed over the CPUs, as an xr_dtx row. */
+static void sub_read(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(xdp) *self, __u32 slot,
+		     struct xdprelay_dtx *tx)
+{
+	struct xdprelay_subtx *v;
+	int cpu;
+
+	v = calloc(self->ncpus, sizeof(*v));
+	ASSERT_NE(NULL, v);
+	ASSERT_EQ(0, bpf_map_lookup_elem(self->subtx_fd, &slot, v));
+	memset(tx, 0, sizeof(*tx));
+	for (cpu = 0; cpu < self->ncpus; cpu++) {
+		tx->packets += v[cpu].packets;
+		tx->bytes += v[cpu].bytes;
+		tx->tx_errors += v[cpu].tx_errors;
+		tx->no_neigh += v[cpu].no_neigh;
+	}
+	free(v);
+}
+
 /*
  * Run @f through stream @id's direct entry and check the verdict, the
- * frame that leaves, the rx outcome and what reached xr_dtx: for
+ * frame that leaves, the rx outcome and what reached xr_dtx, in the
+ * total's row, the stream's, and the subscriber's in xr_subtx: for
  * XDP_REDIRECT one packet of the output's length, else one of
  * @tx_field (tx_errors or no_neigh).
  */
@@ -1342,7 +1371,7 @@ static void __expect_direct(struct __test_metadata *_metadata,
 			    const struct xdprelay_direct *d, __u32 act,
 			    size_t tx_field)
 {
-	struct xdprelay_dtx t0[2], t1[2];
+	struct xdprelay_dtx t0[3], t1[3];
 	__u8 want[FRAME_MAX];
 	struct run_out out;
 	__u32 size_in, want_len = 0, k;
@@ -1352,6 +1381,7 @@ static void __expect_direct(struct __test_metadata *_metadata,
 	snapshot(_metadata, self);
 	tx_read(_metadata, self, 0, &t0[0]);
 	tx_read(_metadata, self, id, &t0[1]);
+	sub_read(_metadata, self, d->slot, &t0[2]);
 	ASSERT_EQ(0, run_frame(self, f->buf, f->len, &size_in, &out));
 	ASSERT_EQ(act, out.retval) {
 		TH_LOG("line %d: verdict", line);
@@ -1372,7 +1402,8 @@ static void __expect_direct(struct __test_metadata *_metadata,
 	check_counts(_metadata, self, line, f->len, XDPRELAY_DIRECT, id);
 	tx_read(_metadata, self, 0, &t1[0]);
 	tx_read(_metadata, self, id, &t1[1]);
-	for (k = 0; k < 2; k++) {
+	sub_read(_metadata, self, d->slot, &t1[2]);
+	for (k = 0; k < 3; k++) {
 		__u64 *a = (__u64 *)&t0[k], *b = (__u64 *)&t1[k];
 		size_t i;
 
@@ -1388,8 +1419,9 @@ static void __expect_direct(struct __test_metadata *_metadata,
 			else if (act != XDP_REDIRECT && i == tx_field / 8)
 				w = 1;
 			EXPECT_EQ(w, b[i] - a[i]) {
-				TH_LOG("line %d: xr_dtx row %u word %zu", line,
-				       k ? id : 0, i);
+				TH_LOG("line %d: %s row %u word %zu", line,
+				       k == 2 ? "xr_subtx" : "xr_dtx",
+				       k == 2 ? d->slot : k ? id : 0, i);
 			}
 		}
 	}

@@ -469,18 +469,20 @@ static void set_subs(struct sr *r, uint32_t id, const struct xdprelay_subs *in)
 	kept = *in;
 	kept.nr = 0;
 	memset(kept.sub, 0, sizeof(kept.sub));
+	memset(kept.slot, 0, sizeof(kept.slot));
+	pthread_mutex_lock(&r->lock);
 	for (j = 0; j < in->nr && j < XDPRELAY_MAX_SUBS; j++) {
 		if (!is_listen_endpoint(r, &in->sub[j])) {
+			kept.slot[kept.nr] = in->slot[j];
 			kept.sub[kept.nr++] = in->sub[j];
 			continue;
 		}
-		loops++;
+		s->loop_slot[loops++] = in->slot[j];
 		if (loops > s->loops)
 			pr_warn("stream %.*s: subscriber %s is the listen endpoint of a stream here: not relayed, it would loop",
 				XDPRELAY_NAME_LEN, s->info.name,
 				xr_endpoint_str(&in->sub[j], a));
 	}
-	pthread_mutex_lock(&r->lock);
 	s->subs = kept;
 	s->loops = loops;
 	pthread_mutex_unlock(&r->lock);

@@ -44,6 +44,7 @@ struct sr_stream {
 	bool warned;
 	struct xdprelay_subs subs;	/* the worker's list, loops left out */
 	uint32_t loops;			/* subscribers left out */
+	uint16_t loop_slot[XDPRELAY_MAX_SUBS];	/* their rows */
 	__u64 pol_credit;		/* the worker's policer */
 	__u64 pol_last;
 	struct xr_rx_count rx;		/* since the last tick */

@@ -293,11 +293,14 @@ static int alloc_worker(struct relay *r, struct xsk_relay *xr,
 	w->acc = calloc(XDPRELAY_MAX_STREAMS, sizeof(*w->acc));
 	w->dirty = calloc(XDPRELAY_MAX_STREAMS, 1);
 	w->dirty_ids = calloc(XDPRELAY_MAX_STREAMS, sizeof(*w->dirty_ids));
+	w->sacc = calloc(XDPRELAY_SLOTS, sizeof(*w->sacc));
+	w->sdirty = calloc(XDPRELAY_SLOTS, 1);
+	w->sdirty_ids = calloc(XDPRELAY_SLOTS, sizeof(*w->sdirty_ids));
 	w->out = calloc((size_t)xr->batch * XDPRELAY_MAX_SUBS,
 			sizeof(*w->out));
 	w->fan = calloc(xr->batch, sizeof(*w->fan));
 	if (!w->cache || !w->acc || !w->dirty || !w->dirty_ids || !w->out ||
-	    !w->fan)
+	    !w->fan || !w->sacc || !w->sdirty || !w->sdirty_ids)
 		return -ENOMEM;
 	return 0;
 }
@@ -308,6 +311,9 @@ static void free_worker(struct worker *w)
 	free(w->acc);
 	free(w->dirty);
 	free(w->dirty_ids);
+	free(w->sacc);
+	free(w->sdirty);
+	free(w->sdirty_ids);
 	free(w->out);
 	free(w->fan);
 }

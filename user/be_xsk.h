@@ -33,7 +33,8 @@ struct acc {
 struct out_desc {
 	uint64_t addr;
 	uint32_t len;
-	uint32_t stream;
+	uint16_t stream;
+	uint16_t slot;		/* the subscriber's row in xr_slots */
 };
 
 /*
@@ -90,6 +91,11 @@ struct worker {
 	uint16_t *dirty_ids;
 	uint32_t ndirty;
 	struct acc acc0;		/* no stream: bad metadata */
+	/* The same per subscriber, by row of xr_slots. */
+	struct xdprelay_subtx *sacc;
+	uint8_t *sdirty;
+	uint16_t *sdirty_ids;
+	uint32_t nsdirty;
 	struct out_desc *out;
 	struct fan *fan;		/* this batch's, up to xr->batch */
 	uint32_t nfan;

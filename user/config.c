@@ -457,7 +457,7 @@ int xr_stream_add(struct xr_state *st, const struct xr_stream_spec *s)
 	ret = info_write(st, id, &info);
 	if (ret)
 		return ret;
-	seq = xr_subs_write(&st->subs[id], s->to.ep, s->to.nr);
+	seq = xr_subs_write(st, id, s->to.ep, s->to.nr);
 	xr_subs_wait_applied(&st->subs[id], seq, XR_APPLY_WAIT_MS);
 	if (st->module) {
 		ret = module_register(id, s->name);
@@ -478,7 +478,7 @@ err_module:
 	if (st->module)
 		module_unregister(s->name);
 err_subs:
-	xr_subs_write(&st->subs[id], NULL, 0);
+	xr_subs_write(st, id, NULL, 0);
 	info_write(st, id, &none);
 	return ret;
 }
@@ -516,7 +516,7 @@ int xr_stream_del(struct xr_state *st, const char *name)
 		if (ret)
 			return ret;
 	}
-	xr_subs_write(&st->subs[id], NULL, 0);
+	xr_subs_write(st, id, NULL, 0);
 	/* A direct stream would go on in the kernel. */
 	if (bpf_map_delete_elem(st->direct_fd, &id) && errno != ENOENT) {
 		ret = -errno;
@@ -607,7 +607,7 @@ int xr_stream_set_subs(struct xr_state *st, uint32_t id,
 
 	if (!id || id >= XDPRELAY_MAX_STREAMS)
 		return -EINVAL;
-	seq = xr_subs_write(&st->subs[id], to->ep, to->nr);
+	seq = xr_subs_write(st, id, to->ep, to->nr);
 	xr_subs_wait_applied(&st->subs[id], seq, XR_APPLY_WAIT_MS);
 	return 0;
 }

@@ -492,13 +492,18 @@ static unsigned int decide(struct relay *r, uint32_t id, char *why,
 	return RELAY_RUNS_DIRECT;
 }
 
-/* An entry for template @t, or for a subscriber not relayed to. */
+/*
+ * An entry for template @t, or for a subscriber not relayed to, whose
+ * counters are in row @slot.
+ */
 static void entry(const struct relay *r, const struct xdprelay_info *info,
-		  const struct xr_tpl *t, struct xdprelay_direct *e)
+		  const struct xr_tpl *t, uint16_t slot,
+		  struct xdprelay_direct *e)
 {
 	memset(e, 0, sizeof(*e));
 	e->ifindex = r->egress_ifindex;
 	e->family = info->listen.family;
+	e->slot = slot;
 	if (!t) {
 		e->state = XDPRELAY_DIRECT_NO_NEIGH;
 		return;
@@ -529,17 +534,19 @@ static unsigned int build(struct relay *r, uint32_t id)
 	struct xdprelay_direct *set = r->direct.set;
 	struct xr_tpl_set *tpls = r->direct.tpls;
 	const struct xr_tpl *t;
+	const uint16_t *nn;
 	unsigned int i, n = 0;
 
 	xr_tpl_build(r->neigh, r->egress_mac, ctl, &r->subs[id], tpls);
 	t = &tpls->tpl[fi ? tpls->n[0] : 0];
+	nn = &tpls->no_neigh_slot[fi ? tpls->no_neigh[0] : 0];
 	for (i = 0; i < tpls->n[fi] && n < XDPRELAY_MAX_SUBS; i++)
-		entry(r, info, &t[i], &set[n++]);
+		entry(r, info, &t[i], t[i].slot, &set[n++]);
 	for (i = 0; i < tpls->no_neigh[fi] && n < XDPRELAY_MAX_SUBS; i++)
-		entry(r, info, NULL, &set[n++]);
+		entry(r, info, NULL, nn[i], &set[n++]);
 	/* Not even one: the head still says why. */
 	if (!n)
-		entry(r, info, NULL, &set[n++]);
+		entry(r, info, NULL, 0, &set[n++]);
 	return n;
 }
 

@@ -33,6 +33,8 @@ struct xr_tpl {
 	uint16_t dport;		/* network byte order */
 	uint8_t saddr[16];	/* IPv4 in the first 4 bytes */
 	uint8_t daddr[16];
+	uint16_t slot;		/* the subscriber's counters (xr_slots) */
+	uint16_t pad2;
 };
 
 /*

@@ -68,6 +68,24 @@ static void acc_flush(struct sr *r, uint32_t id)
 	memset(a, 0, sizeof(*a));
 }
 
+/* What subscriber @slot was sent, into its row and its stream's @a. */
+static void sub_flush(struct sr *r, uint16_t slot, const struct sr_acc *sa,
+		      struct sr_acc *a)
+{
+	struct xdprelay_subtx d = {
+		.packets = sa->packets,
+		.bytes = sa->bytes,
+		.tx_errors = sa->tx_errors,
+		.no_neigh = sa->no_neigh,
+	};
+
+	a->packets += sa->packets;
+	a->bytes += sa->bytes;
+	a->tx_errors += sa->tx_errors;
+	a->no_neigh += sa->no_neigh;
+	xr_slot_add(&r->rl->st, slot, &d);
+}
+
 /*
  * Build the messages for datagrams [first, n): one per datagram, or with
  * @seg one per run of up to SR_GSO_SEGS datagrams of @seg bytes.
@@ -229,17 +247,23 @@ static void relay_stream(struct sr *r, uint32_t id)
 		}
 		for (j = 0; m && j < s->subs.nr && j < XDPRELAY_MAX_SUBS; j++) {
 			const struct xdprelay_endpoint *ep = &s->subs.sub[j];
+			struct sr_acc sa = {};
 
 			/* The CLI refuses other families; skip them too. */
 			if (ep->family != family || s->out_fd < 0)
 				continue;
 			/* The egress would drop them without a word. */
 			if (!__atomic_load_n(&r->rl->egress.up, __ATOMIC_RELAXED))
-				a->tx_errors += m;
+				sa.tx_errors = m;
 			else
-				send_sub(r, s->out_fd, ep, m, seg, a);
+				send_sub(r, s->out_fd, ep, m, seg, &sa);
+			sub_flush(r, s->subs.slot[j], &sa, a);
 		}
-		a->no_neigh += (uint64_t)m * s->loops;
+		for (j = 0; m && j < s->loops; j++) {
+			struct sr_acc sa = { .no_neigh = m };
+
+			sub_flush(r, s->loop_slot[j], &sa, a);
+		}
 		acc_flush(r, id);
 		if (n < SR_BATCH)
 			break;

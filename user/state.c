@@ -98,6 +98,10 @@ static const struct map_spec maps[] = {
 	MAP(XDPRELAY_MAP_COUNTERS, counters_fd, BPF_MAP_TYPE_PERCPU_ARRAY,
 	    sizeof(struct xdprelay_counters), XDPRELAY_MAX_STREAMS, false,
 	    true),
+	MAP(XDPRELAY_MAP_SLOTS, slots_fd, BPF_MAP_TYPE_ARRAY,
+	    sizeof(struct xdprelay_slot), XDPRELAY_SLOTS, true, false),
+	MAP(XDPRELAY_MAP_SUBTX, subtx_fd, BPF_MAP_TYPE_PERCPU_ARRAY,
+	    sizeof(struct xdprelay_subtx), XDPRELAY_SLOTS, false, false),
 	/* Not pinned by programs older than the hand-off to other CPUs. */
 	MAP(XDPRELAY_MAP_CPUS, cpus_fd, BPF_MAP_TYPE_CPUMAP,
 	    sizeof(struct bpf_cpumap_val), XDPRELAY_MAX_CPUS, false, true),
@@ -109,10 +113,10 @@ static int *map_fd(struct xr_state *st, const struct map_spec *m)
 }
 
 /* An mmapped array map: values 8-byte aligned, whole pages. */
-static size_t mmap_len(size_t value_size)
+static size_t mmap_len(size_t value_size, size_t entries)
 {
 	size_t page = sysconf(_SC_PAGESIZE);
-	size_t len = ((value_size + 7) & ~7UL) * XDPRELAY_MAX_STREAMS;
+	size_t len = ((value_size + 7) & ~7UL) * entries;
 
 	return (len + page - 1) & ~(page - 1);
 }
@@ -215,11 +219,12 @@ static int map_open(struct xr_state *st, const struct map_spec *m,
 	return 0;
 }
 
-static void *map_mmap(int fd, size_t value_size, const char *name)
+static void *map_mmap(int fd, size_t value_size, size_t entries,
+		      const char *name)
 {
 	void *p;
 
-	p = mmap(NULL, mmap_len(value_size), PROT_READ | PROT_WRITE,
+	p = mmap(NULL, mmap_len(value_size, entries), PROT_READ | PROT_WRITE,
 		 MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED) {
 		pr_err("cannot mmap %s/%s: %s", xr_pin_dir(), name,
@@ -249,14 +254,20 @@ int xr_state_open(struct xr_state *st)
 	}
 
 	st->subs = map_mmap(st->subs_fd, sizeof(struct xdprelay_subs),
-			    XDPRELAY_MAP_SUBS);
+			    XDPRELAY_MAX_STREAMS, XDPRELAY_MAP_SUBS);
 	if (!st->subs) {
 		ret = -errno;
 		goto err;
 	}
 	st->tx = map_mmap(st->tx_fd, sizeof(struct xdprelay_tx),
-			  XDPRELAY_MAP_TX);
+			  XDPRELAY_MAX_STREAMS, XDPRELAY_MAP_TX);
 	if (!st->tx) {
+		ret = -errno;
+		goto err;
+	}
+	st->slots = map_mmap(st->slots_fd, sizeof(struct xdprelay_slot),
+			     XDPRELAY_SLOTS, XDPRELAY_MAP_SLOTS);
+	if (!st->slots) {
 		ret = -errno;
 		goto err;
 	}
@@ -269,7 +280,8 @@ int xr_state_open(struct xr_state *st)
 		goto err;
 	}
 	st->percpu = calloc(st->ncpus, sizeof(*st->percpu));
-	if (!st->percpu) {
+	st->percpu_sub = calloc(st->ncpus, sizeof(*st->percpu_sub));
+	if (!st->percpu || !st->percpu_sub) {
 		ret = -ENOMEM;
 		goto err;
 	}
@@ -287,14 +299,22 @@ void xr_state_close(struct xr_state *st)
 	size_t i;
 	int *fd;
 
+	if (st->slots)
+		munmap(st->slots, mmap_len(sizeof(struct xdprelay_slot),
+					   XDPRELAY_SLOTS));
 	if (st->tx)
-		munmap(st->tx, mmap_len(sizeof(struct xdprelay_tx)));
+		munmap(st->tx, mmap_len(sizeof(struct xdprelay_tx),
+					XDPRELAY_MAX_STREAMS));
 	if (st->subs)
-		munmap(st->subs, mmap_len(sizeof(struct xdprelay_subs)));
+		munmap(st->subs, mmap_len(sizeof(struct xdprelay_subs),
+					  XDPRELAY_MAX_STREAMS));
+	st->slots = NULL;
 	st->tx = NULL;
 	st->subs = NULL;
 	free(st->percpu);
 	st->percpu = NULL;
+	free(st->percpu_sub);
+	st->percpu_sub = NULL;
 	for (i = 0; i < XR_ARRAY_SIZE(maps); i++) {
 		fd = map_fd(st, &maps[i]);
 		if (*fd >= 0)
@@ -319,6 +339,52 @@ int xr_dtx_read(struct xr_state *st, uint32_t id, struct xdprelay_dtx *sum)
 		sum->arrived += st->percpu[cpu].arrived;
 	}
 	return 0;
+}
+
+int xr_sub_read(struct xr_state *st, uint32_t slot,
+		struct xdprelay_subtx *sum)
+{
+	const struct xdprelay_slot *row;
+	int cpu;
+
+	memset(sum, 0, sizeof(*sum));
+	if (!slot || slot >= XDPRELAY_SLOTS)
+		return -EINVAL;
+	row = &st->slots[slot];
+	sum->packets = __atomic_load_n(&row->packets, __ATOMIC_RELAXED);
+	sum->bytes = __atomic_load_n(&row->bytes, __ATOMIC_RELAXED);
+	sum->tx_errors = __atomic_load_n(&row->tx_errors, __ATOMIC_RELAXED);
+	sum->no_neigh = __atomic_load_n(&row->no_neigh, __ATOMIC_RELAXED);
+	if (bpf_map_lookup_elem(st->subtx_fd, &slot, st->percpu_sub))
+		return -errno;
+	for (cpu = 0; cpu < st->ncpus; cpu++) {
+		sum->packets += st->percpu_sub[cpu].packets;
+		sum->bytes += st->percpu_sub[cpu].bytes;
+		sum->tx_errors += st->percpu_sub[cpu].tx_errors;
+		sum->no_neigh += st->percpu_sub[cpu].no_neigh;
+	}
+	return 0;
+}
+
+void xr_slot_add(struct xr_state *st, uint32_t slot,
+		 const struct xdprelay_subtx *d)
+{
+	struct xdprelay_slot *row;
+
+	if (!slot || slot >= XDPRELAY_SLOTS)
+		return;
+	row = &st->slots[slot];
+	if (d->packets)
+		__atomic_fetch_add(&row->packets, d->packets,
+				   __ATOMIC_RELAXED);
+	if (d->bytes)
+		__atomic_fetch_add(&row->bytes, d->bytes, __ATOMIC_RELAXED);
+	if (d->tx_errors)
+		__atomic_fetch_add(&row->tx_errors, d->tx_errors,
+				   __ATOMIC_RELAXED);
+	if (d->no_neigh)
+		__atomic_fetch_add(&row->no_neigh, d->no_neigh,
+				   __ATOMIC_RELAXED);
 }
 
 int xr_fanout_purge(struct xr_state *st, uint32_t id)
@@ -497,24 +563,151 @@ int xr_stream_find(struct xr_state *st, const char *name,
 	return -ENOENT;
 }
 
+/* Whether row @slot is stream @id's, for subscriber @ep. */
+static bool slot_is(const struct xr_state *st, uint32_t slot, uint32_t id,
+		    const struct xdprelay_endpoint *ep)
+{
+	const struct xdprelay_slot *row;
+
+	if (!slot || slot >= XDPRELAY_SLOTS)
+		return false;
+	row = &st->slots[slot];
+	return __atomic_load_n(&row->stream, __ATOMIC_RELAXED) == id &&
+	       xr_endpoint_eq(&row->ep, ep);
+}
+
+/*
+ * Rows whose stream's list does not name them: left by a writer that
+ * died between giving a row out and writing the list.  Freed, so that a
+ * full table finds room again.
+ */
+static void slots_sweep(struct xr_state *st)
+{
+	uint32_t s, id, j, nr;
+
+	for (s = 1; s < XDPRELAY_SLOTS; s++) {
+		id = st->slots[s].stream;
+		if (!id)
+			continue;
+		nr = 0;
+		if (id < XDPRELAY_MAX_STREAMS)
+			nr = st->subs[id].nr;
+		if (nr > XDPRELAY_MAX_SUBS)
+			nr = XDPRELAY_MAX_SUBS;
+		for (j = 0; j < nr; j++)
+			if (st->subs[id].slot[j] == s)
+				break;
+		if (j == nr)
+			__atomic_store_n(&st->slots[s].stream, 0,
+					 __ATOMIC_RELAXED);
+	}
+}
+
+/*
+ * A free row for subscriber @ep of stream @id, zeroed in xr_slots and
+ * xr_subtx, taken from where the last writer stopped looking: a row freed
+ * a moment ago, which a program may still count in, is taken again last.
+ * Returns the row, or 0 when none is free.
+ */
+static uint16_t slot_take(struct xr_state *st, uint32_t id,
+			  const struct xdprelay_endpoint *ep)
+{
+	struct xdprelay_slot *row;
+	uint32_t start, i, s;
+	int pass;
+
+	start = st->slots[0].stream % XDPRELAY_SLOTS;
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < XDPRELAY_SLOTS; i++) {
+			s = (start + i) % XDPRELAY_SLOTS;
+			row = &st->slots[s];
+			if (!s || row->stream)
+				continue;
+			memset(st->percpu_sub, 0,
+			       st->ncpus * sizeof(*st->percpu_sub));
+			if (bpf_map_update_elem(st->subtx_fd, &s,
+						st->percpu_sub, BPF_ANY))
+				continue;
+			row->ep = *ep;
+			__atomic_store_n(&row->packets, 0, __ATOMIC_RELAXED);
+			__atomic_store_n(&row->bytes, 0, __ATOMIC_RELAXED);
+			__atomic_store_n(&row->tx_errors, 0, __ATOMIC_RELAXED);
+			__atomic_store_n(&row->no_neigh, 0, __ATOMIC_RELAXED);
+			__atomic_store_n(&row->stream, id, __ATOMIC_RELEASE);
+			st->slots[0].stream = s + 1;
+			return s;
+		}
+		slots_sweep(st);
+	}
+	return 0;
+}
+
+/*
+ * The rows of the new list @sub of stream @id into @slot: a subscriber
+ * the list had keeps its row, a new one takes a free one; the rows of
+ * those that left are freed.
+ */
+static void slots_assign(struct xr_state *st, uint32_t id,
+			 const struct xdprelay_subs *old,
+			 const struct xdprelay_endpoint *sub, uint32_t nr,
+			 uint16_t *slot)
+{
+	uint32_t onr = old->nr > XDPRELAY_MAX_SUBS ? XDPRELAY_MAX_SUBS :
+						     old->nr;
+	bool kept[XDPRELAY_MAX_SUBS] = { false };
+	static bool warned;
+	uint32_t j, k;
+
+	for (j = 0; j < nr; j++) {
+		slot[j] = 0;
+		for (k = 0; k < onr; k++) {
+			if (kept[k] || !xr_endpoint_eq(&old->sub[k], &sub[j]) ||
+			    !slot_is(st, old->slot[k], id, &sub[j]))
+				continue;
+			kept[k] = true;
+			slot[j] = old->slot[k];
+			break;
+		}
+	}
+	for (k = 0; k < onr; k++)
+		if (!kept[k] && slot_is(st, old->slot[k], id, &old->sub[k]))
+			__atomic_store_n(&st->slots[old->slot[k]].stream, 0,
+					 __ATOMIC_RELAXED);
+	for (j = 0; j < nr; j++) {
+		if (slot[j])
+			continue;
+		slot[j] = slot_take(st, id, &sub[j]);
+		if (!slot[j] && !warned) {
+			pr_warn("all %d rows of %s are taken: subscribers added from now on are counted with their stream only",
+				XDPRELAY_SLOTS - 1, XDPRELAY_MAP_SLOTS);
+			warned = true;
+		}
+	}
+}
+
 /*
  * The writer makes seq odd, writes the entry and makes seq even again.  A
  * writer that died half-way left seq odd: the next one keeps it odd while
  * it writes, and the final value still differs from every value a reader
  * saw.
  */
-uint32_t xr_subs_write(struct xdprelay_subs *e,
+uint32_t xr_subs_write(struct xr_state *st, uint32_t id,
 		       const struct xdprelay_endpoint *sub, uint32_t nr)
 {
+	struct xdprelay_subs *e = &st->subs[id];
 	uint32_t seq = __atomic_load_n(&e->seq, __ATOMIC_RELAXED) | 1;
+	uint16_t slot[XDPRELAY_MAX_SUBS];
 
 	if (nr > XDPRELAY_MAX_SUBS)
 		nr = XDPRELAY_MAX_SUBS;
+	slots_assign(st, id, e, sub, nr, slot);
 	__atomic_store_n(&e->seq, seq, __ATOMIC_RELAXED);
 	/* The odd seq is visible before any of the entry changes. */
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	memset(e->sub, 0, sizeof(e->sub));
 	memcpy(e->sub, sub, nr * sizeof(*sub));
+	memset(e->slot, 0, sizeof(e->slot));
+	memcpy(e->slot, slot, nr * sizeof(*slot));
 	e->nr = nr;
 	__atomic_store_n(&e->seq, seq + 1, __ATOMIC_RELEASE);
 	return seq + 1;
@@ -570,6 +763,8 @@ bool xr_subs_wait_applied(const struct xdprelay_subs *e, uint32_t seq,
 /* User space indexes the mmapped arrays with the kernel's stride. */
 _Static_assert(sizeof(struct xdprelay_subs) % 8 == 0, "xr_subs stride");
 _Static_assert(sizeof(struct xdprelay_tx) % 8 == 0, "xr_tx stride");
+_Static_assert(sizeof(struct xdprelay_slot) % 8 == 0, "xr_slots stride");
+_Static_assert(XDPRELAY_SLOTS <= 65536, "a row number fits in __u16");
 
 bool xr_subs_read(const struct xdprelay_subs *e, struct xdprelay_subs *out,
 		  uint32_t *seen)

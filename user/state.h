@@ -25,9 +25,13 @@ struct xr_state {
 	int fanout_fd;		/* xr_fanout */
 	int dtx_fd;		/* xr_dtx */
 	int cpus_fd;		/* xr_cpus, or -1 */
+	int slots_fd;		/* xr_slots */
+	int subtx_fd;		/* xr_subtx */
 	struct xdprelay_subs *subs;	/* xr_subs, mmapped */
 	struct xdprelay_tx *tx;		/* xr_tx, mmapped */
+	struct xdprelay_slot *slots;	/* xr_slots, mmapped */
 	struct xdprelay_dtx *percpu;	/* one xr_dtx row, per CPU */
+	struct xdprelay_subtx *percpu_sub;	/* one xr_subtx row */
 	int ncpus;
 	bool module;		/* xdprelay.ko loaded: counters in sysfs */
 };
@@ -55,6 +59,21 @@ static inline bool xr_rx_in_map(const struct xr_state *st)
  * over the CPUs.  Returns 0 or -errno (@sum zeroed then).
  */
 int xr_dtx_read(struct xr_state *st, uint32_t id, struct xdprelay_dtx *sum);
+
+/*
+ * What was sent to the subscriber of row @slot (struct xdprelay_slot) on
+ * every path: its xr_slots counters and its xr_subtx row over the CPUs.
+ * Returns 0 or -errno.
+ */
+int xr_sub_read(struct xr_state *st, uint32_t slot,
+		struct xdprelay_subtx *sum);
+
+/*
+ * Adds @d to what the relay's own paths sent to the subscriber of row
+ * @slot (0: none), with atomic adds: once per batch, not per packet.
+ */
+void xr_slot_add(struct xr_state *st, uint32_t slot,
+		 const struct xdprelay_subtx *d);
 
 /*
  * Removes every xr_fanout entry of stream @id, whatever its generation.
@@ -96,10 +115,11 @@ int xr_stream_find(struct xr_state *st, const char *name,
 		   struct xdprelay_info *info);
 
 /*
- * Subscribers: writers hold xr_state_lock(); seq makes readers retry.
- * Returns the entry's new seq.
+ * The subscribers of stream @id: writers hold xr_state_lock(); seq makes
+ * readers retry.  Each keeps its row of counters (xr_slots) while it
+ * stays; a new one gets a free row, zeroed.  Returns the entry's new seq.
  */
-uint32_t xr_subs_write(struct xdprelay_subs *e,
+uint32_t xr_subs_write(struct xr_state *st, uint32_t id,
 		       const struct xdprelay_endpoint *sub, uint32_t nr);
 
 /* The pid of the live process named in the relay's status file, or 0. */

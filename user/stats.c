@@ -3,7 +3,9 @@
  * Counters: what the XDP program received, from the module's sysfs tree
  * when the kfunc object counts there, else from the per-CPU xr_counters
  * map; what the relay sent, from the mmapped xr_tx map, and what the
- * program sent of direct streams, from xr_dtx.
+ * program sent of direct streams, from xr_dtx.  Per subscriber: what the
+ * relay sent, from the mmapped xr_slots, and the kernel's paths, from
+ * xr_subtx, at the row xr_subs names for it.
  */
 #include <errno.h>
 #include <limits.h>
@@ -29,6 +31,8 @@ const struct xr_opt xr_stats_opts[] = {
 	       "Redraw every SEC seconds, 1 to 3600, with rates, until interrupted"),
 	XR_U32("count", struct xr_stats_cfg, count, "N", 1, UINT32_MAX,
 	       "With --watch: stop after N redraws (default: unlimited)"),
+	XR_FLAG("subscribers", struct xr_stats_cfg, subscribers,
+		"Also show a table of each stream's subscribers: what was sent to each, or could not be"),
 	XR_FLAG("json", struct xr_stats_cfg, json, "Print JSON"),
 	XR_FLAG("prometheus", struct xr_stats_cfg, prometheus,
 		"Print the Prometheus text exposition format"),
@@ -105,9 +109,36 @@ struct row {
 	double rx_pps, rx_bps, tx_pps, tx_bps;
 };
 
+/* A subscriber of a stream: what every path sent to it. */
+enum { SUB_PACKETS, SUB_BYTES, SUB_ERRORS, SUB_NO_NEIGH, SUB_NR };
+
+static const struct tx_counter sub_counters[SUB_NR] = {
+	[SUB_PACKETS] = { "tx_packets", "TX_PKTS",
+			  "Packets sent to the subscriber, on every path" },
+	[SUB_BYTES] = { "tx_bytes", "TX_BYTES",
+			"Bytes of the packets counted in tx_packets" },
+	[SUB_ERRORS] = { "tx_errors", "TX_ERRORS",
+			 "Packets for the subscriber that could not be sent: refused, or the egress down" },
+	[SUB_NO_NEIGH] = { "tx_no_neigh", "NO_NEIGH",
+			   "Packets not sent to the subscriber: its neighbour unresolved" },
+};
+
+struct sub_row {
+	uint32_t id;		/* the stream's */
+	unsigned int row;	/* the stream's, in struct sample */
+	struct xdprelay_endpoint ep;
+	bool counted;		/* it has a row in xr_slots */
+	uint64_t c[SUB_NR];
+	bool has_rate;
+	double tx_pps, tx_bps;
+};
+
 struct sample {
 	struct row *rows;	/* streams by id, then the total */
 	unsigned int nr;	/* rows including the total */
+	struct sub_row *subs;	/* the streams' subscribers, in order */
+	unsigned int nsubs;
+	unsigned int subs_cap;
 	double t;		/* CLOCK_MONOTONIC, seconds */
 };
 
@@ -216,6 +247,61 @@ static int row_read(struct xr_state *st, struct row *r)
 	return tx_read(st, r);
 }
 
+/* The subscribers of stream @id, appended to @s->subs. */
+static int subs_take(struct xr_state *st, uint32_t id, struct sample *s)
+{
+	struct xdprelay_subtx c;
+	struct xdprelay_subs e;
+	uint32_t seen = 0, j;
+	struct sub_row *sr;
+	int tries, ret;
+
+	/* A writer holds the entry only for a moment. */
+	for (tries = 0; tries < 1000; tries++) {
+		seen = __atomic_load_n(&st->subs[id].seq, __ATOMIC_ACQUIRE) + 2;
+		if (xr_subs_read(&st->subs[id], &e, &seen))
+			break;
+		usleep(1000);
+	}
+	if (tries == 1000) {
+		pr_err("the subscribers of stream %u are being written and do not settle: is a writer stuck?",
+		       id);
+		return -EAGAIN;
+	}
+	if (s->nsubs + e.nr > s->subs_cap) {
+		unsigned int cap = s->subs_cap * 2 + e.nr + 64;
+
+		sr = realloc(s->subs, cap * sizeof(*sr));
+		if (!sr) {
+			pr_err("out of memory");
+			return -ENOMEM;
+		}
+		s->subs = sr;
+		s->subs_cap = cap;
+	}
+	for (j = 0; j < e.nr; j++) {
+		sr = &s->subs[s->nsubs++];
+		memset(sr, 0, sizeof(*sr));
+		sr->id = id;
+		sr->row = s->nr - 1;
+		sr->ep = e.sub[j];
+		if (!e.slot[j] || e.slot[j] >= XDPRELAY_SLOTS)
+			continue;
+		ret = xr_sub_read(st, e.slot[j], &c);
+		if (ret) {
+			pr_err("cannot read row %u of %s: %s", e.slot[j],
+			       XDPRELAY_MAP_SUBTX, strerror(-ret));
+			return ret;
+		}
+		sr->counted = true;
+		sr->c[SUB_PACKETS] = c.packets;
+		sr->c[SUB_BYTES] = c.bytes;
+		sr->c[SUB_ERRORS] = c.tx_errors;
+		sr->c[SUB_NO_NEIGH] = c.no_neigh;
+	}
+	return 0;
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -236,6 +322,7 @@ static int sample_take(struct xr_state *st, const char *only,
 
 	relay_status_read(&rs);
 	s->nr = 0;
+	s->nsubs = 0;
 	for (id = 1; id < XDPRELAY_MAX_STREAMS; id++) {
 		if (bpf_map_lookup_elem(st->info_fd, &id, &info)) {
 			ret = -errno;
@@ -255,6 +342,8 @@ static int sample_take(struct xr_state *st, const char *only,
 		snprintf(r->path, sizeof(r->path), "%s",
 			 stream_runs(&rs, st, id, &why));
 		ret = row_read(st, r);
+		if (!ret)
+			ret = subs_take(st, id, s);
 		if (ret)
 			break;
 	}
@@ -278,7 +367,7 @@ static int sample_take(struct xr_state *st, const char *only,
 static void sample_rates(struct sample *s, const struct sample *prev)
 {
 	double dt = s->t - prev->t;
-	unsigned int i, j;
+	unsigned int i, j, k;
 
 	if (dt <= 0)
 		return;
@@ -299,6 +388,30 @@ static void sample_rates(struct sample *s, const struct sample *prev)
 				     p->tx[TX_PACKETS]) / dt;
 			r->tx_bps = (r->tx[TX_BYTES] -
 				     p->tx[TX_BYTES]) * 8 / dt;
+			break;
+		}
+	}
+	for (i = 0; i < s->nsubs; i++) {
+		struct sub_row *r = &s->subs[i];
+
+		if (!r->counted)
+			continue;
+		/* Mostly where it was in the last sample: look there first. */
+		for (k = 0; k <= prev->nsubs; k++) {
+			const struct sub_row *p;
+
+			j = !k ? i : k - 1;
+			if (j >= prev->nsubs)
+				continue;
+			p = &prev->subs[j];
+			if (p->id != r->id || !p->counted ||
+			    !xr_endpoint_eq(&p->ep, &r->ep))
+				continue;
+			r->has_rate = true;
+			r->tx_pps = (r->c[SUB_PACKETS] -
+				     p->c[SUB_PACKETS]) / dt;
+			r->tx_bps = (r->c[SUB_BYTES] - p->c[SUB_BYTES]) * 8 /
+				    dt;
 			break;
 		}
 	}
@@ -431,9 +544,99 @@ static void print_table(const struct sample *s, bool rates)
 	}
 }
 
+/* Per subscriber, under the streams' table. */
+static void print_subs_table(const struct sample *s, bool rates)
+{
+	static const char *const hdr[] = {
+		"STREAM", "SUBSCRIBER", "TX_PPS", "TX_MBIT/S", "TX_PKTS",
+		"TX_BYTES", "TX_ERRORS", "NO_NEIGH",
+	};
+	enum { NC = XR_ARRAY_SIZE(hdr) };
+	char cell[NC][XR_ENDPOINT_STRLEN];
+	int width[NC];
+	unsigned int i, c, pass;
+
+	for (c = 0; c < NC; c++)
+		width[c] = strlen(hdr[c]);
+	printf("\n");
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i <= s->nsubs; i++) {
+			const struct sub_row *r = i ? &s->subs[i - 1] : NULL;
+
+			for (c = 0; c < NC; c++) {
+				if (!r) {
+					snprintf(cell[c], sizeof(cell[c]), "%s",
+						 hdr[c]);
+				} else if (c == 0) {
+					snprintf(cell[c], sizeof(cell[c]), "%s",
+						 s->rows[r->row].name);
+				} else if (c == 1) {
+					xr_endpoint_str(&r->ep, cell[c]);
+				} else if (!r->counted ||
+					   (c < 4 && !r->has_rate)) {
+					snprintf(cell[c], sizeof(cell[c]), "-");
+				} else if (c == 2) {
+					snprintf(cell[c], sizeof(cell[c]),
+						 "%.0f", r->tx_pps);
+				} else if (c == 3) {
+					snprintf(cell[c], sizeof(cell[c]),
+						 "%.1f", r->tx_bps / 1e6);
+				} else {
+					snprintf(cell[c], sizeof(cell[c]),
+						 "%llu", (unsigned long long)
+						 r->c[c - 4]);
+				}
+				if (!pass) {
+					if ((int)strlen(cell[c]) > width[c])
+						width[c] = strlen(cell[c]);
+					continue;
+				}
+				if (!rates && (c == 2 || c == 3))
+					continue;
+				printf("%s%*s", c ? "  " : "",
+				       c < 2 ? -width[c] : width[c], cell[c]);
+			}
+			if (pass)
+				printf("\n");
+		}
+	}
+}
+
 /* JSON */
 
-static void json_row(const struct row *r)
+static void json_subs(const struct sample *s, const struct row *r)
+{
+	char ep[XR_ENDPOINT_STRLEN];
+	unsigned int i, k;
+
+	jw_key("subscribers");
+	jw_arr_open();
+	for (i = 0; i < s->nsubs; i++) {
+		const struct sub_row *sr = &s->subs[i];
+
+		if (&s->rows[sr->row] != r)
+			continue;
+		jw_obj_open();
+		jw_kv_str("subscriber", xr_endpoint_str(&sr->ep, ep));
+		jw_kv_bool("counted", sr->counted);
+		if (sr->counted)
+			for (k = 0; k < SUB_NR; k++)
+				jw_kv_u64(sub_counters[k].name, sr->c[k]);
+		if (sr->has_rate) {
+			jw_key("rates");
+			jw_obj_open();
+			jw_key("tx_pps");
+			jw_double(sr->tx_pps);
+			jw_key("tx_bps");
+			jw_double(sr->tx_bps);
+			jw_obj_close();
+		}
+		jw_obj_close();
+	}
+	jw_arr_close();
+}
+
+static void json_row(const struct sample *s, const struct row *r)
 {
 	size_t i;
 
@@ -462,6 +665,8 @@ static void json_row(const struct row *r)
 		jw_double(r->tx_bps);
 		jw_obj_close();
 	}
+	if (r->id)
+		json_subs(s, r);
 	jw_obj_close();
 }
 
@@ -473,10 +678,10 @@ static void print_json(const struct sample *s)
 	jw_key("streams");
 	jw_arr_open();
 	for (i = 0; i + 1 < s->nr; i++)
-		json_row(&s->rows[i]);
+		json_row(s, &s->rows[i]);
 	jw_arr_close();
 	jw_key("total");
-	json_row(&s->rows[s->nr - 1]);
+	json_row(s, &s->rows[s->nr - 1]);
 	jw_obj_close();
 }
 
@@ -515,6 +720,26 @@ static void prom_family(const struct sample *s, const char *name,
 	       r->rx[rx_idx] : r->tx[tx_idx]));
 }
 
+/* A subscriber's counter, labelled by stream and subscriber. */
+static void prom_subs(const struct sample *s, unsigned int k)
+{
+	char metric[64], ep[XR_ENDPOINT_STRLEN];
+	unsigned int i;
+
+	snprintf(metric, sizeof(metric), "xdprelay_subscriber_%s_total",
+		 sub_counters[k].name);
+	prom_header(metric, sub_counters[k].help);
+	for (i = 0; i < s->nsubs; i++) {
+		const struct sub_row *sr = &s->subs[i];
+
+		if (!sr->counted)
+			continue;
+		printf("%s{stream=\"%s\",subscriber=\"%s\"} %llu\n", metric,
+		       s->rows[sr->row].name, xr_endpoint_str(&sr->ep, ep),
+		       (unsigned long long)sr->c[k]);
+	}
+}
+
 static void print_prometheus(const struct sample *s)
 {
 	const char *metric = "xdprelay_stream_path";
@@ -535,6 +760,8 @@ static void print_prometheus(const struct sample *s)
 	for (i = 0; i < TX_NR; i++)
 		prom_family(s, tx_counters[i].name, tx_counters[i].help,
 			    false, -1, i);
+	for (i = 0; i < SUB_NR; i++)
+		prom_subs(s, i);
 }
 
 static void sample_print(const struct xr_stats_cfg *cfg,
@@ -550,6 +777,8 @@ static void sample_print(const struct xr_stats_cfg *cfg,
 		if (cfg->watch)
 			printf("every %u s; Ctrl-C stops\n", cfg->watch);
 		print_table(s, cfg->watch);
+		if (cfg->subscribers)
+			print_subs_table(s, cfg->watch);
 	}
 	fflush(stdout);
 }
@@ -625,6 +854,8 @@ int xr_stats_cmd(void *arg)
 out:
 	free(cur.rows);
 	free(prev.rows);
+	free(cur.subs);
+	free(prev.subs);
 	xr_state_close(&st);
 	return ret;
 }

@@ -15,6 +15,7 @@ struct xr_stats_cfg {
 	const char *name;	/* one stream, or NULL: all */
 	uint32_t watch;		/* seconds between redraws; 0: once */
 	uint32_t count;		/* redraws with --watch; 0: no end */
+	bool subscribers;	/* the plain view's subscriber table */
 	bool json;
 	bool prometheus;
 };

@@ -16,7 +16,7 @@ void xr_tpl_build(const struct xr_neigh *n, const uint8_t *egress_mac,
 		  struct xr_tpl_set *set)
 {
 	static const int families[2] = { AF_INET, AF_INET6 };
-	uint32_t nr = subs->nr, j, fi, t = 0;
+	uint32_t nr = subs->nr, j, fi, t = 0, nn = 0;
 
 	if (nr > XDPRELAY_MAX_SUBS)
 		nr = XDPRELAY_MAX_SUBS;
@@ -35,6 +35,7 @@ void xr_tpl_build(const struct xr_neigh *n, const uint8_t *egress_mac,
 			    !xr_neigh_lookup(n, ep->family, ep->addr, &nh) ||
 			    nh.state != XR_NH_OK) {
 				set->no_neigh[fi]++;
+				set->no_neigh_slot[nn++] = subs->slot[j];
 				continue;
 			}
 			memset(tp, 0, sizeof(*tp));
@@ -46,6 +47,7 @@ void xr_tpl_build(const struct xr_neigh *n, const uint8_t *egress_mac,
 			tp->dport = ep->port;
 			memcpy(tp->saddr, nh.src, 16);
 			memcpy(tp->daddr, ep->addr, 16);
+			tp->slot = subs->slot[j];
 			set->n[fi]++;
 			t++;
 		}

@@ -19,6 +19,8 @@ struct xr_tpl_set {
 	uint16_t n[2];		/* resolved subscribers, IPv4 and IPv6 */
 	uint16_t no_neigh[2];	/* the others, not relayed to */
 	struct xr_tpl tpl[XDPRELAY_MAX_SUBS];	/* IPv4 first, then IPv6 */
+	/* The others' rows of counters, IPv4 first, then IPv6. */
+	uint16_t no_neigh_slot[XDPRELAY_MAX_SUBS];
 };
 
 /*

@@ -30,6 +30,27 @@ static inline struct acc *acc_get(struct worker *w, uint32_t id)
 	return &w->acc[id];
 }
 
+static inline struct xdprelay_subtx *sacc_get(struct worker *w,
+					       uint16_t slot)
+{
+	if (!w->sdirty[slot]) {
+		w->sdirty[slot] = 1;
+		w->sdirty_ids[w->nsdirty++] = slot;
+	}
+	return &w->sacc[slot];
+}
+
+/* A tx error for each of the subscribers of templates @tpl[0 .. cnt-1]. */
+static void subs_failed(struct worker *w, const struct xr_tpl *tpl,
+			uint32_t cnt)
+{
+	uint32_t k;
+
+	for (k = 0; k < cnt; k++)
+		if (tpl[k].slot)
+			sacc_get(w, tpl[k].slot)->tx_errors++;
+}
+
 static void row_add(struct xdprelay_tx *row, const struct acc *a)
 {
 	if (a->packets)
@@ -70,6 +91,15 @@ static void flush_counters(struct worker *w)
 	w->ndirty = 0;
 	row_add(&tx[0], &total);
 	memset(&w->acc0, 0, sizeof(w->acc0));
+
+	for (i = 0; i < w->nsdirty; i++) {
+		uint16_t slot = w->sdirty_ids[i];
+
+		xr_slot_add(&w->r->st, slot, &w->sacc[slot]);
+		memset(&w->sacc[slot], 0, sizeof(w->sacc[slot]));
+		w->sdirty[slot] = 0;
+	}
+	w->nsdirty = 0;
 }
 
 static struct stream_cache *stream_get(struct worker *w, uint32_t id)
@@ -138,19 +168,28 @@ static uint32_t relay_frame(struct worker *w, uint64_t addr, uint32_t len,
 	}
 	sc = stream_get(w, meta.stream_id);
 	fi = p.family == AF_INET6;
-	a->no_neigh += sc->set.no_neigh[fi];
+	if (sc->set.no_neigh[fi]) {
+		const uint16_t *nn = sc->set.no_neigh_slot +
+				     (fi ? sc->set.no_neigh[0] : 0);
+
+		a->no_neigh += sc->set.no_neigh[fi];
+		for (k = 0; k < sc->set.no_neigh[fi]; k++)
+			if (nn[k])
+				sacc_get(w, nn[k])->no_neigh++;
+	}
 	cnt = sc->set.n[fi];
 	if (!cnt) {
 		xr_frame_put(x, addr);
 		return nout;
 	}
+	tpl = sc->set.tpl + (fi ? sc->set.n[0] : 0);
 	/* The egress would drop them without a word: count them here. */
 	if (!__atomic_load_n(&w->r->egress.up, __ATOMIC_RELAXED)) {
 		a->tx_errors += cnt;
+		subs_failed(w, tpl, cnt);
 		xr_frame_put(x, addr);
 		return nout;
 	}
-	tpl = sc->set.tpl + (fi ? sc->set.n[0] : 0);
 	olen = xr_out_len(&p);
 
 	/* A batch has at most xr->batch frames: w->fan has room. */
@@ -169,7 +208,8 @@ static uint32_t relay_frame(struct worker *w, uint64_t addr, uint32_t len,
 		xr_frame_hold(x, addr);
 		start = xr_rewrite(data, &p, &tpl[0]);
 		w->out[nout++] = (struct out_desc){ addr + start, olen,
-						    meta.stream_id };
+						    meta.stream_id,
+						    tpl[0].slot };
 		return nout;
 	}
 
@@ -181,6 +221,7 @@ static uint32_t relay_frame(struct worker *w, uint64_t addr, uint32_t len,
 			xr_xsk_reclaim(x);
 			if (!xr_frame_get(x, &f)) {
 				a->tx_errors += cnt - 1 - k;
+				subs_failed(w, tpl + k, cnt - 1 - k);
 				break;
 			}
 		}
@@ -190,12 +231,14 @@ static uint32_t relay_frame(struct worker *w, uint64_t addr, uint32_t len,
 		memcpy(copy + p.l3_off, data + p.l3_off, p.ip_len);
 		start = xr_rewrite(copy, &p, &tpl[k]);
 		w->out[nout++] = (struct out_desc){ f + start, olen,
-						    meta.stream_id };
+						    meta.stream_id,
+						    tpl[k].slot };
 		a->copies++;
 	}
 	start = xr_rewrite(data, &p, &tpl[cnt - 1]);
 	w->out[nout++] = (struct out_desc){ addr + start, olen,
-					    meta.stream_id };
+					    meta.stream_id,
+					    tpl[cnt - 1].slot };
 	return nout;
 
 bad_meta:
@@ -233,6 +276,13 @@ static void transmit(struct worker *w, uint32_t nout)
 				a = acc_get(w, o->stream);
 				a->packets++;
 				a->bytes += o->len;
+				if (o->slot) {
+					struct xdprelay_subtx *sa;
+
+					sa = sacc_get(w, o->slot);
+					sa->packets++;
+					sa->bytes += o->len;
+				}
 			}
 			xsk_ring_prod__submit(&x->tx, k);
 			x->in_tx += k;
@@ -256,6 +306,8 @@ static void transmit(struct worker *w, uint32_t nout)
 	for (i = sent; i < nout; i++) {
 		xr_frame_put(x, w->out[i].addr);
 		acc_get(w, w->out[i].stream)->tx_errors++;
+		if (w->out[i].slot)
+			sacc_get(w, w->out[i].slot)->tx_errors++;
 	}
 	if (sent) {
 		err = xr_xsk_kick_tx(x);
@@ -321,15 +373,17 @@ static void fan_rounds(struct worker *w)
 			xr_frame_hold(x, fn->addr);
 			w->out[nout++] = (struct out_desc){
 				fn->addr + start, xr_out_len(&fn->p),
-				fn->stream };
+				fn->stream, fn->tpl[k].slot };
 		}
 		transmit(w, nout);
 	}
 	for (i = 0; i < w->nfan; i++) {
 		struct fan *fn = &w->fan[i];
 
-		if (fn->cnt > k)
+		if (fn->cnt > k) {
 			acc_get(w, fn->stream)->tx_errors += fn->cnt - k;
+			subs_failed(w, fn->tpl + k, fn->cnt - k);
+		}
 		xr_frame_put(x, fn->addr);
 	}
 	w->nfan = 0;

@@ -126,6 +126,12 @@ sub_change_midstream()
 	ktap_info "sub add/del mid-stream: the added subscriber got ${got:-0} of $n"
 	ktap_eq "sub add/del mid-stream: tx_packets = what the three got" \
 		$((2 * n + ${got:-0})) "$tx"
+	ktap_eq "sub add/del mid-stream: stats per subscriber: 10.70.2.2 was sent $n" \
+		$n "$(sub_stat live 10.70.2.2:6000 tx_packets)"
+	ktap_eq "sub add/del mid-stream: stats per subscriber: 10.70.2.3 was sent $n" \
+		$n "$(sub_stat live 10.70.2.3:6000 tx_packets)"
+	ktap_eq "sub add/del mid-stream: the removed subscriber has left stats" \
+		"" "$(sub_stat live 10.70.2.4:6000 tx_packets)"
 }
 
 # mac_change STREAM PORT ADDR COUNT MAC: COUNT datagrams ($SIZE bytes at
@@ -227,6 +233,26 @@ stream_stat()
 {
 	ctl stats "$1" --json | tr -d '\n' | sed 's/"total".*//' |
 		grep -o "\"$2\": *[0-9]*" | head -n 1 | grep -o '[0-9]*$'
+}
+
+# sub_stat STREAM SUBSCRIBER FIELD: one counter of a stream's subscriber
+# (ADDR:PORT, or [ADDR]:PORT for IPv6) from stats --json.
+sub_stat()
+{
+	ctl stats "$1" --json | tr -d ' \n' |
+		awk -v s="{\"subscriber\":\"$2\"" -v f="\"$3\":" '{
+			i = index($0, s)
+			if (!i)
+				exit
+			r = substr($0, i)
+			r = substr(r, 1, index(r, "}"))
+			j = index(r, f)
+			if (!j)
+				exit
+			r = substr(r, j + length(f))
+			sub(/[^0-9].*/, "", r)
+			print r
+		}'
 }
 
 # stat_settles STREAM FIELD...: true once the sum of the FIELDs reaches $want.
@@ -372,6 +398,10 @@ subs_poke()
 	done
 	for ((i = $#; i < 256; i++)); do
 		hex+=" $(endpoint_hex 0.0.0.0:0)"
+	done
+	# No rows of counters: such subscribers are counted with the stream.
+	for ((i = 0; i < 256; i++)); do
+		hex+=" 00 00"
 	done
 	in_rly bpftool map update pinned /sys/fs/bpf/tc/globals/xr_subs \
 		key $id 0 0 0 value hex $hex
