@@ -149,11 +149,11 @@ struct xdprelay_subs {
 };
 
 /*
- * Rows of per-subscriber counters, over all streams; row 0 is never
- * given out (its @stream holds where the writers look for a free row
- * next, so that a row freed a moment ago is the last one taken again).
+ * XDPRELAY_SLOTS (xdprelay_kfunc.h) rows of per-subscriber counters, over
+ * all streams; row 0 is never given out (its @stream holds where the
+ * writers look for a free row next, so that a row freed a moment ago is
+ * the last one taken again).
  */
-#define XDPRELAY_SLOTS		8192
 
 /*
  * Value of xr_slots, an mmapable array of XDPRELAY_SLOTS rows: whose
@@ -165,7 +165,7 @@ struct xdprelay_subs {
  */
 struct xdprelay_slot {
 	__u32 stream;		/* 0: free */
-	__u32 pad;
+	__u32 gen;		/* bumped each time the row is given out */
 	struct xdprelay_endpoint ep;
 	__u32 pad2;
 	__u64 packets;

@@ -115,7 +115,8 @@ static __always_inline void tx_count(__u32 id, enum xr_tx_field f,
 
 /*
  * The same for the subscriber whose entry is @e, in the stream's row and
- * in the subscriber's own (sent, errors, no_neigh only).
+ * in the subscriber's own (sent, errors, no_neigh only): xr_subtx, and
+ * with xdprelay.ko its row there.
  */
 static __always_inline void sub_count(__u32 id,
 				      const struct xdprelay_direct *e,
@@ -138,6 +139,14 @@ static __always_inline void sub_count(__u32 id,
 	} else if (f == XR_TX_NO_NEIGH) {
 		st->no_neigh++;
 	}
+#ifdef XDPRELAY_KFUNC
+	if (f == XR_TX_SENT)
+		xdprelay_sub_count(slot, XDPRELAY_SUB_SENT, bytes);
+	else if (f == XR_TX_ERRORS)
+		xdprelay_sub_count(slot, XDPRELAY_SUB_ERROR, 0);
+	else if (f == XR_TX_NO_NEIGH)
+		xdprelay_sub_count(slot, XDPRELAY_SUB_NO_NEIGH, 0);
+#endif
 }
 
 /*

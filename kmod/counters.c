@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Per-CPU packet counters, one row per stream id, row 0 global.
+ * Per-CPU packet counters, one row per stream id, row 0 global; and one
+ * row per subscriber, by the row the control plane gave it.
  *
  * Writers add on their own CPU with this_cpu_add(); readers sum over all
  * possible CPUs.  A reader may see a row mid-update (rx_packets already
@@ -13,6 +14,8 @@
 #include "xdprelay_internal.h"
 
 struct xdprelay_chunk __percpu *xdprelay_chunks[XDPRELAY_NR_CHUNKS];
+struct xdprelay_sub_chunk __percpu *
+	xdprelay_sub_chunks[XDPRELAY_SUB_NR_CHUNKS];
 
 static struct xdprelay_row *xdprelay_row_ptr(u32 row, int cpu)
 {
@@ -49,21 +52,62 @@ void xdprelay_counters_reset(u32 row)
 	}
 }
 
+static struct xdprelay_sub_row *xdprelay_sub_row_ptr(u32 row, int cpu)
+{
+	struct xdprelay_sub_chunk *chunk;
+
+	chunk = per_cpu_ptr(xdprelay_sub_chunks[row / XDPRELAY_SUB_CHUNK_ROWS],
+			    cpu);
+	return &chunk->row[row % XDPRELAY_SUB_CHUNK_ROWS];
+}
+
+u64 xdprelay_sub_counter_read(u32 row, enum xdprelay_sub_counter c)
+{
+	u64 sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += READ_ONCE(xdprelay_sub_row_ptr(row, cpu)->counter[c]);
+
+	return sum;
+}
+
+/* As xdprelay_counters_reset(), before a subscriber is given the row. */
+void xdprelay_sub_counters_reset(u32 row)
+{
+	struct xdprelay_sub_row *r;
+	int cpu, c;
+
+	for_each_possible_cpu(cpu) {
+		r = xdprelay_sub_row_ptr(row, cpu);
+		for (c = 0; c < XDPRELAY_SUB_NR_COUNTERS; c++)
+			WRITE_ONCE(r->counter[c], 0);
+	}
+}
+
 int xdprelay_counters_init(void)
 {
 	int i;
 
 	BUILD_BUG_ON(sizeof(struct xdprelay_chunk) > PCPU_MIN_UNIT_SIZE);
+	BUILD_BUG_ON(sizeof(struct xdprelay_sub_chunk) > PCPU_MIN_UNIT_SIZE);
 
 	for (i = 0; i < XDPRELAY_NR_CHUNKS; i++) {
 		xdprelay_chunks[i] = alloc_percpu(struct xdprelay_chunk);
-		if (!xdprelay_chunks[i]) {
-			xdprelay_counters_exit();
-			return -ENOMEM;
-		}
+		if (!xdprelay_chunks[i])
+			goto err;
+	}
+	for (i = 0; i < XDPRELAY_SUB_NR_CHUNKS; i++) {
+		xdprelay_sub_chunks[i] = alloc_percpu(struct xdprelay_sub_chunk);
+		if (!xdprelay_sub_chunks[i])
+			goto err;
 	}
 
 	return 0;
+
+err:
+	xdprelay_counters_exit();
+	return -ENOMEM;
 }
 
 void xdprelay_counters_exit(void)
@@ -73,5 +117,9 @@ void xdprelay_counters_exit(void)
 	for (i = 0; i < XDPRELAY_NR_CHUNKS; i++) {
 		free_percpu(xdprelay_chunks[i]);
 		xdprelay_chunks[i] = NULL;
+	}
+	for (i = 0; i < XDPRELAY_SUB_NR_CHUNKS; i++) {
+		free_percpu(xdprelay_sub_chunks[i]);
+		xdprelay_sub_chunks[i] = NULL;
 	}
 }

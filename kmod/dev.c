@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /dev/xdprelay: the ioctls of xdprelay_uapi.h.  The relay reports its
- * transmit counts here, a batch of streams per call, and the socket
- * backend its receive counts too; processes register the UDP sockets
+ * transmit counts here, a batch of streams (or subscribers) per call, and
+ * the socket backend its receive counts too; processes register the UDP sockets
  * whose buffers tune.c tunes.
  */
 #include <linux/build_bug.h>
@@ -23,6 +23,7 @@
 static_assert(sizeof(struct xdprelay_report) == 24);
 static_assert(sizeof(struct xdprelay_report_batch) == 16);
 static_assert(sizeof(struct xdprelay_sock_reg) == 12);
+static_assert(sizeof(struct xdprelay_sub_report) == 40);
 
 /* A relay reports on the outcomes of its own filter and policer only. */
 static bool xdprelay_report_valid(const struct xdprelay_report *r, bool rx)
@@ -87,6 +88,50 @@ out:
 	return err;
 }
 
+/* The same for subscribers' rows (XDPRELAY_IOC_SUB_TX_ADD). */
+static int xdprelay_ioc_sub_report(const void __user *argp)
+{
+	struct xdprelay_sub_report *reports;
+	struct xdprelay_report_batch batch;
+	int err = 0;
+	u32 i;
+
+	if (copy_from_user(&batch, argp, sizeof(batch)))
+		return -EFAULT;
+	if (!batch.nr || batch.nr > XDPRELAY_REPORT_BATCH_MAX || batch.pad)
+		return -EINVAL;
+
+	reports = vmemdup_array_user(u64_to_user_ptr(batch.reports), batch.nr,
+				     sizeof(*reports));
+	if (IS_ERR(reports))
+		return PTR_ERR(reports);
+
+	for (i = 0; i < batch.nr; i++) {
+		if (!reports[i].row || reports[i].row >= XDPRELAY_SLOTS ||
+		    reports[i].pad) {
+			err = -EINVAL;
+			goto out;
+		}
+	}
+
+	for (i = 0; i < batch.nr; i++) {
+		const struct xdprelay_sub_report *r = &reports[i];
+
+		xdprelay_sub_counter_add(r->row, XDPRELAY_SUB_TX_PACKETS,
+					 r->packets);
+		xdprelay_sub_counter_add(r->row, XDPRELAY_SUB_TX_BYTES,
+					 r->bytes);
+		xdprelay_sub_counter_add(r->row, XDPRELAY_SUB_TX_ERRORS,
+					 r->tx_errors);
+		xdprelay_sub_counter_add(r->row, XDPRELAY_SUB_TX_NO_NEIGH,
+					 r->no_neigh);
+	}
+
+out:
+	kvfree(reports);
+	return err;
+}
+
 static int xdprelay_ioc_sock_register(void __user *argp)
 {
 	struct xdprelay_sock_reg reg;
@@ -137,6 +182,8 @@ static long xdprelay_dev_ioctl(struct file *file, unsigned int cmd,
 		return xdprelay_ioc_report(argp, false);
 	case XDPRELAY_IOC_RX_ADD:
 		return xdprelay_ioc_report(argp, true);
+	case XDPRELAY_IOC_SUB_TX_ADD:
+		return xdprelay_ioc_sub_report(argp);
 	case XDPRELAY_IOC_SOCK_REGISTER:
 		return xdprelay_ioc_sock_register(argp);
 	case XDPRELAY_IOC_SOCK_UNREGISTER:

@@ -68,11 +68,46 @@ __bpf_kfunc int xdprelay_sent(u32 stream, u32 bytes)
 	return 0;
 }
 
+/**
+ * xdprelay_sub_count() - Count one packet for a subscriber.
+ * @row: The subscriber's row, 1 .. XDPRELAY_SLOTS - 1.
+ * @event: What became of the packet, one of enum xdprelay_sub_event.
+ * @bytes: Length of the packet sent, from its MAC header.
+ *
+ * Adds the packet to the subscriber's tx_packets and tx_bytes when it was
+ * sent, else to its tx_errors or tx_no_neigh.  The row need not be
+ * registered: its counters are cleared when a subscriber is given it.
+ *
+ * Return: 0, or -EINVAL if @row or @event is out of range, in which case
+ * nothing is counted.
+ */
+__bpf_kfunc int xdprelay_sub_count(u32 row, u32 event, u32 bytes)
+{
+	if (!row || row >= XDPRELAY_SLOTS)
+		return -EINVAL;
+
+	switch (event) {
+	case XDPRELAY_SUB_SENT:
+		xdprelay_sub_counter_add(row, XDPRELAY_SUB_TX_PACKETS, 1);
+		xdprelay_sub_counter_add(row, XDPRELAY_SUB_TX_BYTES, bytes);
+		return 0;
+	case XDPRELAY_SUB_ERROR:
+		xdprelay_sub_counter_add(row, XDPRELAY_SUB_TX_ERRORS, 1);
+		return 0;
+	case XDPRELAY_SUB_NO_NEIGH:
+		xdprelay_sub_counter_add(row, XDPRELAY_SUB_TX_NO_NEIGH, 1);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
 __bpf_kfunc_end_defs();
 
 BTF_KFUNCS_START(xdprelay_kfunc_ids)
 BTF_ID_FLAGS(func, xdprelay_account)
 BTF_ID_FLAGS(func, xdprelay_sent)
+BTF_ID_FLAGS(func, xdprelay_sub_count)
 BTF_KFUNCS_END(xdprelay_kfunc_ids)
 
 static const struct btf_kfunc_id_set xdprelay_kfunc_set = {

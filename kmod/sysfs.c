@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /sys/kernel/xdprelay/: version, global counters in stats/, one directory
- * per registered stream in streams/, and the new_stream and del_stream
- * control files that register and remove streams.
+ * per registered stream in streams/, with one per registered subscriber
+ * in its subscribers/, and the new_stream, del_stream, new_sub and
+ * del_sub control files that register and remove them.
  */
 #include <linux/ctype.h>
 #include <linux/kernel.h>
@@ -19,17 +20,31 @@
 /* Longest stream name plus its NUL. */
 #define XDPRELAY_NAME_LEN	32
 
+/* Longest subscriber name ("[IPv6]:port") plus its NUL. */
+#define XDPRELAY_SUB_NAME_LEN	56
+
 struct xdprelay_stream {
-	struct kobject kobj;	/* streams/<name>/ */
+	struct kobject kobj;		/* streams/<name>/ */
+	struct kobject *subs_kobj;	/* streams/<name>/subscribers/ */
 	u32 id;
+};
+
+struct xdprelay_sub {
+	struct kobject kobj;	/* subscribers/<addr:port>/ */
+	u32 row;
+	u32 stream;
 };
 
 static struct kobject *xdprelay_kobj;
 static struct kobject *xdprelay_streams_kobj;
 
-/* Serialises stream registration; the xarray maps stream id to stream. */
+/*
+ * Serialises registration of streams and subscribers; the xarrays map
+ * stream id to stream and row to subscriber.
+ */
 static DEFINE_MUTEX(xdprelay_streams_lock);
 static DEFINE_XARRAY(xdprelay_streams);
+static DEFINE_XARRAY(xdprelay_subs);
 
 static struct xdprelay_stream *to_xdprelay_stream(struct kobject *kobj)
 {
@@ -158,6 +173,70 @@ static const struct kobj_type xdprelay_stream_ktype = {
 	.default_groups	= xdprelay_stream_groups,
 };
 
+/* A subscriber's directory: its row and its counters. */
+static struct xdprelay_sub *to_xdprelay_sub(struct kobject *kobj)
+{
+	return container_of(kobj, struct xdprelay_sub, kobj);
+}
+
+static void xdprelay_sub_release(struct kobject *kobj)
+{
+	kfree(to_xdprelay_sub(kobj));
+}
+
+struct xdprelay_sub_attribute {
+	struct kobj_attribute attr;
+	enum xdprelay_sub_counter counter;
+};
+
+static ssize_t xdprelay_sub_counter_show(struct kobject *kobj,
+					 struct kobj_attribute *attr,
+					 char *buf)
+{
+	const struct xdprelay_sub_attribute *sa =
+		container_of(attr, struct xdprelay_sub_attribute, attr);
+
+	return sysfs_emit(buf, "%llu\n",
+			  xdprelay_sub_counter_read(to_xdprelay_sub(kobj)->row,
+						    sa->counter));
+}
+
+#define XDPRELAY_SUB_ATTR(_name, _counter)				\
+	struct xdprelay_sub_attribute xdprelay_sub_attr_##_name = {	\
+		.attr = __ATTR(_name, 0444, xdprelay_sub_counter_show,	\
+			       NULL),					\
+		.counter = _counter,					\
+	}
+
+static XDPRELAY_SUB_ATTR(tx_packets, XDPRELAY_SUB_TX_PACKETS);
+static XDPRELAY_SUB_ATTR(tx_bytes, XDPRELAY_SUB_TX_BYTES);
+static XDPRELAY_SUB_ATTR(tx_errors, XDPRELAY_SUB_TX_ERRORS);
+static XDPRELAY_SUB_ATTR(tx_no_neigh, XDPRELAY_SUB_TX_NO_NEIGH);
+
+static ssize_t row_show(struct kobject *kobj, struct kobj_attribute *attr,
+			char *buf)
+{
+	return sysfs_emit(buf, "%u\n", to_xdprelay_sub(kobj)->row);
+}
+
+static struct kobj_attribute xdprelay_attr_row = __ATTR_RO(row);
+
+static struct attribute *xdprelay_sub_attrs[] = {
+	&xdprelay_attr_row.attr,
+	&xdprelay_sub_attr_tx_packets.attr.attr,
+	&xdprelay_sub_attr_tx_bytes.attr.attr,
+	&xdprelay_sub_attr_tx_errors.attr.attr,
+	&xdprelay_sub_attr_tx_no_neigh.attr.attr,
+	NULL
+};
+ATTRIBUTE_GROUPS(xdprelay_sub);
+
+static const struct kobj_type xdprelay_sub_ktype = {
+	.release	= xdprelay_sub_release,
+	.sysfs_ops	= &kobj_sysfs_ops,
+	.default_groups	= xdprelay_sub_groups,
+};
+
 /* Stream registry */
 
 /* 1 to XDPRELAY_NAME_LEN - 1 of [A-Za-z0-9_.-], not starting with '.'. */
@@ -224,13 +303,22 @@ static int xdprelay_stream_add(u32 id, const char *name)
 	if (err)
 		goto put;
 
+	stream->subs_kobj = kobject_create_and_add("subscribers",
+						   &stream->kobj);
+	if (!stream->subs_kobj) {
+		err = -ENOMEM;
+		goto put;
+	}
+
 	err = xa_insert(&xdprelay_streams, id, stream, GFP_KERNEL);
 	if (err)
-		goto put;
+		goto put_subs;
 
 	mutex_unlock(&xdprelay_streams_lock);
 	return 0;
 
+put_subs:
+	kobject_put(stream->subs_kobj);
 put:
 	kobject_put(&stream->kobj);
 unlock:
@@ -238,11 +326,27 @@ unlock:
 	return err;
 }
 
-static void xdprelay_stream_remove(struct xdprelay_stream *stream)
+static void xdprelay_sub_remove(struct xdprelay_sub *sub)
 {
 	lockdep_assert_held(&xdprelay_streams_lock);
 
+	xa_erase(&xdprelay_subs, sub->row);
+	kobject_del(&sub->kobj);
+	kobject_put(&sub->kobj);
+}
+
+static void xdprelay_stream_remove(struct xdprelay_stream *stream)
+{
+	struct xdprelay_sub *sub;
+	unsigned long row;
+
+	lockdep_assert_held(&xdprelay_streams_lock);
+
+	xa_for_each(&xdprelay_subs, row, sub)
+		if (sub->stream == stream->id)
+			xdprelay_sub_remove(sub);
 	xa_erase(&xdprelay_streams, stream->id);
+	kobject_put(stream->subs_kobj);
 	kobject_del(&stream->kobj);
 	kobject_put(&stream->kobj);
 }
@@ -256,6 +360,108 @@ static int xdprelay_stream_del(const char *name)
 	stream = xdprelay_stream_find(name);
 	if (stream) {
 		xdprelay_stream_remove(stream);
+		err = 0;
+	}
+	mutex_unlock(&xdprelay_streams_lock);
+
+	return err;
+}
+
+/* Subscriber registry */
+
+/*
+ * "ADDR:PORT" or "[ADDR]:PORT", as the control plane writes an endpoint:
+ * hex digits, dots, colons and brackets, with a port after the last
+ * colon.  The module only names a directory after it.
+ */
+static bool xdprelay_sub_name_valid(const char *name)
+{
+	size_t len = strlen(name);
+	const char *port = strrchr(name, ':');
+	size_t i;
+
+	if (!len || len >= XDPRELAY_SUB_NAME_LEN || name[0] == '.' ||
+	    !port || !port[1])
+		return false;
+
+	for (i = 0; i < len; i++) {
+		char c = name[i];
+
+		if (!(isascii(c) && isxdigit(c)) && c != '.' && c != ':' &&
+		    c != '[' && c != ']')
+			return false;
+	}
+	for (port++; *port; port++)
+		if (!isdigit(*port))
+			return false;
+
+	return true;
+}
+
+static int xdprelay_sub_add(u32 row, u32 id, const char *name)
+{
+	struct xdprelay_stream *stream;
+	struct xdprelay_sub *sub;
+	unsigned long r;
+	int err;
+
+	mutex_lock(&xdprelay_streams_lock);
+
+	stream = xa_load(&xdprelay_streams, id);
+	if (!stream) {
+		err = -ENOENT;
+		goto unlock;
+	}
+	if (xa_load(&xdprelay_subs, row)) {
+		err = -EEXIST;
+		goto unlock;
+	}
+	xa_for_each(&xdprelay_subs, r, sub) {
+		if (sub->stream != id || strcmp(kobject_name(&sub->kobj), name))
+			continue;
+		err = -EEXIST;
+		goto unlock;
+	}
+
+	sub = kzalloc(sizeof(*sub), GFP_KERNEL);
+	if (!sub) {
+		err = -ENOMEM;
+		goto unlock;
+	}
+	sub->row = row;
+	sub->stream = id;
+
+	/* The programs count whatever row their entries name. */
+	xdprelay_sub_counters_reset(row);
+
+	err = kobject_init_and_add(&sub->kobj, &xdprelay_sub_ktype,
+				   stream->subs_kobj, "%s", name);
+	if (err)
+		goto put;
+
+	err = xa_insert(&xdprelay_subs, row, sub, GFP_KERNEL);
+	if (err)
+		goto put;
+
+	mutex_unlock(&xdprelay_streams_lock);
+	return 0;
+
+put:
+	kobject_put(&sub->kobj);
+unlock:
+	mutex_unlock(&xdprelay_streams_lock);
+	return err;
+}
+
+static int xdprelay_sub_del(u32 row)
+{
+	struct xdprelay_sub *sub;
+	int err = -ENOENT;
+
+	mutex_lock(&xdprelay_streams_lock);
+	sub = xa_load(&xdprelay_subs, row);
+	if (sub) {
+		xdprelay_sub_remove(sub);
 		err = 0;
 	}
 	mutex_unlock(&xdprelay_streams_lock);
@@ -335,14 +541,71 @@ static ssize_t del_stream_store(struct kobject *kobj,
 	return err ?: count;
 }
 
+/* "ROW ID ADDR:PORT": register subscriber ADDR:PORT of stream ID at ROW. */
+static ssize_t new_sub_store(struct kobject *kobj, struct kobj_attribute *attr,
+			     const char *buf, size_t count)
+{
+	char line[2 * sizeof("4294967295 ") + XDPRELAY_SUB_NAME_LEN];
+	char *name = line, *row_str, *id_str;
+	u32 row, id;
+	int err;
+
+	err = xdprelay_copy_line(line, sizeof(line), buf, count);
+	if (err)
+		return err;
+
+	row_str = strsep(&name, " ");
+	id_str = name ? strsep(&name, " ") : NULL;
+	if (!id_str || !name || !xdprelay_sub_name_valid(name))
+		return -EINVAL;
+
+	err = kstrtou32(row_str, 10, &row);
+	if (err)
+		return err;
+	err = kstrtou32(id_str, 10, &id);
+	if (err)
+		return err;
+	if (!row || row >= XDPRELAY_SLOTS || !id ||
+	    id >= XDPRELAY_MAX_STREAMS)
+		return -ERANGE;
+
+	err = xdprelay_sub_add(row, id, name);
+	return err ?: count;
+}
+
+/* "ROW": remove the subscriber registered at ROW. */
+static ssize_t del_sub_store(struct kobject *kobj, struct kobj_attribute *attr,
+			     const char *buf, size_t count)
+{
+	char line[sizeof("4294967295")];
+	u32 row;
+	int err;
+
+	err = xdprelay_copy_line(line, sizeof(line), buf, count);
+	if (err)
+		return err;
+	err = kstrtou32(line, 10, &row);
+	if (err)
+		return err;
+	if (!row || row >= XDPRELAY_SLOTS)
+		return -ERANGE;
+
+	err = xdprelay_sub_del(row);
+	return err ?: count;
+}
+
 static struct kobj_attribute xdprelay_attr_version = __ATTR_RO(version);
 static struct kobj_attribute xdprelay_attr_new_stream = __ATTR_WO(new_stream);
 static struct kobj_attribute xdprelay_attr_del_stream = __ATTR_WO(del_stream);
+static struct kobj_attribute xdprelay_attr_new_sub = __ATTR_WO(new_sub);
+static struct kobj_attribute xdprelay_attr_del_sub = __ATTR_WO(del_sub);
 
 static struct attribute *xdprelay_top_attrs[] = {
 	&xdprelay_attr_version.attr,
 	&xdprelay_attr_new_stream.attr,
 	&xdprelay_attr_del_stream.attr,
+	&xdprelay_attr_new_sub.attr,
+	&xdprelay_attr_del_sub.attr,
 	NULL
 };
 

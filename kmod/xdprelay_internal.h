@@ -52,6 +52,40 @@ void xdprelay_counters_exit(void);
 u64 xdprelay_counter_read(u32 row, enum xdprelay_counter c);
 void xdprelay_counters_reset(u32 row);
 
+/*
+ * Per-subscriber counters, per CPU: XDPRELAY_SLOTS rows, chunked as the
+ * streams' are.
+ */
+struct xdprelay_sub_row {
+	u64 counter[XDPRELAY_SUB_NR_COUNTERS];
+};
+
+#define XDPRELAY_SUB_CHUNK_ROWS	512
+#define XDPRELAY_SUB_NR_CHUNKS	\
+	DIV_ROUND_UP(XDPRELAY_SLOTS, XDPRELAY_SUB_CHUNK_ROWS)
+
+struct xdprelay_sub_chunk {
+	struct xdprelay_sub_row row[XDPRELAY_SUB_CHUNK_ROWS];
+};
+
+extern struct xdprelay_sub_chunk __percpu *
+	xdprelay_sub_chunks[XDPRELAY_SUB_NR_CHUNKS];
+
+/* As xdprelay_counter_add(), for subscriber row @row < XDPRELAY_SLOTS. */
+static inline void xdprelay_sub_counter_add(u32 row,
+					    enum xdprelay_sub_counter c,
+					    u64 val)
+{
+	struct xdprelay_sub_chunk __percpu *chunk;
+
+	chunk = xdprelay_sub_chunks[row / XDPRELAY_SUB_CHUNK_ROWS];
+	this_cpu_add(chunk->row[row % XDPRELAY_SUB_CHUNK_ROWS].counter[c],
+		     val);
+}
+
+u64 xdprelay_sub_counter_read(u32 row, enum xdprelay_sub_counter c);
+void xdprelay_sub_counters_reset(u32 row);
+
 int xdprelay_kfunc_init(void);
 
 struct kobject;

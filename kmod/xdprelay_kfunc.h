@@ -35,6 +35,27 @@ enum xdprelay_counter {
 #define XDPRELAY_FIRST_OUTCOME	XDPRELAY_REDIRECTED
 #define XDPRELAY_LAST_OUTCOME	XDPRELAY_DIRECT
 
+/*
+ * Rows of per-subscriber counters, over all streams; row 0 is never given
+ * to a subscriber.  The control plane gives each subscriber its row.
+ */
+#define XDPRELAY_SLOTS		8192
+
+enum xdprelay_sub_counter {
+	XDPRELAY_SUB_TX_PACKETS,
+	XDPRELAY_SUB_TX_BYTES,
+	XDPRELAY_SUB_TX_ERRORS,
+	XDPRELAY_SUB_TX_NO_NEIGH,
+	XDPRELAY_SUB_NR_COUNTERS,
+};
+
+/* What became of one packet for a subscriber (xdprelay_sub_count()). */
+enum xdprelay_sub_event {
+	XDPRELAY_SUB_SENT,	/* tx_packets, and tx_bytes by its length */
+	XDPRELAY_SUB_ERROR,	/* tx_errors */
+	XDPRELAY_SUB_NO_NEIGH,	/* tx_no_neigh */
+};
+
 #ifdef __bpf__
 /*
  * Count one packet of @bytes bytes with outcome @outcome against stream
@@ -49,6 +70,13 @@ extern int xdprelay_account(__u32 stream, __u32 outcome, __u32 bytes) __ksym;
  * for a stream id out of range.
  */
 extern int xdprelay_sent(__u32 stream, __u32 bytes) __ksym;
+
+/*
+ * Count one packet for the subscriber of row @row: @event says what
+ * became of it, @bytes its length when sent.  Returns 0, or -EINVAL for a
+ * row or event out of range (nothing is counted then).
+ */
+extern int xdprelay_sub_count(__u32 row, __u32 event, __u32 bytes) __ksym;
 #endif
 
 #endif /* _XDPRELAY_KFUNC_H */

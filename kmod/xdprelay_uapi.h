@@ -38,6 +38,28 @@ struct xdprelay_report_batch {
 #define XDPRELAY_REPORT_BATCH_MAX	1024
 
 /*
+ * One subscriber's counts since the previous report: what the relay
+ * process sent to the subscriber of row @row (1 .. XDPRELAY_SLOTS - 1 of
+ * xdprelay_kfunc.h), or could not.
+ */
+struct xdprelay_sub_report {
+	__u32 row;
+	__u32 pad;		/* must be 0 */
+	__u64 packets;
+	__u64 bytes;
+	__u64 tx_errors;
+	__u64 no_neigh;
+};
+
+/*
+ * XDPRELAY_IOC_SUB_TX_ADD: add @nr struct xdprelay_sub_report (at most
+ * XDPRELAY_REPORT_BATCH_MAX) at user address @reports of a struct
+ * xdprelay_report_batch to the subscribers' counters.  The whole batch is
+ * validated first: a bad row or pad, or @nr out of range, gives -EINVAL
+ * and counts nothing.
+ */
+
+/*
  * XDPRELAY_IOC_SOCK_REGISTER: have the module tune the receive buffer of
  * UDP socket @fd; @id is set to the socket's directory under
  * /sys/kernel/xdprelay/sockets/.  XDPRELAY_IOC_SOCK_UNREGISTER takes the
@@ -58,5 +80,7 @@ struct xdprelay_sock_reg {
 #define XDPRELAY_IOC_SOCK_UNREGISTER	_IOW(XDPRELAY_IOC_MAGIC, 3, __s32)
 #define XDPRELAY_IOC_RX_ADD	\
 	_IOW(XDPRELAY_IOC_MAGIC, 4, struct xdprelay_report_batch)
+#define XDPRELAY_IOC_SUB_TX_ADD	\
+	_IOW(XDPRELAY_IOC_MAGIC, 5, struct xdprelay_report_batch)
 
 #endif /* _XDPRELAY_UAPI_H */

@@ -3,10 +3,11 @@
 #
 # The operator's story with the module, in the VM: insmod, ip link ... xdp
 # obj, xdprelayctl stream add, run, traffic, and the stream's rx_packets and
-# tx_packets in /sys equal to what the receivers saw, IPv4 and IPv6.  Then
-# the socket backend on the maps alone (xdprelayctl init, no program): it
-# registers its listen socket with the tuner and reports rx and tx counts
-# that equal what was sent and received.  Lab: see selftests/lib/lab.sh.
+# tx_packets in /sys, and each subscriber's, equal to what the receivers
+# saw, IPv4 and IPv6.  Then the socket backend on the maps alone
+# (xdprelayctl init, no program): it registers its listen socket with the
+# tuner and reports rx and tx counts, per stream and per subscriber, that
+# equal what was sent and received.  Lab: see selftests/lib/lab.sh.
 
 . "$(dirname "$0")/lib/mod.sh"
 mod_enter_vm "$@"
@@ -29,7 +30,7 @@ cleanup()
 }
 trap cleanup EXIT
 
-ktap_plan 27
+ktap_plan 32
 mod_check_vermagic
 [ -x "$CTL" ] || ktap_bail "$CTL not built: run make"
 insmod "$KO" || ktap_bail "insmod $KO failed"
@@ -89,6 +90,18 @@ sys_counters()
 	ktap_eq "$1: /sys tx_bytes" $(($4 * frame)) "$(cat $2/tx_bytes)"
 }
 
+# sub_counters LABEL DIR SUBSCRIBER RECEIVED IPHDR: the subscriber's
+# counters in /sys: what its receiver got, none failed.
+sub_counters()
+{
+	local frame=$((14 + $5 + 8 + 1316)) d="$2/subscribers/$3"
+
+	ktap_eq "$1: /sys per subscriber, $3: tx_packets, tx_bytes, tx_errors, tx_no_neigh" \
+		"$4 $(($4 * frame)) 0 0" \
+		"$(cat "$d/tx_packets" "$d/tx_bytes" "$d/tx_errors" \
+			"$d/tx_no_neigh" | xargs)"
+}
+
 relay_stop()
 {
 	kill -TERM $relay_pid
@@ -113,7 +126,10 @@ ktap_info "$(grep -m1 frames "$TMP/relay.log")"
 
 sys_counters "IPv4" $S $N $((2 * N)) 20
 ktap_eq "IPv4: /sys redirected = datagrams sent" $N "$(cat $S/redirected)"
+sub_counters "IPv4" $S 10.70.2.2:6000 $N 20
+sub_counters "IPv4" $S 10.70.2.3:6000 $N 20
 sys_counters "IPv6" $SYSFS/streams/tv6 $N $got6 40
+sub_counters "IPv6" $SYSFS/streams/tv6 '[fd70:2::2]:6000' $N 40
 
 # The socket backend, with no program: the maps from init.
 in_rly ip link set dev xr0 xdp off
@@ -146,5 +162,7 @@ relay_stop
 ktap_eq "socket closed: its sockets/ entry is gone" 0 \
 	"$(grep -lx "$spid" $SYSFS/sockets/*/pid 2>/dev/null | wc -l)"
 sys_counters "socket backend" $S $N $got 20
+sub_counters "socket backend" $S 10.70.2.2:6000 $N 20
+sub_counters "socket backend" $S 10.70.2.3:6000 $N 20
 
 ktap_finish

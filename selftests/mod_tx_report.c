@@ -2,7 +2,8 @@
 /*
  * XDPRELAY_IOC_TX_ADD and XDPRELAY_IOC_RX_ADD on /dev/xdprelay: reported
  * counts land exactly in streams/<name>/tx_packets and tx_bytes (rx_* for
- * RX_ADD) and in stats/, and nowhere else; every bad call fails with its
+ * RX_ADD) and in stats/, and nowhere else; XDPRELAY_IOC_SUB_TX_ADD's in
+ * the subscribers' counters of their rows; every bad call fails with its
  * own errno and counts nothing.  Needs root and
  * xdprelay.ko loaded; selftests/mod_tx_report.sh runs it in the VM.
  */
@@ -581,6 +582,131 @@ TEST_F(bad, tx_refused_and_nothing_counted)
 TEST_F(bad, rx_refused_and_nothing_counted)
 {
 	bad_batch(_metadata, self, variant, RX);
+}
+
+/* XDPRELAY_IOC_SUB_TX_ADD, to two subscribers of stream txs1. */
+#define SUB_STREAM	"txs1"
+
+static const struct {
+	__u32 row;
+	const char *name;
+} subs[] = {
+	{ 1, "10.0.0.1:6000" },
+	{ XDPRELAY_SLOTS - 1, "[fd00::1]:6000" },
+};
+
+static const char *const sub_files[4] = {
+	"tx_packets", "tx_bytes", "tx_errors", "tx_no_neigh",
+};
+
+FIXTURE(sub) {
+	int fd;
+};
+
+FIXTURE_SETUP(sub)
+{
+	char line[64];
+	size_t i;
+
+	self->fd = open(XDPRELAY_DEVICE, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	sysfs_write(SYSFS "/del_stream", SUB_STREAM);
+	ASSERT_EQ(0, sysfs_write(SYSFS "/new_stream", "5 " SUB_STREAM));
+	for (i = 0; i < ARRAY_SIZE(subs); i++) {
+		snprintf(line, sizeof(line), "%u 5 %s", subs[i].row,
+			 subs[i].name);
+		ASSERT_EQ(0, sysfs_write(SYSFS "/new_sub", line))
+			TH_LOG("new_sub '%s'", line);
+	}
+}
+
+FIXTURE_TEARDOWN(sub)
+{
+	EXPECT_EQ(0, sysfs_write(SYSFS "/del_stream", SUB_STREAM));
+	close(self->fd);
+}
+
+static int sub_add(int fd, const struct xdprelay_sub_report *r, __u32 nr,
+		   __u32 pad)
+{
+	struct xdprelay_report_batch batch = {
+		.nr = nr,
+		.pad = pad,
+		.reports = (uintptr_t)r,
+	};
+
+	return ioctl(fd, XDPRELAY_IOC_SUB_TX_ADD, &batch) ? -errno : 0;
+}
+
+/* The four counters of subscriber @i: packets, bytes, errors, no_neigh. */
+static void expect_sub(struct __test_metadata *_metadata, size_t i,
+		       __u64 p, __u64 b, __u64 e, __u64 n)
+{
+	const __u64 want[4] = { p, b, e, n };
+	char path[160];
+	__u64 v = ~0ULL;
+	int k;
+
+	for (k = 0; k < 4; k++) {
+		snprintf(path, sizeof(path),
+			 SYSFS "/streams/" SUB_STREAM "/subscribers/%s/%s",
+			 subs[i].name, sub_files[k]);
+		ASSERT_EQ(0, sysfs_read_u64(path, &v)) TH_LOG("%s", path);
+		EXPECT_EQ(want[k], v) TH_LOG("%s", path);
+	}
+}
+
+TEST_F(sub, reports_land_in_their_rows)
+{
+	struct xdprelay_sub_report r[] = {
+		{ .row = 1, .packets = 3, .bytes = 300, .tx_errors = 1,
+		  .no_neigh = 2 },
+		{ .row = XDPRELAY_SLOTS - 1, .packets = 7, .bytes = 700 },
+		{ .row = 1, .packets = 1, .bytes = 100 },
+	};
+	__u64 v = ~0ULL;
+
+	ASSERT_EQ(0, sub_add(self->fd, r, ARRAY_SIZE(r), 0));
+	expect_sub(_metadata, 0, 4, 400, 1, 2);
+	expect_sub(_metadata, 1, 7, 700, 0, 0);
+	/* Not the stream's: the relay reports those apart. */
+	ASSERT_EQ(0, sysfs_read_u64(SYSFS "/streams/" SUB_STREAM "/tx_packets",
+				    &v));
+	EXPECT_EQ(0ULL, v);
+}
+
+TEST_F(sub, a_row_given_again_starts_at_zero)
+{
+	struct xdprelay_sub_report r = { .row = 1, .packets = 9, .bytes = 9 };
+
+	ASSERT_EQ(0, sub_add(self->fd, &r, 1, 0));
+	ASSERT_EQ(0, sysfs_write(SYSFS "/del_sub", "1"));
+	ASSERT_EQ(0, sysfs_write(SYSFS "/new_sub", "1 5 10.0.0.1:6000"));
+	expect_sub(_metadata, 0, 0, 0, 0, 0);
+}
+
+TEST_F(sub, bad_batches_refused_and_nothing_counted)
+{
+	struct xdprelay_sub_report r[3] = {
+		{ .row = 1, .packets = 1, .bytes = 1 },
+		{ .row = XDPRELAY_SLOTS - 1, .packets = 1, .bytes = 1 },
+		{ .row = 1, .packets = 1, .bytes = 1 },
+	};
+
+	EXPECT_EQ(-EINVAL, sub_add(self->fd, r, 0, 0));
+	EXPECT_EQ(-EINVAL, sub_add(self->fd, r, 3, 1));
+	EXPECT_EQ(-EINVAL, sub_add(self->fd, r,
+				   XDPRELAY_REPORT_BATCH_MAX + 1, 0));
+	r[2].row = 0;
+	EXPECT_EQ(-EINVAL, sub_add(self->fd, r, 3, 0));
+	r[2].row = XDPRELAY_SLOTS;
+	EXPECT_EQ(-EINVAL, sub_add(self->fd, r, 3, 0));
+	r[2].row = 1;
+	r[2].pad = 1;
+	EXPECT_EQ(-EINVAL, sub_add(self->fd, r, 3, 0));
+	EXPECT_EQ(-EFAULT, sub_add(self->fd, NULL, 1, 0));
+	expect_sub(_metadata, 0, 0, 0, 0, 0);
+	expect_sub(_metadata, 1, 0, 0, 0, 0);
 }
 
 TEST_F(tx, bad_batch_pointer_efault)

@@ -457,13 +457,14 @@ int xr_stream_add(struct xr_state *st, const struct xr_stream_spec *s)
 	ret = info_write(st, id, &info);
 	if (ret)
 		return ret;
-	seq = xr_subs_write(st, id, s->to.ep, s->to.nr);
-	xr_subs_wait_applied(&st->subs[id], seq, XR_APPLY_WAIT_MS);
+	/* First: its subscribers' directories go in the stream's. */
 	if (st->module) {
 		ret = module_register(id, s->name);
 		if (ret)
-			goto err_subs;
+			goto err_info;
 	}
+	seq = xr_subs_write(st, id, s->to.ep, s->to.nr);
+	xr_subs_wait_applied(&st->subs[id], seq, XR_APPLY_WAIT_MS);
 	stream_value(s, id, &val);
 	if (bpf_map_update_elem(st->streams_fd, &key, &val, BPF_NOEXIST)) {
 		ret = -errno;
@@ -475,10 +476,10 @@ int xr_stream_add(struct xr_state *st, const struct xr_stream_spec *s)
 	return 0;
 
 err_module:
+	xr_subs_write(st, id, NULL, 0);
 	if (st->module)
 		module_unregister(s->name);
-err_subs:
-	xr_subs_write(st, id, NULL, 0);
+err_info:
 	info_write(st, id, &none);
 	return ret;
 }

@@ -21,7 +21,8 @@ int xr_reporter_init(struct xr_reporter *rp, struct xr_state *st)
 	rp->st = st;
 	rp->seen = calloc(XDPRELAY_MAX_STREAMS, sizeof(*rp->seen));
 	rp->direct = calloc(XDPRELAY_MAX_STREAMS, sizeof(*rp->direct));
-	return rp->seen && rp->direct ? 0 : -ENOMEM;
+	rp->subs = calloc(XDPRELAY_SLOTS, sizeof(*rp->subs));
+	return rp->seen && rp->direct && rp->subs ? 0 : -ENOMEM;
 }
 
 void xr_reporter_fini(struct xr_reporter *rp)
@@ -31,8 +32,23 @@ void xr_reporter_fini(struct xr_reporter *rp)
 	rp->fd = -1;
 	free(rp->seen);
 	free(rp->direct);
+	free(rp->subs);
 	rp->seen = NULL;
 	rp->direct = NULL;
+	rp->subs = NULL;
+}
+
+/* Row @slot of xr_slots as it is now. */
+static void sub_now(struct xr_reporter *rp, uint32_t slot,
+		    struct xr_report_sub *n)
+{
+	const struct xdprelay_slot *row = &rp->st->slots[slot];
+
+	n->gen = __atomic_load_n(&row->gen, __ATOMIC_ACQUIRE);
+	n->c[0] = __atomic_load_n(&row->packets, __ATOMIC_RELAXED);
+	n->c[1] = __atomic_load_n(&row->bytes, __ATOMIC_RELAXED);
+	n->c[2] = __atomic_load_n(&row->tx_errors, __ATOMIC_RELAXED);
+	n->c[3] = __atomic_load_n(&row->no_neigh, __ATOMIC_RELAXED);
 }
 
 /* What stream @id has sent: the relay's row, and the program's. */
@@ -80,10 +96,12 @@ bool xr_reporter_open(struct xr_reporter *rp)
 	/* Baseline: the module hears only what is sent from now on. */
 	for (id = 0; id < XDPRELAY_MAX_STREAMS; id++)
 		sent(rp, id, &rp->seen[id]);
+	for (id = 1; id < XDPRELAY_SLOTS; id++)
+		sub_now(rp, id, &rp->subs[id]);
 	return true;
 }
 
-static int report_add(int fd, unsigned long cmd, struct xdprelay_report *rep,
+static int report_add(int fd, unsigned long cmd, const void *rep,
 		      uint32_t nr)
 {
 	struct xdprelay_report_batch b = {
@@ -95,22 +113,28 @@ static int report_add(int fd, unsigned long cmd, struct xdprelay_report *rep,
 }
 
 /*
- * The batch, or with one stream unknown to the module spoiling it each
- * report on its own.  A device that takes no reports is closed.
+ * The batch of @nr reports of @size bytes, or with one the module refuses
+ * spoiling it each report on its own (each starts with the stream or row
+ * it is for).  A device that takes no reports is closed.
  */
 static int report_send(struct xr_reporter *rp, unsigned long cmd,
-		       const char *what, struct xdprelay_report *rep,
+		       const char *what, const void *rep, size_t size,
 		       uint32_t nr)
 {
-	uint32_t i;
+	const char *one;
+	uint32_t i, key;
 	int err;
 
 	err = report_add(rp->fd, cmd, rep, nr);
 	if (err == -EINVAL && nr > 1) {
-		for (i = 0; i < nr; i++)
-			if (report_add(rp->fd, cmd, &rep[i], 1))
-				pr_debug("%s refused the %s counts of stream %u",
-					 XDPRELAY_DEVICE, what, rep[i].stream);
+		for (i = 0; i < nr; i++) {
+			one = (const char *)rep + i * size;
+			if (!report_add(rp->fd, cmd, one, 1))
+				continue;
+			memcpy(&key, one, sizeof(key));
+			pr_debug("%s refused the %s counts of %u",
+				 XDPRELAY_DEVICE, what, key);
+		}
 		err = 0;
 	}
 	if (err == -ENOTTY || err == -EBADF) {
@@ -130,6 +154,52 @@ static int report_send(struct xr_reporter *rp, unsigned long cmd,
 		return err;
 	}
 	return 0;
+}
+
+/*
+ * What the relay sent to each subscriber since the last report: a row
+ * given out again since (another gen) starts from zero, as the module's
+ * does when the subscriber is registered.
+ */
+static void report_subs(struct xr_reporter *rp)
+{
+	static struct xdprelay_sub_report rep[XDPRELAY_REPORT_BATCH_MAX];
+	static struct xr_report_sub now[XDPRELAY_REPORT_BATCH_MAX];
+	uint32_t slot, nr = 0, i, k;
+	bool more = true;
+
+	for (slot = 1; more; ) {
+		for (nr = 0; slot < XDPRELAY_SLOTS &&
+		     nr < XDPRELAY_REPORT_BATCH_MAX; slot++) {
+			struct xr_report_sub *last = &rp->subs[slot];
+			struct xr_report_sub *n = &now[nr];
+			uint64_t d[4];
+
+			if (!rp->st->slots[slot].stream)
+				continue;
+			sub_now(rp, slot, n);
+			if (n->gen != last->gen)
+				memset(last->c, 0, sizeof(last->c));
+			for (k = 0; k < 4; k++)
+				d[k] = n->c[k] >= last->c[k] ?
+				       n->c[k] - last->c[k] : n->c[k];
+			if (!d[0] && !d[1] && !d[2] && !d[3]) {
+				last->gen = n->gen;
+				continue;
+			}
+			rep[nr++] = (struct xdprelay_sub_report){
+				.row = slot, .packets = d[0], .bytes = d[1],
+				.tx_errors = d[2], .no_neigh = d[3],
+			};
+		}
+		more = slot < XDPRELAY_SLOTS;
+		/* On failure the deltas stay: the next call reports them. */
+		if (nr && report_send(rp, XDPRELAY_IOC_SUB_TX_ADD,
+				      "subscriber", rep, sizeof(rep[0]), nr))
+			return;
+		for (i = 0; i < nr; i++)
+			rp->subs[rep[i].row] = now[i];
+	}
 }
 
 void xr_report_tx(struct xr_reporter *rp)
@@ -157,10 +227,12 @@ void xr_report_tx(struct xr_reporter *rp)
 		};
 	}
 	/* On failure the deltas stay: the next call reports them. */
-	if (!nr || report_send(rp, XDPRELAY_IOC_TX_ADD, "transmit", rep, nr))
-		return;
-	for (i = 0; i < nr; i++)
-		rp->seen[rep[i].stream] = now[rep[i].stream];
+	if (nr && !report_send(rp, XDPRELAY_IOC_TX_ADD, "transmit", rep,
+			       sizeof(rep[0]), nr))
+		for (i = 0; i < nr; i++)
+			rp->seen[rep[i].stream] = now[rep[i].stream];
+	if (rp->fd >= 0 && !xr_rx_in_map(rp->st))
+		report_subs(rp);
 }
 
 const uint32_t xr_rx_outcome[XR_RX_KINDS] = {
@@ -196,7 +268,7 @@ int xr_report_rx(struct xr_reporter *rp, struct xr_rx_count *c)
 		n = nr - i < XDPRELAY_REPORT_BATCH_MAX ?
 		    nr - i : XDPRELAY_REPORT_BATCH_MAX;
 		err = report_send(rp, XDPRELAY_IOC_RX_ADD, "receive",
-				  &rep[i], n);
+				  &rep[i], sizeof(rep[0]), n);
 		if (err)
 			return err;
 		for (k = i; k < i + n; k++) {

@@ -20,12 +20,19 @@ struct xr_report_seen {
 	uint64_t bytes;
 };
 
+/* A subscriber's row of xr_slots, as last reported. */
+struct xr_report_sub {
+	uint32_t gen;
+	uint64_t c[4];		/* packets, bytes, tx_errors, no_neigh */
+};
+
 struct xr_reporter {
 	int fd;				/* /dev/xdprelay, -1: closed */
 	bool warned;
 	struct xr_state *st;
 	struct xr_report_seen *seen;	/* what was sent, as last reported */
 	bool *direct;			/* by id: xr_dtx counts too */
+	struct xr_report_sub *subs;	/* by row of xr_slots */
 };
 
 int xr_reporter_init(struct xr_reporter *rp, struct xr_state *st);
@@ -39,7 +46,9 @@ bool xr_reporter_open(struct xr_reporter *rp);
 
 /*
  * What was sent since the last report, all streams in one call: xr_tx,
- * and xr_dtx for the streams that have been on the direct path.
+ * and xr_dtx for the streams that have been on the direct path; and, with
+ * the program that counts through the module, what the relay sent to each
+ * subscriber (xr_slots; the programs count theirs there themselves).
  */
 void xr_report_tx(struct xr_reporter *rp);
 

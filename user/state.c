@@ -577,6 +577,44 @@ static bool slot_is(const struct xr_state *st, uint32_t slot, uint32_t id,
 }
 
 /*
+ * With xdprelay.ko and the program that counts through it, a row given to
+ * a subscriber gets its directory under the stream's in /sys, whose
+ * counters the programs and the relay's reports fill; a row freed loses
+ * it.  A stream the module does not know (added before it was loaded)
+ * has none.
+ */
+static bool slots_in_module(const struct xr_state *st)
+{
+	return st->module && !xr_rx_in_map(st);
+}
+
+static void slot_register(const struct xr_state *st, uint32_t slot,
+			  uint32_t id, const struct xdprelay_endpoint *ep)
+{
+	char line[64], a[XR_ENDPOINT_STRLEN];
+	int ret;
+
+	if (!slots_in_module(st))
+		return;
+	snprintf(line, sizeof(line), "%u %u %s\n", slot, id,
+		 xr_endpoint_str(ep, a));
+	ret = xr_write_file(XR_SYSFS_DIR "/new_sub", line);
+	if (ret && ret != -ENOENT)
+		pr_warn("cannot register subscriber %s of stream %u with the module through %s/new_sub: %s; its counters are in 'xdprelayctl stats' only",
+			a, id, XR_SYSFS_DIR, strerror(-ret));
+}
+
+static void slot_unregister(const struct xr_state *st, uint32_t slot)
+{
+	char line[16];
+
+	if (!slots_in_module(st))
+		return;
+	snprintf(line, sizeof(line), "%u\n", slot);
+	xr_write_file(XR_SYSFS_DIR "/del_sub", line);
+}
+
+/*
  * Rows whose stream's list does not name them: left by a writer that
  * died between giving a row out and writing the list.  Freed, so that a
  * full table finds room again.
@@ -597,9 +635,10 @@ static void slots_sweep(struct xr_state *st)
 		for (j = 0; j < nr; j++)
 			if (st->subs[id].slot[j] == s)
 				break;
-		if (j == nr)
-			__atomic_store_n(&st->slots[s].stream, 0,
-					 __ATOMIC_RELAXED);
+		if (j < nr)
+			continue;
+		__atomic_store_n(&st->slots[s].stream, 0, __ATOMIC_RELAXED);
+		slot_unregister(st, s);
 	}
 }
 
@@ -629,12 +668,17 @@ static uint16_t slot_take(struct xr_state *st, uint32_t id,
 						st->percpu_sub, BPF_ANY))
 				continue;
 			row->ep = *ep;
+			__atomic_store_n(&row->gen, row->gen + 1,
+					 __ATOMIC_RELAXED);
 			__atomic_store_n(&row->packets, 0, __ATOMIC_RELAXED);
 			__atomic_store_n(&row->bytes, 0, __ATOMIC_RELAXED);
 			__atomic_store_n(&row->tx_errors, 0, __ATOMIC_RELAXED);
 			__atomic_store_n(&row->no_neigh, 0, __ATOMIC_RELAXED);
 			__atomic_store_n(&row->stream, id, __ATOMIC_RELEASE);
 			st->slots[0].stream = s + 1;
+			/* A registration left by a crash goes first. */
+			slot_unregister(st, s);
+			slot_register(st, s, id, ep);
 			return s;
 		}
 		slots_sweep(st);
@@ -669,10 +713,13 @@ static void slots_assign(struct xr_state *st, uint32_t id,
 			break;
 		}
 	}
-	for (k = 0; k < onr; k++)
-		if (!kept[k] && slot_is(st, old->slot[k], id, &old->sub[k]))
-			__atomic_store_n(&st->slots[old->slot[k]].stream, 0,
-					 __ATOMIC_RELAXED);
+	for (k = 0; k < onr; k++) {
+		if (kept[k] || !slot_is(st, old->slot[k], id, &old->sub[k]))
+			continue;
+		__atomic_store_n(&st->slots[old->slot[k]].stream, 0,
+				 __ATOMIC_RELAXED);
+		slot_unregister(st, old->slot[k]);
+	}
 	for (j = 0; j < nr; j++) {
 		if (slot[j])
 			continue;
