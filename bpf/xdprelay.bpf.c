@@ -11,7 +11,9 @@
  * template, the frame redirected to the egress, or handed to the fan-out
  * TC program; so too a stream whose entry stands by, while its queue has
  * no AF_XDP socket.  Where the relay asks for it, that work is done on
- * another CPU: the frame is handed there through a cpumap.
+ * another CPU: the frame is handed there through a cpumap.  A stream on
+ * the relay's socket path goes to the stack, past the policer, for the
+ * relay's UDP socket there.
  * Everything it cannot parse cleanly, every IP fragment and every packet
  * that is not a stream goes to the stack untouched.
  *
@@ -443,6 +445,10 @@ int xdprelay_rx(struct xdp_md *ctx)
 	if (!police(id, s)) {
 		account(id, XDPRELAY_POLICED, bytes);
 		return XDP_DROP;
+	}
+	if (s->flags & XDPRELAY_F_STACK) {
+		account(id, XDPRELAY_SOCKET, bytes);
+		return XDP_PASS;
 	}
 
 	d = bpf_map_lookup_elem(&xr_direct, &id);

@@ -55,6 +55,8 @@ struct xdprelay_key {
 #define XDPRELAY_VLAN_MAX	4094
 
 #define XDPRELAY_F_SRC_FILTER	(1U << 0)
+/* On the relay's socket path: the program passes it to the stack. */
+#define XDPRELAY_F_STACK	(1U << 1)
 
 /* Value of xr_streams. */
 struct xdprelay_stream {
@@ -190,6 +192,7 @@ enum xdprelay_path {
 	XDPRELAY_PATH_AUTO,
 	XDPRELAY_PATH_AFXDP,
 	XDPRELAY_PATH_DIRECT,
+	XDPRELAY_PATH_SOCKET,	/* the relay's UDP sockets, through the stack */
 };
 
 /*

@@ -22,7 +22,7 @@ __bpf_kfunc_start_defs();
  * xdprelay_account() - Count one packet seen by the XDP program.
  * @stream: Stream id the packet belongs to, 0 if it belongs to none.
  * @outcome: What the program did with it, one of XDPRELAY_REDIRECTED ..
- *	     XDPRELAY_DIRECT.
+ *	     XDPRELAY_SOCKET.
  * @bytes: Length of the packet from its MAC header.
  *
  * Adds the packet to the rx_packets, rx_bytes and @outcome counters of

@@ -94,6 +94,7 @@ static XDPRELAY_COUNTER_ATTR(malformed, XDPRELAY_MALFORMED);
 static XDPRELAY_COUNTER_ATTR(fragments, XDPRELAY_FRAGMENTS);
 static XDPRELAY_COUNTER_ATTR(unmatched, XDPRELAY_UNMATCHED);
 static XDPRELAY_COUNTER_ATTR(direct, XDPRELAY_DIRECT);
+static XDPRELAY_COUNTER_ATTR(socket, XDPRELAY_SOCKET);
 static XDPRELAY_COUNTER_ATTR(tx_packets, XDPRELAY_TX_PACKETS);
 static XDPRELAY_COUNTER_ATTR(tx_bytes, XDPRELAY_TX_BYTES);
 
@@ -109,6 +110,7 @@ static struct attribute *xdprelay_counter_attrs[] = {
 	&xdprelay_attr_fragments.attr.attr,
 	&xdprelay_attr_unmatched.attr.attr,
 	&xdprelay_attr_direct.attr.attr,
+	&xdprelay_attr_socket.attr.attr,
 	&xdprelay_attr_tx_packets.attr.attr,
 	&xdprelay_attr_tx_bytes.attr.attr,
 	NULL

@@ -26,6 +26,7 @@ enum xdprelay_counter {
 	XDPRELAY_FRAGMENTS,		/* IPv4/IPv6 fragment: XDP_PASS */
 	XDPRELAY_UNMATCHED,		/* not a stream: XDP_PASS */
 	XDPRELAY_DIRECT,		/* relayed by the program: XDP_REDIRECT */
+	XDPRELAY_SOCKET,		/* to the relay's socket path: XDP_PASS */
 	/* Reported by the relay; counted by the direct path itself. */
 	XDPRELAY_TX_PACKETS,
 	XDPRELAY_TX_BYTES,
@@ -33,7 +34,7 @@ enum xdprelay_counter {
 };
 
 #define XDPRELAY_FIRST_OUTCOME	XDPRELAY_REDIRECTED
-#define XDPRELAY_LAST_OUTCOME	XDPRELAY_DIRECT
+#define XDPRELAY_LAST_OUTCOME	XDPRELAY_SOCKET
 
 /*
  * Rows of per-subscriber counters, over all streams; row 0 is never given

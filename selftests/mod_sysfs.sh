@@ -9,7 +9,7 @@
 mod_enter_vm "$@"
 
 COUNTERS="rx_packets rx_bytes redirected pass_no_socket pass_no_meta
-	  policed src_refused malformed direct tx_packets tx_bytes"
+	  policed src_refused malformed direct socket tx_packets tx_bytes"
 GLOBAL_COUNTERS="$COUNTERS fragments unmatched"
 
 # The state a bad write must leave alone: every stream and its id.

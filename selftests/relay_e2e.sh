@@ -17,6 +17,10 @@
 #    stood by for; a restarted relay resumes from the pinned state
 #  - the next hop's MAC changes mid-stream: under 20 ms of loss
 #  - a second relay with its own state and run directory runs beside it
+#  - streams on the socket path beside AF_XDP (--path socket), 1:2 IPv4
+#    and 1:1 IPv6: the program passes them to the stack, the relay's UDP
+#    sockets carry every datagram, counted as such, per stream and per
+#    subscriber; a config file moves one to AF_XDP while the relay runs
 #  - a stream on a group: the membership on the ingress comes and goes
 #    with it, and the relay's descriptors are as before
 #  - frames: all accounted for after a run of 1e6 packets; no AF_XDP
@@ -25,7 +29,7 @@
 . "$(dirname "$0")/lib/ktap.sh"
 . "$(dirname "$0")/lib/relay.sh"
 
-ktap_plan 54
+ktap_plan 66
 
 # Its streams run AF_XDP, which this test is about.
 AFXDP="--path afxdp"
@@ -173,6 +177,41 @@ N=10000
 recv_start k2 10.70.2.2 $N
 in_gen "$UDPSEND" -c $N -s $SIZE -r $RATE 10.70.1.2 5003
 ktap_check "restarted relay resumes the pinned stream" recv_check k2
+
+# Streams on the socket path, beside AF_XDP.
+status_says()
+{
+	ctl status | grep -qF -- "$1"
+}
+
+ctl stream add so4 --listen 10.70.1.2:5020 --to 10.70.2.2:6000 \
+	--to 10.70.2.3:6000 --path socket || ktap_bail "stream add so4 failed"
+ktap_check "--path socket: so4 runs the socket path, and status says why" \
+	wait_for 5000 status_says "stream so4: socket path: path socket asked for"
+relay_check "socket path 1:2 IPv4" 10.70.1.2 5020 10.70.2.2 10.70.2.3
+ktap_eq "socket path: passed to the stack, none to AF_XDP or direct" \
+	"$N 0 0" "$(stream_stat so4 socket) $(stream_stat so4 redirected) $(stream_stat so4 direct)"
+wait_for 2000 stat_above so4 tx_packets $((2 * N - 1))
+ktap_eq "socket path: tx_packets and per subscriber" "$((2 * N)) $N $N" \
+	"$(stream_stat so4 tx_packets) $(sub_stat so4 10.70.2.2:6000 tx_packets) $(sub_stat so4 10.70.2.3:6000 tx_packets)"
+ctl stream add so6 --listen [fd70:1::2]:5021 --to [fd70:2::2]:6000 \
+	--path socket || ktap_bail "stream add so6 failed"
+wait_for 5000 status_says "stream so6: socket path"
+relay_check "socket path 1:1 IPv6" fd70:1::2 5021 fd70:2::2
+ktap_eq "IPv6 socket path: passed to the stack" $N "$(stream_stat so6 socket)"
+ctl stream del so6
+
+# The config file moves so4 to AF_XDP while the relay runs.
+ctl stream list | sed '/^stream so4 /s/ path socket/ path afxdp/' \
+	> "$TMP/streams.conf"
+ktap_check "stream apply: so4 to path afxdp" \
+	ctl stream apply "$TMP/streams.conf"
+ktap_check "so4 runs AF_XDP now" \
+	wait_for 5000 status_says "stream so4: afxdp path"
+relay_check "so4 on AF_XDP" 10.70.1.2 5020 10.70.2.2 10.70.2.3
+ktap_eq "so4 on AF_XDP: redirected, no more to the stack" "$N $N" \
+	"$(stream_stat so4 redirected) $(stream_stat so4 socket)"
+ctl stream del so4
 
 # A stream on a group: the relay holds a membership on the ingress while
 # the stream lives, and gives it back with the stream, and no descriptor.

@@ -67,6 +67,7 @@
 #define ID_VLAN200	9
 #define ID_VLAN_ANY	10
 #define ID_ONLY100	11
+#define ID_SOCKET	12
 
 #define NUM_FRAMES	64
 #define XSK_FRAME_SIZE	XSK_UMEM__DEFAULT_FRAME_SIZE
@@ -279,6 +280,7 @@ struct stream_spec {
 	int src_len;
 	__u64 rate_pps;
 	__u64 burst;
+	bool stack;		/* on the relay's socket path */
 };
 
 static void add_stream(struct __test_metadata *_metadata,
@@ -297,6 +299,8 @@ static void add_stream(struct __test_metadata *_metadata,
 	val.id = ss->id;
 	val.rate_pps = ss->rate_pps;
 	val.burst = ss->burst;
+	if (ss->stack)
+		val.flags |= XDPRELAY_F_STACK;
 	if (ss->src) {
 		val.flags |= XDPRELAY_F_SRC_FILTER;
 		put_addr(_metadata, family, ss->src, val.src_addr);
@@ -1511,6 +1515,35 @@ TEST_F(xdp, direct_not_sent)
 	set_direct(_metadata, self, ID_V4, &d);
 	expect_direct(&f, ID_V4, &d, XDP_DROP,
 		      offsetof(struct xdprelay_dtx, tx_errors));
+}
+
+/*
+ * A stream on the socket path goes to the stack untouched, counted as
+ * such, socket or no socket on the queue and direct entry or none; its
+ * policer and source filter still apply first.
+ */
+TEST_F(xdp, socket_path)
+{
+	struct xdprelay_direct d = direct_tpl(AF_INET);
+	struct frame f;
+	int i;
+
+	add_stream(_metadata, self, &(struct stream_spec){
+		.daddr = "10.0.0.12", .dport = 7000, .id = ID_SOCKET,
+		.rate_pps = 1, .burst = 2, .stack = true,
+		.src = "10.0.0.0", .src_len = 24 });
+	build(_metadata, &f, &(struct spec){ .daddr = "10.0.0.12",
+					     .dport = 7000 });
+	expect(&f, f.len, XDP_PASS, XDPRELAY_SOCKET, ID_SOCKET);
+	add_xsk(_metadata, self);
+	set_direct(_metadata, self, ID_SOCKET, &d);
+	expect(&f, f.len, XDP_PASS, XDPRELAY_SOCKET, ID_SOCKET);
+	for (i = 0; i < 2; i++)
+		expect(&f, f.len, XDP_DROP, XDPRELAY_POLICED, ID_SOCKET);
+	build(_metadata, &f, &(struct spec){ .daddr = "10.0.0.12",
+					     .dport = 7000,
+					     .saddr = "198.51.100.1" });
+	expect(&f, f.len, XDP_PASS, XDPRELAY_SRC_REFUSED, ID_SOCKET);
 }
 
 /*

@@ -6,7 +6,9 @@
  *
  * The control plane owns the streams, the subscribers and their next
  * hops, the multicast memberships, the reports to the module, the status
- * file and the signals; it calls a path at these points:
+ * file and the signals; it calls a path (and the one beside it, the
+ * socket path beside AF_XDP, for the streams that ask for it) at these
+ * points:
  *
  *   setup	the pinned state is open: check what the path needs, make
  *		its sockets; start nothing yet

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The socket path of the relay (backend.h): `xdprelayctl run --backend
- * socket`.
+ * socket`, every stream; or beside the AF_XDP path, the streams added with
+ * `--path socket`, whose packets the XDP program passes to the stack.
  *
  * The same pinned state as the AF_XDP relay (xr_info, xr_streams, xr_subs,
  * xr_tx, xr_counters), served by ordinary UDP sockets: one listen socket
@@ -414,10 +415,15 @@ static void count_drops(struct sr *r)
 	}
 }
 
+/*
+ * Whether xdprelay's program counts (and polices) what arrives.  Beside
+ * AF_XDP it does: the relay started only with it there.
+ */
 static void check_xdp(struct sr *r)
 {
 	char why[256];
-	bool counts = !relay_program_check(r->rl->cfg->ingress, why,
+	bool counts = r->rl->be != &xr_backend_sock ||
+		      !relay_program_check(r->rl->cfg->ingress, why,
 					   sizeof(why), NULL);
 
 	if (counts != r->xdp_counts || !r->started)
@@ -492,7 +498,17 @@ static void set_subs(struct sr *r, uint32_t id, const struct xdprelay_subs *in)
 
 static struct sr *sr_of(const struct relay *rl)
 {
-	return rl->priv;
+	return rl->sock;
+}
+
+/*
+ * Beside the AF_XDP path, the socket path carries only the streams that
+ * ask for it; on its own, every stream.
+ */
+static bool sock_takes(const struct sr *r, const struct xdprelay_info *info)
+{
+	return info->name[0] && (r->rl->be == &xr_backend_sock ||
+				 info->path == XDPRELAY_PATH_SOCKET);
 }
 
 static int sock_setup(struct relay *rl)
@@ -505,7 +521,7 @@ static int sock_setup(struct relay *rl)
 		pr_err("out of memory");
 		return -ENOMEM;
 	}
-	rl->priv = r;
+	rl->sock = r;
 	r->rl = rl;
 	r->epfd = -1;
 	r->gso = true;
@@ -519,7 +535,8 @@ static int sock_setup(struct relay *rl)
 		pr_err("out of memory, or no epoll: %s", strerror(errno));
 		return -ENOMEM;
 	}
-	if (!rl->st.module && rl->st.counters_fd < 0)
+	if (rl->be == &xr_backend_sock && !rl->st.module &&
+	    rl->st.counters_fd < 0)
 		pr_info("no xr_counters map and no xdprelay.ko: received packets are not counted");
 	check_xdp(r);
 	return 0;
@@ -536,8 +553,12 @@ static int sock_start(struct relay *rl)
 		return -err;
 	}
 	r->started = true;
-	pr_info("relaying from %s to %s with UDP sockets (socket backend)",
-		r->rl->cfg->ingress, r->rl->cfg->egress);
+	if (rl->be == &xr_backend_sock)
+		pr_info("relaying from %s to %s with UDP sockets (socket backend)",
+			r->rl->cfg->ingress, r->rl->cfg->egress);
+	else
+		pr_debug("streams on the socket path: UDP sockets from %s to %s",
+			 r->rl->cfg->ingress, r->rl->cfg->egress);
 	return 0;
 }
 
@@ -557,7 +578,7 @@ static void sock_stream_changed(struct relay *rl, uint32_t id,
 	moved = memcmp(&info->listen, &was, sizeof(was)) ||
 		!info->name[0] != !s->info.name[0];
 	if (moved || info->src_port != s->info.src_port ||
-	    info->vlan != s->info.vlan ||
+	    info->vlan != s->info.vlan || !sock_takes(r, info) ||
 	    strncmp(info->name, s->info.name, XDPRELAY_NAME_LEN)) {
 		if (s->fd >= 0)
 			pr_debug("stream %u changed: sockets closed", id);
@@ -565,7 +586,7 @@ static void sock_stream_changed(struct relay *rl, uint32_t id,
 		s->warned = false;
 	}
 	s->info = *info;
-	if (s->info.name[0] && s->fd < 0)
+	if (sock_takes(r, &s->info) && s->fd < 0)
 		open_stream(r, id, &s->info);
 	scan_settings(r, id);
 	/* Only the streams that send to the endpoint that came or went. */
@@ -600,7 +621,7 @@ static int sock_tick(struct relay *rl, uint64_t now_ms)
 	for (id = 1; id < XDPRELAY_MAX_STREAMS; id++) {
 		struct sr_stream *s = &r->s[id];
 
-		if (!s->info.name[0])
+		if (!sock_takes(r, &s->info))
 			continue;
 		if (s->fd < 0)
 			open_stream(r, id, &s->info);
@@ -663,7 +684,7 @@ static int sock_teardown(struct relay *rl)
 	free(r->buf);
 	free(r->vals);
 	free(r);
-	rl->priv = NULL;
+	rl->sock = NULL;
 	return 0;
 }
 

@@ -36,6 +36,7 @@ const struct xr_choice xr_paths[] = {
 	{ "auto", XDPRELAY_PATH_AUTO },
 	{ "afxdp", XDPRELAY_PATH_AFXDP },
 	{ "direct", XDPRELAY_PATH_DIRECT },
+	{ "socket", XDPRELAY_PATH_SOCKET },
 	{ NULL }
 };
 
@@ -70,7 +71,7 @@ const struct xr_opt xr_stream_opts[] = {
 	XR_U32("vlan", struct xr_stream_spec, vlan, "ID", 1, XDPRELAY_VLAN_MAX,
 	       "Take the stream only from VLAN ID, 1 to 4094, the innermost tag of the frame (default: any VLAN, and untagged)"),
 	XR_ENUM("path", struct xr_stream_spec, path, NULL, xr_paths,
-		"How the relay carries the stream: auto (default) takes the direct path where it works, else AF_XDP; direct has the kernel relay each packet without the relay process (the XDP program rewrites and redirects it, for one subscriber through an egress that accepts XDP redirects; else a TC program sends it to each subscriber); afxdp hands each packet to the relay process"),
+		"How the relay carries the stream: auto (default) takes the direct path where it works, else AF_XDP; direct has the kernel relay each packet without the relay process (the XDP program rewrites and redirects it, for one subscriber through an egress that accepts XDP redirects; else a TC program sends it to each subscriber); afxdp hands each packet to the relay process; socket has the XDP program pass it to the stack, and the relay receives and sends it with UDP sockets"),
 	XR_OPT_END
 };
 
@@ -281,6 +282,8 @@ static void stream_value(const struct xr_stream_spec *s, uint32_t id,
 		memcpy(v->src_addr, s->source.addr, sizeof(v->src_addr));
 		xr_prefix_mask(&s->source, v->src_mask);
 	}
+	if (s->path == XDPRELAY_PATH_SOCKET)
+		v->flags |= XDPRELAY_F_STACK;
 }
 
 static void stream_info(const struct xr_stream_spec *s,
@@ -565,7 +568,7 @@ int xr_stream_get(struct xr_state *st, uint32_t id,
 	s->listen = info.listen;
 	s->source_port = info.src_port;
 	s->vlan = info.vlan <= XDPRELAY_VLAN_MAX ? info.vlan : 0;
-	s->path = info.path <= XDPRELAY_PATH_DIRECT ? info.path : 0;
+	s->path = info.path <= XDPRELAY_PATH_SOCKET ? info.path : 0;
 	key = xr_info_key(&info);
 
 	if (!bpf_map_lookup_elem(st->streams_fd, &key, &val) &&

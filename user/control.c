@@ -184,6 +184,8 @@ static void info_update(struct relay *r, uint32_t id,
 	ctl_update(r, id, info);
 	group_update(r, id, info);
 	r->be->stream_changed(r, id, info);
+	if (r->beside)
+		r->beside->stream_changed(r, id, info);
 }
 
 static void read_info(struct relay *r, uint32_t id)
@@ -249,6 +251,8 @@ static int scan_subs(struct relay *r)
 					id);
 		}
 		r->be->subs_changed(r, id, s);
+		if (r->beside)
+			r->beside->subs_changed(r, id, s);
 	}
 	return changed;
 }
@@ -397,6 +401,8 @@ static int main_loop(struct relay *r)
 		if (handle_signals(r))
 			break;
 		err = r->be->check(r);
+		if (!err && r->beside)
+			err = r->beside->check(r);
 		if (err)
 			break;
 		if (relay_reload_poll(&r->reload))
@@ -442,6 +448,12 @@ static int main_loop(struct relay *r)
 			xr_reporter_open(&r->rep);
 		}
 		wait = r->be->tick(r, now);
+		if (r->beside) {
+			int w = r->beside->tick(r, now);
+
+			if (w < wait)
+				wait = w;
+		}
 		xr_report_tx(&r->rep);
 	}
 	return err;
@@ -521,6 +533,8 @@ static int setup(struct relay *r)
 		r->groups[id].fd = -1;
 
 	err = r->be->setup(r);
+	if (!err && r->beside)
+		err = r->beside->setup(r);
 	if (err)
 		return err;
 	err = relay_direct_setup(r);
@@ -545,6 +559,8 @@ static int setup(struct relay *r)
 	relay_direct_sync(r, relay_now_ms());
 
 	err = r->be->start(r);
+	if (!err && r->beside)
+		err = r->beside->start(r);
 	if (err)
 		return err;
 	xr_reporter_open(&r->rep);
@@ -589,6 +605,9 @@ static int run(const struct relay_config *cfg,
 	}
 	r->cfg = cfg;
 	r->be = be;
+	/* Streams that ask for UDP sockets get them beside AF_XDP. */
+	if (be != &xr_backend_sock)
+		r->beside = &xr_backend_sock;
 	r->rep.fd = -1;
 	r->sfd = sfd;
 	r->reload.cfg = cfg;
@@ -598,8 +617,12 @@ static int run(const struct relay_config *cfg,
 		err = main_loop(r);
 	relay_reload_stop(&r->reload);
 	be->stop(r);
+	if (r->beside)
+		r->beside->stop(r);
 	xr_report_tx(&r->rep);
 	ret = be->teardown(r);
+	if (r->beside)
+		ret = r->beside->teardown(r) ?: ret;
 	teardown(r);
 	free(r);
 	return err ? err : ret;

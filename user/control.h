@@ -116,7 +116,14 @@ struct relay_direct {
 struct relay {
 	const struct relay_config *cfg;
 	const struct xr_backend *be;
-	void *priv;			/* the path's own state */
+	/*
+	 * Beside the AF_XDP path, the socket path, for the streams that ask
+	 * for it (path socket); NULL where @be is the socket path itself.
+	 * The control plane calls both.
+	 */
+	const struct xr_backend *beside;
+	void *priv;			/* the AF_XDP path's own state */
+	void *sock;			/* the socket path's */
 	struct xr_state st;
 	bool st_open;
 	int ingress_ifindex;

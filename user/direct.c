@@ -458,6 +458,11 @@ static unsigned int decide(struct relay *r, uint32_t id, char *why,
 	*standby = false;
 	if (!info->name[0])
 		return RELAY_RUNS_NONE;
+	/* UDP sockets, beside AF_XDP or instead of it. */
+	if (info->path == XDPRELAY_PATH_SOCKET) {
+		snprintf(why, len, "path socket asked for");
+		return RELAY_RUNS_SOCKET;
+	}
 	/* The backend's own path. */
 	other = r->be->direct ? RELAY_RUNS_AFXDP : RELAY_RUNS_SOCKET;
 	*way = kernel_way(r, nr, no, sizeof(no));

@@ -69,6 +69,8 @@ static const struct rx_counter {
 	  "Packets of no stream, passed to the stack" },
 	{ "direct", "DIRECT", XDPRELAY_DIRECT, false,
 	  "Packets the XDP program relayed itself (direct path)" },
+	{ "socket", "SOCKET", XDPRELAY_SOCKET, false,
+	  "Packets passed to the stack for the relay's UDP sockets (socket path)" },
 };
 
 /* What the relay counts in xr_tx. */
