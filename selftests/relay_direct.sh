@@ -18,7 +18,8 @@
 #    nothing; the TC program taken off is put back; a veth egress that
 #    would reorder them is named in status
 #  - an entry removed behind the relay's back is written again
-#  - the next hop's MAC changes mid-stream: the stream follows
+#  - the next hop's MAC changes mid-stream: the stream follows; its
+#    neighbour entry deleted mid-stream costs nothing
 #  - SIGKILL of the relay mid-stream, restart a second later: nothing lost
 #    or repeated, 1:1 and fan-out; a stopped relay leaves direct streams
 #    flowing, and stream list says when a fan-out cannot flow for want of
@@ -35,7 +36,7 @@
 . "$(dirname "$0")/lib/ktap.sh"
 . "$(dirname "$0")/lib/relay.sh"
 
-ktap_plan 89
+ktap_plan 91
 lab_setup || ktap_bail "cannot build the lab"
 
 SIZE=1316
@@ -261,6 +262,24 @@ ktap_check "MAC change: the direct stream follows (over half arrives)" \
 	test $mac_got -gt $((N / 2))
 relay_check "after the MAC change" 10.70.1.2 5000 10.70.2.2
 mac_restore 10.70.2.2
+
+# The kernel drops the next hop's neighbour entry mid-stream, as its
+# garbage collector takes stale entries that the direct path never
+# refreshes: the relay keeps the last MAC while the kernel resolves it
+# again, and nothing is lost.
+nn_base=$(sub_stat d4 10.70.2.2:6000 tx_no_neigh)
+recv_start nd 10.70.2.2 $N
+in_gen "$UDPSEND" -c $N -s $SIZE -r $RATE 10.70.1.2 5000 &
+send_pid=$!
+for i in 1 2 3 4 5; do
+	sleep 0.15
+	in_rly ip neigh del 10.70.2.2 dev xr1 2>/dev/null
+done
+wait $send_pid
+ktap_check "neighbour entry deleted mid-stream, five times: every datagram arrives" \
+	recv_check nd
+ktap_eq "neighbour entry deleted mid-stream: nothing counted as no_neigh" \
+	"$nn_base" "$(sub_stat d4 10.70.2.2:6000 tx_no_neigh)"
 
 # SIGKILL mid-stream, a restart a second later: the program relays on.
 N2=40000

@@ -45,6 +45,13 @@
  * kernel's notification of its answer marks it at once anyway.
  */
 #define XR_POLL_INTERVAL_NS	(100 * 1000 * 1000ULL)
+/*
+ * A next hop that was usable and whose neighbour entry is gone or being
+ * resolved again (the kernel's garbage collector took a stale one, say)
+ * keeps its MAC this long while the kernel resolves it, as the kernel's
+ * own stale entries do: unless the kernel finds it failed first.
+ */
+#define XR_HOLD_NS		(3 * XR_NSEC_PER_SEC)
 /* Notifications: socket buffer, and reads per call before it yields. */
 #define XR_EV_RCVBUF		(1 << 20)
 #define XR_EV_MAX_READS		64
@@ -72,6 +79,7 @@ struct nh_slot {
 	uint8_t hop[16];	/* whose neighbour entry gives the MAC */
 	uint64_t next_use_ns;
 	uint64_t next_poll_ns;	/* while resolving, with no notification */
+	uint64_t hold_until_ns;	/* holding the last MAC until; 0: not */
 };
 
 struct xr_neigh {
@@ -729,6 +737,33 @@ static void multicast_mac(int family, const uint8_t *addr, uint8_t *mac)
 }
 
 /*
+ * The next hop of @s was usable, through the same neighbour, and its
+ * entry is missing or incomplete now: *@nh keeps the last MAC for at
+ * most XR_HOLD_NS while the kernel resolves it again.  False when it
+ * was not usable, the kernel found it @failed, or the time is up.
+ */
+static bool hold(struct nh_slot *s, struct xr_nh *nh, uint64_t now,
+		 bool same_hop, bool failed)
+{
+	if (failed || !same_hop || s->nh.state != XR_NH_OK ||
+	    s->nh.oif != nh->oif ||
+	    memcmp(s->nh.src, nh->src, sizeof(nh->src))) {
+		s->hold_until_ns = 0;
+		return false;
+	}
+	/* The kernel is asked to resolve it at once. */
+	if (!s->hold_until_ns) {
+		s->hold_until_ns = now + XR_HOLD_NS;
+		s->next_use_ns = 0;
+	}
+	if (now >= s->hold_until_ns)
+		return false;
+	memcpy(nh->mac, s->nh.mac, sizeof(nh->mac));
+	nh->state = XR_NH_OK;
+	return true;
+}
+
+/*
  * Look one subscriber up, and remember whose neighbour entry its frames
  * depend on.  Returns -errno only when rtnetlink fails.
  */
@@ -737,11 +772,13 @@ static int resolve(struct xr_neigh *n, struct nh_slot *s, uint64_t now,
 {
 	const uint8_t *hop;
 	struct xr_route rt;
+	int hop_family, old_family = s->hop_family, err;
+	uint8_t old_hop[sizeof(s->hop)];
+	bool has_mac, same_hop;
 	uint16_t state;
-	bool has_mac;
-	int hop_family, err;
 
 	memset(nh, 0, sizeof(*nh));
+	memcpy(old_hop, s->hop, sizeof(old_hop));
 	s->hop_family = 0;
 	err = route_get(n, s->family, s->addr, &rt);
 	if (err == -ETIMEDOUT || err == -ENOBUFS || err == -EPROTO)
@@ -771,6 +808,8 @@ static int resolve(struct xr_neigh *n, struct nh_slot *s, uint64_t now,
 
 	hop_family = rt.gw_family ? rt.gw_family : s->family;
 	hop = rt.gw_family ? rt.gw : s->addr;
+	same_hop = old_family == hop_family &&
+		   !memcmp(old_hop, hop, addr_len(hop_family));
 	s->hop_family = hop_family;
 	memset(s->hop, 0, sizeof(s->hop));
 	memcpy(s->hop, hop, addr_len(hop_family));
@@ -778,9 +817,12 @@ static int resolve(struct xr_neigh *n, struct nh_slot *s, uint64_t now,
 	if (err == -ETIMEDOUT || err == -EPROTO)
 		return err;
 	if (!err && (state & XR_NUD_VALID) && has_mac) {
+		s->hold_until_ns = 0;
 		nh->state = XR_NH_OK;
 		if (!(state & NUD_STALE))
 			return 0;
+	} else if (hold(s, nh, now, same_hop, !err && (state & NUD_FAILED))) {
+		/* Resolving it again, as below. */
 	} else {
 		memset(nh->mac, 0, sizeof(nh->mac));
 		nh->state = XR_NH_UNRESOLVED;
@@ -820,8 +862,10 @@ int xr_neigh_refresh(struct xr_neigh *n, bool all, xr_neigh_cb cb,
 		struct nh_slot *s = &n->slots[n->live[i]];
 		struct xr_nh nh, old;
 
+		/* A held next hop is looked at as one resolving. */
 		if (!all && !s->dirty &&
-		    (!resolving(&s->nh) || now < s->next_poll_ns)) {
+		    ((!resolving(&s->nh) && !s->hold_until_ns) ||
+		     now < s->next_poll_ns)) {
 			pending += resolving(&s->nh);
 			continue;
 		}
