@@ -205,9 +205,11 @@ int main(int argc, char **argv)
 	memcpy(key.ep.addr, stream_addr, 4);
 	key.ep.port = htons(5000);
 	s.id = 1;
+	s.flags = XDPRELAY_F_AFXDP;
 	map_put(obj, XDPRELAY_MAP_STREAMS, &key, &s);
 	key.ep.port = htons(5001);
 	s.id = 2;
+	s.flags = 0;
 	map_put(obj, XDPRELAY_MAP_STREAMS, &key, &s);
 	/*
 	 * A test run repeats the program on the same buffer, which the

@@ -407,7 +407,7 @@ int xdprelay_rx(struct xdp_md *ctx)
 	struct xdprelay_stream *s;
 	struct xdprelay_meta *meta;
 	struct xr_pkt pkt = {};
-	__u32 outcome, id;
+	__u32 outcome, id, afxdp;
 	int act;
 
 	outcome = parse(data, data_end, &pkt);
@@ -451,9 +451,13 @@ int xdprelay_rx(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 
-	d = bpf_map_lookup_elem(&xr_direct, &id);
-	if (d && !d->standby)
-		return relay_direct(ctx, id, d, &pkt, bytes);
+	afxdp = s->flags & XDPRELAY_F_AFXDP;
+	d = NULL;
+	if (!afxdp) {
+		d = bpf_map_lookup_elem(&xr_direct, &id);
+		if (d && !d->standby)
+			return relay_direct(ctx, id, d, &pkt, bytes);
+	}
 
 	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*meta))) {
 		account(id, XDPRELAY_PASS_NO_META, bytes);
@@ -479,6 +483,8 @@ int xdprelay_rx(struct xdp_md *ctx)
 	 * came.
 	 */
 	bpf_xdp_adjust_meta(ctx, sizeof(*meta));
+	if (afxdp)
+		d = bpf_map_lookup_elem(&xr_direct, &id);
 	if (d)
 		return relay_direct(ctx, id, d, &pkt, bytes);
 	account(id, XDPRELAY_PASS_NO_SOCKET, bytes);

@@ -57,6 +57,12 @@ struct xdprelay_key {
 #define XDPRELAY_F_SRC_FILTER	(1U << 0)
 /* On the relay's socket path: the program passes it to the stack. */
 #define XDPRELAY_F_STACK	(1U << 1)
+/*
+ * Put on AF_XDP by the operator: the kernel relays it only while no
+ * socket takes it (an xr_direct entry that stands by), so the program
+ * looks the entry up only then.
+ */
+#define XDPRELAY_F_AFXDP	(1U << 2)
 
 /* Value of xr_streams. */
 struct xdprelay_stream {

@@ -68,6 +68,7 @@
 #define ID_VLAN_ANY	10
 #define ID_ONLY100	11
 #define ID_SOCKET	12
+#define ID_AFXDP	13
 
 #define NUM_FRAMES	64
 #define XSK_FRAME_SIZE	XSK_UMEM__DEFAULT_FRAME_SIZE
@@ -281,6 +282,7 @@ struct stream_spec {
 	__u64 rate_pps;
 	__u64 burst;
 	bool stack;		/* on the relay's socket path */
+	bool afxdp;		/* put on AF_XDP by the operator */
 };
 
 static void add_stream(struct __test_metadata *_metadata,
@@ -301,6 +303,8 @@ static void add_stream(struct __test_metadata *_metadata,
 	val.burst = ss->burst;
 	if (ss->stack)
 		val.flags |= XDPRELAY_F_STACK;
+	if (ss->afxdp)
+		val.flags |= XDPRELAY_F_AFXDP;
 	if (ss->src) {
 		val.flags |= XDPRELAY_F_SRC_FILTER;
 		put_addr(_metadata, family, ss->src, val.src_addr);
@@ -1648,6 +1652,34 @@ TEST_F(xdp, direct_standby)
 	d.nr = 2;
 	set_direct(_metadata, self, ID_V4, &d);
 	expect_fanout(&f, ID_V4, &d);
+}
+
+/*
+ * A stream the operator put on AF_XDP: its entry is looked up only once
+ * no socket took the frame, and then it relays it as any stand-by.
+ */
+TEST_F(xdp, direct_standby_afxdp)
+{
+	struct xdprelay_direct d = direct_tpl(AF_INET);
+	__u32 key = 0;
+	struct frame f;
+
+	add_stream(_metadata, self, &(struct stream_spec){
+		.daddr = "10.0.0.13", .dport = 5000, .id = ID_AFXDP,
+		.afxdp = true });
+	d.standby = 1;
+	d.daddr[3] = 13;
+	set_direct(_metadata, self, ID_AFXDP, &d);
+	build(_metadata, &f, &(struct spec){ .daddr = "10.0.0.13" });
+	input_csums(&f, false);
+	expect_direct(&f, ID_AFXDP, &d, XDP_REDIRECT, SENT);
+	add_xsk(_metadata, self);
+	expect(&f, f.len, XDP_REDIRECT, XDPRELAY_REDIRECTED, ID_AFXDP);
+	ASSERT_EQ(0, bpf_map_delete_elem(self->xsks_fd, &key));
+	expect_direct(&f, ID_AFXDP, &d, XDP_REDIRECT, SENT);
+	/* No entry: to the stack, as any stream without a socket. */
+	ASSERT_EQ(0, bpf_map_delete_elem(self->direct_fd, &(__u32){ ID_AFXDP }));
+	expect(&f, f.len, XDP_PASS, XDPRELAY_PASS_NO_SOCKET, ID_AFXDP);
 }
 
 /* The policer and the source filter come first, as for AF_XDP. */

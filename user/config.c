@@ -284,6 +284,8 @@ static void stream_value(const struct xr_stream_spec *s, uint32_t id,
 	}
 	if (s->path == XDPRELAY_PATH_SOCKET)
 		v->flags |= XDPRELAY_F_STACK;
+	if (s->path == XDPRELAY_PATH_AFXDP)
+		v->flags |= XDPRELAY_F_AFXDP;
 }
 
 static void stream_info(const struct xr_stream_spec *s,
