@@ -433,6 +433,21 @@ static void check_xdp(struct sr *r)
 	__atomic_store_n(&r->xdp_counts, counts, __ATOMIC_RELAXED);
 }
 
+static struct sr *sr_of(const struct relay *rl)
+{
+	return rl->sock;
+}
+
+/*
+ * Beside the AF_XDP path, the socket path carries only the streams that
+ * ask for it; on its own, every stream.
+ */
+static bool sock_takes(const struct sr *r, const struct xdprelay_info *info)
+{
+	return info->name[0] && (r->rl->be == &xr_backend_sock ||
+				 info->path == XDPRELAY_PATH_SOCKET);
+}
+
 /* ---- subscribers that would loop ---------------------------------- */
 
 /* A stream's listen endpoint: sending there would come back forever. */
@@ -468,10 +483,14 @@ static bool sends_to(const struct xdprelay_subs *subs,
 static void set_subs(struct sr *r, uint32_t id, const struct xdprelay_subs *in)
 {
 	struct sr_stream *s = &r->s[id];
+	struct sr_list *l = &r->lists[id];
 	char a[XR_ENDPOINT_STRLEN];
 	struct xdprelay_subs kept;
 	uint32_t j, loops = 0;
 
+	/* Taken later, it reads the list then. */
+	if (!sock_takes(r, &s->info))
+		return;
 	kept = *in;
 	kept.nr = 0;
 	memset(kept.sub, 0, sizeof(kept.sub));
@@ -483,33 +502,18 @@ static void set_subs(struct sr *r, uint32_t id, const struct xdprelay_subs *in)
 			kept.sub[kept.nr++] = in->sub[j];
 			continue;
 		}
-		s->loop_slot[loops++] = in->slot[j];
+		l->loop_slot[loops++] = in->slot[j];
 		if (loops > s->loops)
 			pr_warn("stream %.*s: subscriber %s is the listen endpoint of a stream here: not relayed, it would loop",
 				XDPRELAY_NAME_LEN, s->info.name,
 				xr_endpoint_str(&in->sub[j], a));
 	}
-	s->subs = kept;
+	l->subs = kept;
 	s->loops = loops;
 	pthread_mutex_unlock(&r->lock);
 }
 
 /* ---- the path's operations ----------------------------------------- */
-
-static struct sr *sr_of(const struct relay *rl)
-{
-	return rl->sock;
-}
-
-/*
- * Beside the AF_XDP path, the socket path carries only the streams that
- * ask for it; on its own, every stream.
- */
-static bool sock_takes(const struct sr *r, const struct xdprelay_info *info)
-{
-	return info->name[0] && (r->rl->be == &xr_backend_sock ||
-				 info->path == XDPRELAY_PATH_SOCKET);
-}
 
 static int sock_setup(struct relay *rl)
 {
@@ -529,9 +533,10 @@ static int sock_setup(struct relay *rl)
 	for (id = 0; id < XDPRELAY_MAX_STREAMS; id++)
 		r->s[id].fd = r->s[id].out_fd = -1;
 	r->vals = calloc(rl->st.ncpus, sizeof(*r->vals));
+	r->lists = calloc(XDPRELAY_MAX_STREAMS, sizeof(*r->lists));
 	r->buf = malloc((size_t)SR_BATCH * SR_BUF_SIZE);
 	r->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (!r->vals || !r->buf || r->epfd < 0) {
+	if (!r->vals || !r->lists || !r->buf || r->epfd < 0) {
 		pr_err("out of memory, or no epoll: %s", strerror(errno));
 		return -ENOMEM;
 	}
@@ -586,8 +591,10 @@ static void sock_stream_changed(struct relay *rl, uint32_t id,
 		s->warned = false;
 	}
 	s->info = *info;
-	if (sock_takes(r, &s->info) && s->fd < 0)
+	if (sock_takes(r, &s->info) && s->fd < 0) {
 		open_stream(r, id, &s->info);
+		set_subs(r, id, &rl->subs[id]);
+	}
 	scan_settings(r, id);
 	/* Only the streams that send to the endpoint that came or went. */
 	for (i = 1; moved && i < XDPRELAY_MAX_STREAMS; i++)
@@ -683,6 +690,7 @@ static int sock_teardown(struct relay *rl)
 	pthread_mutex_destroy(&r->lock);
 	free(r->buf);
 	free(r->vals);
+	free(r->lists);
 	free(r);
 	rl->sock = NULL;
 	return 0;

@@ -42,13 +42,20 @@ struct sr_stream {
 	bool armed;			/* fd in the worker's epoll set */
 	uint64_t opened_ms;		/* when fd was opened */
 	bool warned;
-	struct xdprelay_subs subs;	/* the worker's list, loops left out */
 	uint32_t loops;			/* subscribers left out */
-	uint16_t loop_slot[XDPRELAY_MAX_SUBS];	/* their rows */
 	__u64 pol_credit;		/* the worker's policer */
 	__u64 pol_last;
 	struct xr_rx_count rx;		/* since the last tick */
 	uint32_t drops_seen;		/* of the listen socket */
+};
+
+/*
+ * The worker's list of a stream, apart from struct sr_stream: only the
+ * streams the path takes touch theirs.
+ */
+struct sr_list {
+	struct xdprelay_subs subs;	/* loops left out */
+	uint16_t loop_slot[XDPRELAY_MAX_SUBS];	/* their rows */
 };
 
 struct sr {
@@ -64,6 +71,7 @@ struct sr {
 	uint64_t next_check;	/* of xdp_counts */
 	uint64_t next_tick;	/* the next full pass over the streams */
 	struct sr_stream s[XDPRELAY_MAX_STREAMS];
+	struct sr_list *lists;	/* by stream id */
 
 	/* The worker's. */
 	bool gso;		/* until the kernel refuses UDP_SEGMENT */

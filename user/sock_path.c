@@ -204,6 +204,7 @@ static bool src_allowed(const struct xdprelay_stream *v,
 static void relay_stream(struct sr *r, uint32_t id)
 {
 	struct sr_stream *s = &r->s[id];
+	const struct sr_list *l = &r->lists[id];
 	int family = s->info.listen.family;
 	unsigned int hdr = frame_hdr_len(family);
 	bool filter = s->val.flags & XDPRELAY_F_SRC_FILTER;
@@ -245,8 +246,8 @@ static void relay_stream(struct sr *r, uint32_t id)
 				seg = 0;
 			m++;
 		}
-		for (j = 0; m && j < s->subs.nr && j < XDPRELAY_MAX_SUBS; j++) {
-			const struct xdprelay_endpoint *ep = &s->subs.sub[j];
+		for (j = 0; m && j < l->subs.nr && j < XDPRELAY_MAX_SUBS; j++) {
+			const struct xdprelay_endpoint *ep = &l->subs.sub[j];
 			struct sr_acc sa = {};
 
 			/* The CLI refuses other families; skip them too. */
@@ -257,12 +258,12 @@ static void relay_stream(struct sr *r, uint32_t id)
 				sa.tx_errors = m;
 			else
 				send_sub(r, s->out_fd, ep, m, seg, &sa);
-			sub_flush(r, s->subs.slot[j], &sa, a);
+			sub_flush(r, l->subs.slot[j], &sa, a);
 		}
 		for (j = 0; m && j < s->loops; j++) {
 			struct sr_acc sa = { .no_neigh = m };
 
-			sub_flush(r, s->loop_slot[j], &sa, a);
+			sub_flush(r, l->loop_slot[j], &sa, a);
 		}
 		acc_flush(r, id);
 		if (n < SR_BATCH)
