@@ -28,7 +28,7 @@ in_sink() { nsenter --net=/run/netns/$LAB_SINK "$@"; }
 
 lab_setup()
 {
-	local i
+	local i mac
 
 	# Loaded by hand: the VM's kernel does not load modules on demand.
 	# clsact and cls_bpf carry the relay's fan-out program.
@@ -58,6 +58,16 @@ lab_setup()
 	ip -n $LAB_RLY link set xr1 up
 	ip -n $LAB_SINK link set xs0 up
 	ip -n $LAB_GEN route add 224.0.0.0/4 dev xg0
+	# The generator knows the relay's addresses from the start: while
+	# ARP resolves, its datagrams wait in the neighbour's queue, and one
+	# sent as the answer comes can overtake them, which would read as
+	# the relay reordering the first packets of a stream.
+	mac=$(ip -n $LAB_RLY -o link show xr0 |
+	      grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
+	ip -n $LAB_GEN neigh replace 10.70.1.2 lladdr "$mac" dev xg0 \
+		nud permanent
+	ip -n $LAB_GEN neigh replace fd70:1::2 lladdr "$mac" dev xg0 \
+		nud permanent
 	in_gen ethtool -K xg0 tx off >/dev/null
 	# The kernel's fan-out sends skbs; with TSO off, xr1 hands them to
 	# the sink's NAPI (when it has one), in order, not to a CPU's backlog.
