@@ -19,8 +19,9 @@
 #    kernel carries it through that CPU
 #  - a burst that overflows the queue to the other CPU: every copy is
 #    sent or counted, in HANDOFF_DROP or TX_ERRORS
-#  - SIGKILL of the relay mid-stream, restart a second later: nothing lost
-#    or repeated
+#  - SIGKILL of the relay mid-stream, restart a second later: the new
+#    relay keeps the CPU's entry and its thread; nothing lost, repeated
+#    or reordered
 #  - the relay restarted without --direct-cpus mid-stream: the stream
 #    moves back to the receiving CPU, nothing lost or repeated, and
 #    xr_cpus is empty
@@ -30,7 +31,7 @@
 . "$(dirname "$0")/lib/ktap.sh"
 . "$(dirname "$0")/lib/relay.sh"
 
-ktap_plan 50
+ktap_plan 51
 lab_setup || ktap_bail "cannot build the lab"
 
 SIZE=1316
@@ -230,12 +231,17 @@ d4_midway()
 RATE=20000
 N2=40000
 d4_midway k4
+kthreads=$(pgrep "^cpumap/$CPU/map" | sort | xargs)
 kill -KILL "$relay_pid"
 wait "$relay_pid" 2>/dev/null
 relay_pid=
 sleep 1
 ktap_check "relay restarted with --direct-cpus $CPU" \
 	relay_start --direct-cpus $CPU
+# A new entry would start a new thread, and what the old one still held
+# could leave after the new one's first frames.
+ktap_eq "the restarted relay kept CPU $CPU's entry, and its thread" \
+	"$kthreads" "$(pgrep "^cpumap/$CPU/map" | sort | xargs)"
 wait $send_pid
 ktap_check "SIGKILL and restart mid-stream: $N2 in order, none lost or repeated" \
 	recv_check k4

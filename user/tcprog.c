@@ -137,6 +137,26 @@ int xr_tc_detach(int ifindex)
 	return ret == -EINVAL ? -ENOENT : ret;
 }
 
+/* Whether program @id is the one @fd refers to, or one of the same code. */
+static bool same_prog(__u32 id, int fd)
+{
+	struct bpf_prog_info a = {}, b = {};
+	__u32 la = sizeof(a), lb = sizeof(b);
+	int other;
+	bool same;
+
+	if (!id)
+		return false;
+	other = bpf_prog_get_fd_by_id(id);
+	if (other < 0)
+		return false;
+	same = !bpf_obj_get_info_by_fd(other, &a, &la) &&
+	       !bpf_obj_get_info_by_fd(fd, &b, &lb) &&
+	       a.type == b.type && !memcmp(a.tag, b.tag, sizeof(a.tag));
+	close(other);
+	return same;
+}
+
 int xr_cpus_set(int cpus_fd, const bool *cpus, unsigned int qsize,
 		const char *object, const char *pin_dir, const char **step)
 {
@@ -157,6 +177,19 @@ int xr_cpus_set(int cpus_fd, const bool *cpus, unsigned int qsize,
 	}
 	*step = "writing xr_cpus";
 	for (cpu = 0; cpu < XDPRELAY_MAX_CPUS; cpu++) {
+		struct bpf_cpumap_val cur = {};
+
+		/*
+		 * An entry as it would be written stays: a new one would
+		 * start a new kernel thread, and the frames still queued
+		 * for the old one could leave after the first ones of the
+		 * new (a relay restarted with the same list).
+		 */
+		if (cpus[cpu] &&
+		    !bpf_map_lookup_elem(cpus_fd, &cpu, &cur) &&
+		    cur.qsize == qsize &&
+		    same_prog(cur.bpf_prog.id, val.bpf_prog.fd))
+			continue;
 		if (cpus[cpu])
 			ret = bpf_map_update_elem(cpus_fd, &cpu, &val, 0);
 		else
