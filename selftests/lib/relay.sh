@@ -57,7 +57,9 @@ relay_ready()
 
 # relay_check LABEL DST PORT ADDR...: a receiver on port 6000 of each ADDR
 # in the sink, $N datagrams of $SIZE bytes at $RATE/s to DST:PORT, and a
-# case per receiver: it got all of them, in order and intact.
+# case per receiver: it got all of them, in order and intact.  With
+# SEND_CPU set, the sender stays on that CPU, as a flow stays on one
+# queue of a NIC.
 relay_check()
 {
 	local label=$1 dst=$2 port=$3 a i=0
@@ -66,7 +68,8 @@ relay_check()
 	for a; do
 		recv_start rc$((i += 1)) "$a" $N
 	done
-	in_gen "$UDPSEND" -c $N -s $SIZE -r $RATE "$dst" "$port"
+	in_gen ${SEND_CPU:+taskset -c "$SEND_CPU"} "$UDPSEND" -c $N -s $SIZE \
+		-r $RATE "$dst" "$port"
 	i=0
 	for a; do
 		ktap_check "$label: $a got $N in order and intact" \
