@@ -157,19 +157,15 @@ struct xdprelay_subs {
 };
 
 /*
- * XDPRELAY_SLOTS (xdprelay_kfunc.h) rows of per-subscriber counters, over
- * all streams; row 0 is never given out (its @stream holds where the
- * writers look for a free row next, so that a row freed a moment ago is
- * the last one taken again).
- */
-
-/*
- * Value of xr_slots, an mmapable array of XDPRELAY_SLOTS rows: whose
+ * Value of xr_slots, an mmapable array of XDPRELAY_SLOTS rows
+ * (xdprelay_kfunc.h) of per-subscriber counters over all streams: whose
  * counters a row holds, and what the relay's AF_XDP and socket paths
  * sent to that subscriber (added once per batch with atomic adds).  The
  * kernel's paths count in xr_subtx, per CPU, at the same row; a reader
  * adds the two.  Written by the writers of xr_subs, under their lock: a
- * row is zeroed, in both maps, before it is given to a subscriber.
+ * row is zeroed, in both maps, before it is given to a subscriber.  Row 0
+ * is never given out: its @stream holds where the writers look for a free
+ * row next, so that a row freed a moment ago is the last one taken again.
  */
 struct xdprelay_slot {
 	__u32 stream;		/* 0: free */

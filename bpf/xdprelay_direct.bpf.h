@@ -123,7 +123,7 @@ static __always_inline void sub_count(__u32 id,
 				      enum xr_tx_field f, __u32 bytes)
 {
 	struct xdprelay_subtx *st;
-	__u32 slot = e->slot;
+	__u32 slot = e->slot, event;
 
 	tx_count(id, f, bytes);
 	if (!slot)
@@ -131,21 +131,27 @@ static __always_inline void sub_count(__u32 id,
 	st = bpf_map_lookup_elem(&xr_subtx, &slot);
 	if (!st)
 		return;
-	if (f == XR_TX_SENT) {
+	switch (f) {
+	case XR_TX_SENT:
 		st->packets++;
 		st->bytes += bytes;
-	} else if (f == XR_TX_ERRORS) {
+		event = XDPRELAY_SUB_SENT;
+		break;
+	case XR_TX_ERRORS:
 		st->tx_errors++;
-	} else if (f == XR_TX_NO_NEIGH) {
+		event = XDPRELAY_SUB_ERROR;
+		break;
+	case XR_TX_NO_NEIGH:
 		st->no_neigh++;
+		event = XDPRELAY_SUB_NO_NEIGH;
+		break;
+	default:
+		return;
 	}
 #ifdef XDPRELAY_KFUNC
-	if (f == XR_TX_SENT)
-		xdprelay_sub_count(slot, XDPRELAY_SUB_SENT, bytes);
-	else if (f == XR_TX_ERRORS)
-		xdprelay_sub_count(slot, XDPRELAY_SUB_ERROR, 0);
-	else if (f == XR_TX_NO_NEIGH)
-		xdprelay_sub_count(slot, XDPRELAY_SUB_NO_NEIGH, 0);
+	xdprelay_sub_count(slot, event, bytes);
+#else
+	(void)event;
 #endif
 }
 

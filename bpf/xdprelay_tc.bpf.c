@@ -15,7 +15,8 @@
  * consumed.  A clone is transmitted at once, so that what the egress
  * refuses (a veth whose peer's ring is full, a device that is down) is
  * known here and counted: what is sent, or cannot be, is counted in
- * xr_dtx, exactly, and in the subscriber's row of xr_subtx.  Every other packet goes on untouched.
+ * xr_dtx, exactly, and in the subscriber's row of xr_subtx.  Every other
+ * packet goes on untouched.
  *
  * xdprelay_cpu runs on the CPUs of the cpumap xr_cpus, each in the
  * kernel thread of its entry, on the frames that the XDP program handed

@@ -2,8 +2,8 @@
 /*
  * /dev/xdprelay: the ioctls of xdprelay_uapi.h.  The relay reports its
  * transmit counts here, a batch of streams (or subscribers) per call, and
- * the socket backend its receive counts too; processes register the UDP sockets
- * whose buffers tune.c tunes.
+ * the socket backend its receive counts too; processes register the UDP
+ * sockets whose buffers tune.c tunes.
  */
 #include <linux/build_bug.h>
 #include <linux/capability.h>
