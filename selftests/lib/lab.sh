@@ -14,6 +14,10 @@
 # deliver: a datagram sent from a local socket over veth otherwise carries
 # only a partial UDP checksum.  Names carry the caller's PID, so labs of
 # concurrent runs do not collide; lab_cleanup removes everything.
+#
+# In a VM booted with XDPRELAY_VM_NICS="xr0=xg0 xr1=xs0" (selftests/vm/run-vm)
+# the links are the VM's virtio NICs instead of veth pairs: lab_setup moves
+# them into the namespaces and lab_cleanup moves them back.
 
 LAB_ID=${LAB_ID:-$$}
 LAB_GEN=xr-gen-$LAB_ID
@@ -35,10 +39,17 @@ lab_setup()
 	modprobe -q -a veth sch_ingress cls_bpf 2>/dev/null
 	ip netns add $LAB_GEN && ip netns add $LAB_RLY &&
 		ip netns add $LAB_SINK || return 1
-	ip link add xg0 netns $LAB_GEN type veth peer name xr0 \
-		netns $LAB_RLY || return 1
-	ip link add xr1 netns $LAB_RLY type veth peer name xs0 \
-		netns $LAB_SINK || return 1
+	if lab_nics; then
+		ip link set dev xg0 netns $LAB_GEN &&
+			ip link set dev xr0 netns $LAB_RLY &&
+			ip link set dev xr1 netns $LAB_RLY &&
+			ip link set dev xs0 netns $LAB_SINK || return 1
+	else
+		ip link add xg0 netns $LAB_GEN type veth peer name xr0 \
+			netns $LAB_RLY || return 1
+		ip link add xr1 netns $LAB_RLY type veth peer name xs0 \
+			netns $LAB_SINK || return 1
+	fi
 
 	ip -n $LAB_GEN addr add 10.70.1.1/24 dev xg0
 	ip -n $LAB_GEN addr add fd70:1::1/64 dev xg0 nodad
@@ -73,12 +84,31 @@ lab_setup()
 	# the sink's NAPI (when it has one), in order, not to a CPU's backlog.
 	in_rly ethtool -K xr1 tso off >/dev/null
 	# A veth takes an skb without a checksum state as verified, unless
-	# it has no RX checksumming: the receivers check every checksum.
-	in_sink ethtool -K xs0 rx off >/dev/null
+	# it has no RX checksumming: the receivers check every checksum.  A
+	# virtio NIC verifies what its device did not (which here is all).
+	lab_nics || in_sink ethtool -K xs0 rx off >/dev/null
+}
+
+# The lab's links are the VM's NICs (see above).
+lab_nics()
+{
+	local w=" ${XDPRELAY_VM_NICS:-} "
+
+	[[ $w == *" xr0=xg0"[:\ ]* && $w == *" xr1=xs0"[:\ ]* ]]
 }
 
 lab_cleanup()
 {
+	local ns
+
+	# Deleting a namespace hands its NICs back later, from a work queue:
+	# move them now, so that the next lab finds them.
+	if lab_nics; then
+		for ns in $LAB_GEN:xg0 $LAB_RLY:xr0 $LAB_RLY:xr1 $LAB_SINK:xs0; do
+			ip -n ${ns%:*} link set dev ${ns#*:} xdp off 2>/dev/null
+			ip -n ${ns%:*} link set dev ${ns#*:} netns 1 2>/dev/null
+		done
+	fi
 	ip netns del $LAB_GEN 2>/dev/null
 	ip netns del $LAB_RLY 2>/dev/null
 	ip netns del $LAB_SINK 2>/dev/null
