@@ -425,11 +425,11 @@ static int check_frames(struct xsk_relay *xr)
 			home += a.seen + a.kernel_rx;
 		else
 			home += a.seen;
-		pr_debug("queue %u: %lu received, %lu TX kicks (%lu met back-pressure); frames: %u free, %u on the fill ring, %u on the RX ring, %u on the TX ring, %u with the kernel, %u in flight",
+		pr_debug("queue %u: %lu received, %lu TX kicks (%lu met back-pressure); frames: %u free, %u on the fill ring, %u on the egress fill ring, %u on the RX ring, %u on the TX ring, %u with the kernel, %u in flight",
 			 q, (unsigned long)w->rx_packets,
 			 (unsigned long)w->x.kicks,
 			 (unsigned long)w->x.kick_backoff, a.free, a.fill_ring,
-			 a.rx_ring, a.tx_ring, a.kernel_rx, a.in_flight);
+			 a.egress_fill, a.rx_ring, a.tx_ring, a.kernel_rx, a.in_flight);
 		log_kernel_drops(w);
 		if (w->bad_meta || w->malformed)
 			pr_info("queue %u: %lu frames without xdprelay metadata, %lu malformed: recycled",

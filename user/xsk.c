@@ -3,6 +3,7 @@
  * UMEM, AF_XDP sockets and frame pool of one relay worker.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -68,6 +69,43 @@ static bool bound_zerocopy(int fd)
 	if (getsockopt(fd, SOL_XDP, XDP_OPTIONS, &opts, &len))
 		return false;
 	return opts.flags & XDP_OPTIONS_ZEROCOPY;
+}
+
+void xr_xsk_wake_egress(struct xr_xsk *x)
+{
+	struct pollfd pfd = { .fd = x->tx_fd, .events = POLLIN };
+
+	/*
+	 * A socket without an RX ring refuses recvfrom() (ENOBUFS); poll()
+	 * still has the driver look at the fill ring.
+	 */
+	if (x->in_egress && xsk_ring_prod__needs_wakeup(&x->tx_fill))
+		poll(&pfd, 1, 0);
+}
+
+/*
+ * In zero-copy mode the egress queue receives into frames of its socket's
+ * fill ring (see XR_EGRESS_FILL).  They stay with the kernel until the
+ * socket closes.
+ */
+static int egress_fill(struct xr_xsk *x)
+{
+	uint32_t n = XR_EGRESS_FILL, i, idx;
+
+	if (n > x->nframes / 8)
+		n = x->nframes / 8;
+	if (n > x->tx_fill.size)
+		n = x->tx_fill.size;
+	if (xsk_ring_prod__reserve(&x->tx_fill, n, &idx) != n)
+		return -ENOSPC;
+	for (i = 0; i < n; i++)
+		*xsk_ring_prod__fill_addr(&x->tx_fill, idx + i) =
+			x->free[--x->nfree];
+	xsk_ring_prod__submit(&x->tx_fill, n);
+	x->in_egress = n;
+	/* The driver found the ring empty at bind time. */
+	xr_xsk_wake_egress(x);
+	return 0;
 }
 
 int xr_xsk_open(struct xr_xsk *x, const struct xr_xsk_cfg *cfg)
@@ -167,6 +205,12 @@ int xr_xsk_open(struct xr_xsk *x, const struct xr_xsk_cfg *cfg)
 	for (i = 0; i < x->nframes; i++)
 		x->free[i] = (uint64_t)i * x->frame_size;
 	x->nfree = x->nframes;
+	if (shared && !x->tx_copies) {
+		x->failed = "filling the egress socket's fill ring";
+		err = egress_fill(x);
+		if (err)
+			goto err_tx;
+	}
 	x->failed = NULL;
 	return 0;
 
@@ -351,6 +395,15 @@ bool xr_xsk_audit(const struct xr_xsk *x, struct xr_xsk_audit *a)
 					[i & x->fill.mask], a);
 	a->fill_ring = prod - cons;
 
+	if (x->in_egress) {
+		cons = __atomic_load_n(x->tx_fill.consumer, __ATOMIC_ACQUIRE);
+		prod = *x->tx_fill.producer;
+		for (i = cons; i != prod; i++)
+			mark(seen, x, ((const uint64_t *)x->tx_fill.ring)
+						[i & x->tx_fill.mask], a);
+		a->egress_fill = prod - cons;
+	}
+
 	cons = x->rx.cached_cons;
 	prod = __atomic_load_n(x->rx.producer, __ATOMIC_ACQUIRE);
 	for (i = cons; i != prod; i++)
@@ -365,9 +418,10 @@ bool xr_xsk_audit(const struct xr_xsk *x, struct xr_xsk_audit *a)
 	a->tx_ring = prod - cons;
 
 	free(seen);
-	a->kernel_rx = x->in_fill - a->fill_ring - a->rx_ring;
+	a->kernel_rx = x->in_fill - a->fill_ring - a->rx_ring +
+		       x->in_egress - a->egress_fill;
 	a->in_flight = x->in_tx - a->tx_ring;
 	return !a->duplicate && !a->invalid &&
 	       a->seen + a->kernel_rx + a->in_flight == a->nframes &&
-	       x->nfree + x->in_fill + x->in_tx == x->nframes;
+	       x->nfree + x->in_fill + x->in_tx + x->in_egress == x->nframes;
 }

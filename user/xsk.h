@@ -10,9 +10,11 @@
  *                                 or a fan-out copy
  *   in_fill        fill ring, the kernel's or driver's hands, RX ring
  *   in_tx          TX ring, in flight, completion ring
+ *   in_egress      the egress socket's fill ring, or its driver's hands
+ *                  (zero-copy only; they stay there)
  *   the worker's hands, only between a ring operation and the next, so
- *   nfree + in_fill + in_tx == nframes whenever the worker is not inside
- *   a batch.
+ *   nfree + in_fill + in_tx + in_egress == nframes whenever the worker is
+ *   not inside a batch.
  * Nothing here is thread-safe: a worker owns its struct xr_xsk.
  */
 #ifndef XR_XSK_H
@@ -20,6 +22,16 @@
 
 /* Frames handed to the fill ring at once, unless the kernel runs short. */
 #define XR_REFILL_BATCH		64
+/*
+ * Frames the egress socket's fill ring gets in zero-copy mode, at most
+ * (and no more than an eighth of the UMEM).  A zero-copy socket takes
+ * over its queue's receive side: every frame that arrives there, ARP
+ * and neighbour answers included, lands in a frame of the fill ring, and
+ * the kernel passes it on by copying it into a socket buffer and
+ * reusing the frame itself.  Without them the egress queue receives
+ * nothing, and the relay never learns its next hops' addresses.
+ */
+#define XR_EGRESS_FILL		256
 /*
  * Room the kernel leaves in front of XDP_PACKET_HEADROOM: the frame's
  * data then starts 8 bytes into a cache line, so that the program's
@@ -60,7 +72,8 @@ struct xr_xsk {
 
 	struct xsk_socket *tx_xsk;	/* NULL when egress is ingress */
 	struct xsk_ring_prod tx;	/* on tx_xsk, else on rx_xsk */
-	struct xsk_ring_prod tx_fill;	/* tx_xsk's context: never filled */
+	/* tx_xsk's context: filled once, in zero-copy mode only */
+	struct xsk_ring_prod tx_fill;
 	struct xsk_ring_cons tx_comp;	/* tx_xsk's completions */
 	int tx_fd;
 
@@ -84,6 +97,7 @@ struct xr_xsk {
 	bool tx_copies;
 	uint32_t in_fill;
 	uint32_t in_tx;
+	uint32_t in_egress;
 };
 
 /*
@@ -99,6 +113,12 @@ void xr_xsk_close(struct xr_xsk *x);
  * fan-out copies.  Returns the frames moved.
  */
 uint32_t xr_xsk_refill(struct xr_xsk *x, uint32_t keep);
+
+/*
+ * Have the driver of the egress queue take frames from its fill ring, when
+ * it ran short and asks for it (zero-copy).
+ */
+void xr_xsk_wake_egress(struct xr_xsk *x);
 
 /* Completion rings to free list.  Returns the frames that came back. */
 uint32_t xr_xsk_reclaim(struct xr_xsk *x);
@@ -162,9 +182,13 @@ struct xr_xsk_audit {
 	uint32_t nframes;
 	uint32_t free;		/* on the free list */
 	uint32_t fill_ring;	/* still on the fill ring */
+	uint32_t egress_fill;	/* still on the egress socket's fill ring */
 	uint32_t rx_ring;	/* received, not yet consumed */
 	uint32_t tx_ring;	/* not yet taken by the kernel */
-	/* Taken from the fill ring, held by the kernel or the driver. */
+	/*
+	 * Taken from a fill ring, held by the kernel or the driver, the
+	 * egress socket's frames included.
+	 */
 	uint32_t kernel_rx;
 	uint32_t in_flight;	/* taken from the TX ring, not completed */
 	uint32_t seen;		/* distinct frames found on list and rings */

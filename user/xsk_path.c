@@ -419,6 +419,7 @@ static void idle(struct worker *w, bool stopping)
 		if (err)
 			w->err = err;
 	}
+	xr_xsk_wake_egress(x);
 	if (w->r->cfg->busy_poll && !stopping) {
 		/*
 		 * Drives the device's NAPI from here (SO_BUSY_POLL) where the
