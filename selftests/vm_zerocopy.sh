@@ -3,7 +3,7 @@
 #
 # AF_XDP zero-copy end to end, on real drivers: the VM boots sid's kernel
 # (selftests/vm/run-vm) with two wires of virtio-net NICs, xr0=xg0 and
-# xr1=xs0, and the lab of selftests/lib/lab.sh puts them in its namespaces:
+# xr1=xs0, two queue pairs each, and the lab of selftests/lib/lab.sh puts them in its namespaces:
 # generator xg0 -> xr0 relay xr1 -> xs0 receivers, ordinary UDP sockets.
 #
 #  - the relay binds zero-copy on both NICs (--mode zerocopy), one UMEM
@@ -16,6 +16,8 @@
 #    per stream and per subscriber exact
 #  - a fan-out in zero-copy copies the payload for all subscribers but
 #    one: each TX descriptor is a whole frame
+#  - two queues: 16 flows spread over both of the ingress's RX queues,
+#    each queue's worker bound zero-copy and relaying
 #  - at stop every frame of the UMEM is accounted for
 #  - --mode zerocopy on veth (no zero-copy there) fails with a message
 #    that says what to do, and loses nothing: the stream runs on in copy
@@ -27,13 +29,13 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 if [ -z "${XDPRELAY_IN_VM:-}" ]; then
 	[ -s "$top/build/kernels/sid/version" ] ||
 		ktap_skip_all "sid's kernel not fetched: run scripts/deps"
-	XDPRELAY_VM_KERNEL=sid XDPRELAY_VM_NICS="xr0=xg0 xr1=xs0" \
+	XDPRELAY_VM_KERNEL=sid XDPRELAY_VM_NICS="xr0=xg0:2 xr1=xs0:2" \
 		exec "$top/selftests/vm/run-vm" "$0" "$@"
 fi
 
 . "$top/selftests/lib/relay.sh"
 
-ktap_plan 30
+ktap_plan 34
 
 lab_nics || ktap_bail "the VM has no NICs xr0=xg0 xr1=xs0 (XDPRELAY_VM_NICS)"
 lab_setup || ktap_bail "cannot build the lab"
@@ -43,12 +45,13 @@ ktap_check "program attached with ip link" \
 	in_rly ip link set dev xr0 xdp obj "$OBJ" sec xdp
 ktap_check "relay started with --mode zerocopy" relay_start --mode zerocopy
 ktap_info "$(grep -m1 'queue 0' "$TMP/relay.log")"
-ktap_eq "status file: queue 0 zerocopy" "queue.0.mode=zerocopy" \
-	"$(grep '^queue.0.mode=' /run/xdprelay/status)"
+ktap_eq "status file: queues 0 and 1 zerocopy" \
+	"queue.0.mode=zerocopy queue.1.mode=zerocopy" \
+	"$(grep '^queue.[0-9]*.mode=' /run/xdprelay/status | tr '\n' ' ' | sed 's/ $//')"
 ktap_check "xdprelayctl status says zerocopy" \
 	eval 'ctl status | grep -q "zerocopy"'
 # A zero-copy socket shows as such in the kernel's socket diagnostics.
-ktap_eq "two AF_XDP sockets, ingress and egress" 2 \
+ktap_eq "four AF_XDP sockets, ingress and egress for each queue" 4 \
 	"$(in_rly awk '$1 == "XDP" { print $3 }' /proc/net/protocols)"
 
 SIZE=1316
@@ -94,6 +97,36 @@ relay_check "zero-copy 1:2 IPv6" fd70:1::2 5002 fd70:2::2 fd70:2::3
 ktap_eq "1:2 IPv6: each subscriber's count" "$((2 * N)) $N" \
 	"$(sub_stat six [fd70:2::2]:6000 tx_packets) $(sub_stat six [fd70:2::3]:6000 tx_packets)"
 ctl stream del six
+
+# Two queues: flows land on the RX queue the device's hash picks, and the
+# worker of each queue relays its own.  16 flows leave both queues empty
+# with a chance of 2 in 65536.
+redirects()
+{
+	in_rly ethtool -S xr0 | awk -v q="rx$1_xdp_redirects:" '$1 == q { print $2 }'
+}
+ctl stream add mq --listen 10.70.1.2:5006 --to 10.70.2.3:6000 \
+	--path afxdp || ktap_bail "stream add mq failed"
+q0=$(redirects 0)
+q1=$(redirects 1)
+recv_start mq 10.70.2.3 $((16 * 500))
+pids=
+for i in $(seq 16); do
+	in_gen "$UDPSEND" -c 500 -s $SIZE -r 500 10.70.1.2 5006 &
+	pids="$pids $!"
+done
+wait $pids
+recv_result mq
+ktap_eq "two queues, 16 flows: every datagram relayed, intact" "8000 0" \
+	"$got $bad"
+q0=$(($(redirects 0) - q0))
+q1=$(($(redirects 1) - q1))
+ktap_info "queue 0 took $q0 of them, queue 1 $q1"
+ktap_eq "two queues: what both received is the stream" 8000 $((q0 + q1))
+ktap_check "two queues: each carried traffic" test $q0 -gt 0 -a $q1 -gt 0
+ktap_eq "two queues: the stream's counters" "8000 8000 0" \
+	"$(stream_stat mq redirected) $(stream_stat mq tx_packets) $(stream_stat mq tx_copies)"
+ctl stream del mq
 
 # A longer run at the rate the VM sustains, then the stop: every frame of
 # the UMEM is home, some with the drivers until the sockets close.
