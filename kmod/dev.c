@@ -35,6 +35,24 @@ static bool xdprelay_report_valid(const struct xdprelay_report *r, bool rx)
 }
 
 /*
+ * Copy in the array of @size-byte reports that the batch at @argp points
+ * to, and its length.  Returns the copy (kvfree() it) or an ERR_PTR.
+ */
+static void *xdprelay_batch_dup(const void __user *argp, size_t size,
+				u32 *nr)
+{
+	struct xdprelay_report_batch batch;
+
+	if (copy_from_user(&batch, argp, sizeof(batch)))
+		return ERR_PTR(-EFAULT);
+	if (!batch.nr || batch.nr > XDPRELAY_REPORT_BATCH_MAX || batch.pad)
+		return ERR_PTR(-EINVAL);
+	*nr = batch.nr;
+	return vmemdup_array_user(u64_to_user_ptr(batch.reports), batch.nr,
+				  size);
+}
+
+/*
  * The reports are copied once, then validated and counted from that copy:
  * reading user memory twice (a pass to validate, one to count) would let
  * another thread change a report in between.
@@ -46,29 +64,22 @@ static int xdprelay_ioc_report(const void __user *argp, bool rx)
 	enum xdprelay_counter bytes_ctr = rx ? XDPRELAY_RX_BYTES :
 					       XDPRELAY_TX_BYTES;
 	struct xdprelay_report *reports;
-	struct xdprelay_report_batch batch;
 	u64 packets = 0, bytes = 0;
 	int err = 0;
-	u32 i;
+	u32 i, nr;
 
-	if (copy_from_user(&batch, argp, sizeof(batch)))
-		return -EFAULT;
-	if (!batch.nr || batch.nr > XDPRELAY_REPORT_BATCH_MAX || batch.pad)
-		return -EINVAL;
-
-	reports = vmemdup_array_user(u64_to_user_ptr(batch.reports), batch.nr,
-				     sizeof(*reports));
+	reports = xdprelay_batch_dup(argp, sizeof(*reports), &nr);
 	if (IS_ERR(reports))
 		return PTR_ERR(reports);
 
-	for (i = 0; i < batch.nr; i++) {
+	for (i = 0; i < nr; i++) {
 		if (!xdprelay_report_valid(&reports[i], rx)) {
 			err = -EINVAL;
 			goto out;
 		}
 	}
 
-	for (i = 0; i < batch.nr; i++) {
+	for (i = 0; i < nr; i++) {
 		const struct xdprelay_report *r = &reports[i];
 
 		xdprelay_counter_add(r->stream, pkts_ctr, r->packets);
@@ -92,21 +103,14 @@ out:
 static int xdprelay_ioc_sub_report(const void __user *argp)
 {
 	struct xdprelay_sub_report *reports;
-	struct xdprelay_report_batch batch;
 	int err = 0;
-	u32 i;
+	u32 i, nr;
 
-	if (copy_from_user(&batch, argp, sizeof(batch)))
-		return -EFAULT;
-	if (!batch.nr || batch.nr > XDPRELAY_REPORT_BATCH_MAX || batch.pad)
-		return -EINVAL;
-
-	reports = vmemdup_array_user(u64_to_user_ptr(batch.reports), batch.nr,
-				     sizeof(*reports));
+	reports = xdprelay_batch_dup(argp, sizeof(*reports), &nr);
 	if (IS_ERR(reports))
 		return PTR_ERR(reports);
 
-	for (i = 0; i < batch.nr; i++) {
+	for (i = 0; i < nr; i++) {
 		if (!reports[i].row || reports[i].row >= XDPRELAY_SLOTS ||
 		    reports[i].pad) {
 			err = -EINVAL;
@@ -114,7 +118,7 @@ static int xdprelay_ioc_sub_report(const void __user *argp)
 		}
 	}
 
-	for (i = 0; i < batch.nr; i++) {
+	for (i = 0; i < nr; i++) {
 		const struct xdprelay_sub_report *r = &reports[i];
 
 		xdprelay_sub_counter_add(r->row, XDPRELAY_SUB_TX_PACKETS,

@@ -40,12 +40,6 @@ map_count()
 	bpftool map list | grep -c '^[0-9]*:'
 }
 
-# AF_XDP sockets open in the relay's namespace (/proc/net/protocols).
-xsk_count()
-{
-	in_rly awk '$1 == "XDP" { print $3 }' /proc/net/protocols
-}
-
 ktap_check "program attached with ip link" \
 	in_rly ip link set dev xr0 xdp obj "$OBJ" sec xdp
 maps0=$(map_count)

@@ -50,9 +50,8 @@ ktap_eq "status file: queues 0 and 1 zerocopy" \
 	"$(grep '^queue.[0-9]*.mode=' /run/xdprelay/status | tr '\n' ' ' | sed 's/ $//')"
 ktap_check "xdprelayctl status says zerocopy" \
 	eval 'ctl status | grep -q "zerocopy"'
-# A zero-copy socket shows as such in the kernel's socket diagnostics.
 ktap_eq "four AF_XDP sockets, ingress and egress for each queue" 4 \
-	"$(in_rly awk '$1 == "XDP" { print $3 }' /proc/net/protocols)"
+	"$(xsk_count)"
 
 SIZE=1316
 RATE=2000
@@ -140,7 +139,7 @@ ktap_check "relay stops cleanly on SIGTERM: every frame accounted for" \
 	relay_stop
 ktap_info "$(grep -m1 'frames' "$TMP/relay.log")"
 ktap_eq "no AF_XDP socket left" 0 \
-	"$(in_rly awk '$1 == "XDP" { print $3 }' /proc/net/protocols)"
+	"$(xsk_count)"
 
 # Where zero-copy cannot be had (veth, here): --mode zerocopy refuses to
 # start, says what to do instead, and the stream is still there for a
@@ -158,7 +157,7 @@ expect "veth: --mode zerocopy fails, and says what to do" 1 \
 	nsenter --net=/run/netns/$LAB_RLY timeout 30 "$CTL" run \
 		--ingress xr0 --egress xr1 --mode zerocopy
 ktap_eq "no AF_XDP socket left behind" 0 \
-	"$(in_rly awk '$1 == "XDP" { print $3 }' /proc/net/protocols)"
+	"$(xsk_count)"
 ktap_check "the stream is still there" eval 'ctl stream list | grep -q long'
 ktap_check "relay started with --mode copy" relay_start --mode copy
 N=2000

@@ -1325,45 +1325,51 @@ static void input_csums(struct frame *f, bool zero_udp)
 	memcpy(f->buf + f->l3, tmp + ETH_HLEN, f->len - f->l3);
 }
 
-/* Row @row of xr_dtx, summed over the CPUs. */
-static void tx_read(struct __test_metadata *_metadata,
-		    FIXTURE_DATA(xdp) *self, __u32 row, struct xdprelay_dtx *tx)
+/*
+ * Row @key of the per-CPU map @fd, whose values of @size bytes start with
+ * the four counters of struct xdprelay_dtx (xr_dtx, xr_subtx), summed
+ * over the CPUs into @tx.
+ */
+static void tx_sum(struct __test_metadata *_metadata,
+		   FIXTURE_DATA(xdp) *self, int fd, __u32 key, size_t size,
+		   struct xdprelay_dtx *tx)
 {
-	struct xdprelay_dtx *v;
+	char *v;
 	int cpu;
 
-	v = calloc(self->ncpus, sizeof(*v));
+	v = calloc(self->ncpus, size);
 	ASSERT_NE(NULL, v);
-	ASSERT_EQ(0, bpf_map_lookup_elem(self->dtx_fd, &row, v));
+	ASSERT_EQ(0, bpf_map_lookup_elem(fd, &key, v));
 	memset(tx, 0, sizeof(*tx));
 	for (cpu = 0; cpu < self->ncpus; cpu++) {
-		tx->packets += v[cpu].packets;
-		tx->bytes += v[cpu].bytes;
-		tx->tx_errors += v[cpu].tx_errors;
-		tx->no_neigh += v[cpu].no_neigh;
+		const struct xdprelay_subtx *c = (const void *)(v + cpu * size);
+
+		tx->packets += c->packets;
+		tx->bytes += c->bytes;
+		tx->tx_errors += c->tx_errors;
+		tx->no_neigh += c->no_neigh;
 	}
 	free(v);
 }
 
-/* Row @slot of xr_subtx, summed over the CPUs, as an xr_dtx row. */
+_Static_assert(offsetof(struct xdprelay_dtx, no_neigh) ==
+	       offsetof(struct xdprelay_subtx, no_neigh),
+	       "xr_dtx and xr_subtx rows start alike");
+
+/* Row @row of xr_dtx. */
+static void tx_read(struct __test_metadata *_metadata,
+		    FIXTURE_DATA(xdp) *self, __u32 row, struct xdprelay_dtx *tx)
+{
+	tx_sum(_metadata, self, self->dtx_fd, row, sizeof(*tx), tx);
+}
+
+/* Row @slot of xr_subtx, as an xr_dtx row. */
 static void sub_read(struct __test_metadata *_metadata,
 		     FIXTURE_DATA(xdp) *self, __u32 slot,
 		     struct xdprelay_dtx *tx)
 {
-	struct xdprelay_subtx *v;
-	int cpu;
-
-	v = calloc(self->ncpus, sizeof(*v));
-	ASSERT_NE(NULL, v);
-	ASSERT_EQ(0, bpf_map_lookup_elem(self->subtx_fd, &slot, v));
-	memset(tx, 0, sizeof(*tx));
-	for (cpu = 0; cpu < self->ncpus; cpu++) {
-		tx->packets += v[cpu].packets;
-		tx->bytes += v[cpu].bytes;
-		tx->tx_errors += v[cpu].tx_errors;
-		tx->no_neigh += v[cpu].no_neigh;
-	}
-	free(v);
+	tx_sum(_metadata, self, self->subtx_fd, slot,
+	       sizeof(struct xdprelay_subtx), tx);
 }
 
 /*

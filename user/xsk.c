@@ -372,6 +372,20 @@ static void mark(uint8_t *seen, const struct xr_xsk *x, uint64_t addr,
 	a->seen++;
 }
 
+/* The frames on a fill ring that the kernel has not taken; returns them. */
+static uint32_t mark_fill(uint8_t *seen, const struct xr_xsk *x,
+			  const struct xsk_ring_prod *fill,
+			  struct xr_xsk_audit *a)
+{
+	uint32_t cons = __atomic_load_n(fill->consumer, __ATOMIC_ACQUIRE);
+	uint32_t prod = *fill->producer, i;
+
+	for (i = cons; i != prod; i++)
+		mark(seen, x, ((const uint64_t *)fill->ring)[i & fill->mask],
+		     a);
+	return prod - cons;
+}
+
 bool xr_xsk_audit(const struct xr_xsk *x, struct xr_xsk_audit *a)
 {
 	const struct xsk_ring_prod *tx = &x->tx;
@@ -388,21 +402,9 @@ bool xr_xsk_audit(const struct xr_xsk *x, struct xr_xsk_audit *a)
 		mark(seen, x, x->free[i], a);
 	a->free = x->nfree;
 
-	cons = __atomic_load_n(x->fill.consumer, __ATOMIC_ACQUIRE);
-	prod = *x->fill.producer;
-	for (i = cons; i != prod; i++)
-		mark(seen, x, ((const uint64_t *)x->fill.ring)
-					[i & x->fill.mask], a);
-	a->fill_ring = prod - cons;
-
-	if (x->in_egress) {
-		cons = __atomic_load_n(x->tx_fill.consumer, __ATOMIC_ACQUIRE);
-		prod = *x->tx_fill.producer;
-		for (i = cons; i != prod; i++)
-			mark(seen, x, ((const uint64_t *)x->tx_fill.ring)
-						[i & x->tx_fill.mask], a);
-		a->egress_fill = prod - cons;
-	}
+	a->fill_ring = mark_fill(seen, x, &x->fill, a);
+	if (x->in_egress)
+		a->egress_fill = mark_fill(seen, x, &x->tx_fill, a);
 
 	cons = x->rx.cached_cons;
 	prod = __atomic_load_n(x->rx.producer, __ATOMIC_ACQUIRE);

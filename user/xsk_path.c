@@ -419,7 +419,6 @@ static void idle(struct worker *w, bool stopping)
 		if (err)
 			w->err = err;
 	}
-	xr_xsk_wake_egress(x);
 	if (w->r->cfg->busy_poll && !stopping) {
 		/*
 		 * Drives the device's NAPI from here (SO_BUSY_POLL) where the
@@ -483,6 +482,8 @@ void *xsk_worker_main(void *arg)
 		if (!stop_at && xr_xsk_refill(x, xr->reserve) &&
 		    xsk_ring_prod__needs_wakeup(&x->fill))
 			recvfrom(x->rx_fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+		/* Busy or not, the egress queue may run short. */
+		xr_xsk_wake_egress(x);
 
 		n = xsk_ring_cons__peek(&x->rx, xr->batch, &idx);
 		if (n && !w->napi_known)

@@ -49,6 +49,12 @@ relay_start()
 	wait_for 10000 relay_ready
 }
 
+# AF_XDP sockets open in the relay's namespace (/proc/net/protocols).
+xsk_count()
+{
+	in_rly awk '$1 == "XDP" { print $3 }' /proc/net/protocols
+}
+
 relay_ready()
 {
 	grep -qx "pid=$relay_pid" /run/xdprelay/status 2>/dev/null &&
