@@ -124,6 +124,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xr_tx SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, XDPRELAY_MAX_QUEUES);
+	__type(key, __u32);
+	__type(value, struct xdprelay_queue);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xr_queues SEC(".maps");
+
 /* The CPUs the direct path hands frames to, with xdprelay_cpu on each. */
 struct {
 	__uint(type, BPF_MAP_TYPE_CPUMAP);

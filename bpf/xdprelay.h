@@ -26,6 +26,7 @@
 #define XDPRELAY_MAP_CPUS	"xr_cpus"
 #define XDPRELAY_MAP_SLOTS	"xr_slots"
 #define XDPRELAY_MAP_SUBTX	"xr_subtx"
+#define XDPRELAY_MAP_QUEUES	"xr_queues"
 
 #define XDPRELAY_MAX_QUEUES	64
 #define XDPRELAY_MAX_SUBS	256
@@ -224,6 +225,24 @@ struct xdprelay_tx {
 	__u64 no_neigh;		/* subscriber's neighbour not resolved */
 	__u64 rx_dropped;	/* lost on the relay's receive path */
 	__u64 pad[2];
+};
+
+/*
+ * Value of xr_queues, an mmapable array indexed by the ingress's receive
+ * queue: what the relay's worker of that queue took and sent, and what
+ * the kernel counted on its AF_XDP sockets.  The worker adds its own once
+ * per batch; the relay copies the kernel's figures (XDP_STATISTICS) there
+ * once a second and at stop.  A relay zeroes every row when it starts.
+ */
+struct xdprelay_queue {
+	__u64 rx_packets;	/* taken from the queue's socket */
+	__u64 rx_bytes;
+	__u64 tx_packets;	/* sent by the queue's worker */
+	__u64 tx_bytes;
+	__u64 copies;		/* payload copies made for fan-out */
+	__u64 xsk_dropped;	/* kernel: RX ring full, or dropped */
+	__u64 fill_empty;	/* kernel: no frame on the fill ring */
+	__u64 tx_invalid;	/* kernel: descriptors it refused */
 };
 
 /*

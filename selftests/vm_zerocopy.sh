@@ -17,7 +17,9 @@
 #  - a fan-out in zero-copy copies the payload for all subscribers but
 #    one: each TX descriptor is a whole frame
 #  - two queues: 16 flows spread over both of the ingress's RX queues,
-#    each queue's worker bound zero-copy and relaying
+#    each queue's worker bound zero-copy and relaying, its figures
+#    (stats --json) equal to what the driver redirected to its queue; the
+#    XDP-only TX queues virtio-net adds get no socket
 #  - at stop every frame of the UMEM is accounted for
 #  - --mode zerocopy on veth (no zero-copy there) fails with a message
 #    that says what to do, and loses nothing: the stream runs on in copy
@@ -35,7 +37,7 @@ fi
 
 . "$top/selftests/lib/relay.sh"
 
-ktap_plan 34
+ktap_plan 36
 
 lab_nics || ktap_bail "the VM has no NICs xr0=xg0 xr1=xs0 (XDPRELAY_VM_NICS)"
 lab_setup || ktap_bail "cannot build the lab"
@@ -108,6 +110,11 @@ ctl stream add mq --listen 10.70.1.2:5006 --to 10.70.2.3:6000 \
 	--path afxdp || ktap_bail "stream add mq failed"
 q0=$(redirects 0)
 q1=$(redirects 1)
+for q in 0 1; do
+	for f in rx_packets tx_packets tx_copies; do
+		eval "${f}_$q=\$(queue_stat $q $f)"
+	done
+done
 recv_start mq 10.70.2.3 $((16 * 500))
 pids=
 for i in $(seq 16); do
@@ -123,6 +130,14 @@ q1=$(($(redirects 1) - q1))
 ktap_info "queue 0 took $q0 of them, queue 1 $q1"
 ktap_eq "two queues: what both received is the stream" 8000 $((q0 + q1))
 ktap_check "two queues: each carried traffic" test $q0 -gt 0 -a $q1 -gt 0
+ktap_eq "two queues: each worker took what its queue redirected, sent as many, copied nothing" \
+	"$q0 $q1 $q0 $q1 0 0" \
+	"$(($(queue_stat 0 rx_packets) - rx_packets_0)) $(($(queue_stat 1 rx_packets) - rx_packets_1)) $(($(queue_stat 0 tx_packets) - tx_packets_0)) $(($(queue_stat 1 tx_packets) - tx_packets_1)) $(($(queue_stat 0 tx_copies) - tx_copies_0)) $(($(queue_stat 1 tx_copies) - tx_copies_1))"
+# With XDP attached virtio-net adds a transmit queue per queue pair for
+# XDP_TX and redirects; a socket there would never send.
+ktap_eq "two queues: xr0 has 2 channels and 4 TX queues, the relay serves 2" \
+	"2 4 2" \
+	"$(in_rly ethtool -l xr0 | awk '$1 == "Combined:" { n = $2 } END { print n }') $(ip netns exec $LAB_RLY sh -c 'ls -d /sys/class/net/xr0/queues/tx-*' | wc -l) $(sed -n 's/^queues=//p' /run/xdprelay/status)"
 ktap_eq "two queues: the stream's counters" "8000 8000 0" \
 	"$(stream_stat mq redirected) $(stream_stat mq tx_packets) $(stream_stat mq tx_copies)"
 ctl stream del mq

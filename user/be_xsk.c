@@ -289,6 +289,7 @@ static int alloc_worker(struct relay *r, struct xsk_relay *xr,
 	w->xr = xr;
 	w->queue = q;
 	w->cpu = cpus[q % ncpus];
+	w->qrow = r->st.queues ? &r->st.queues[q] : NULL;
 	w->cache = calloc(XDPRELAY_MAX_STREAMS, sizeof(*w->cache));
 	w->acc = calloc(XDPRELAY_MAX_STREAMS, sizeof(*w->acc));
 	w->dirty = calloc(XDPRELAY_MAX_STREAMS, 1);
@@ -481,16 +482,27 @@ static int check_workers(struct relay *r, struct xsk_relay *xr)
 /*
  * What the kernel dropped on its way into the sockets (full RX ring, no
  * free frame), into xr_tx's total rx_dropped: a queue's drops have no
- * stream.
+ * stream.  Each queue's figures, as the kernel has them, into its row of
+ * xr_queues.
  */
 static void count_xsk_drops(struct relay *r, struct xsk_relay *xr)
 {
 	uint64_t dropped, full, fill, inval, sum = 0;
+	struct xdprelay_queue *row;
 	unsigned int q;
 
-	for (q = 0; q < xr->nq; q++)
-		if (!xr_xsk_stats(&xr->w[q].x, &dropped, &full, &fill, &inval))
-			sum += dropped + full;
+	for (q = 0; q < xr->nq; q++) {
+		if (xr_xsk_stats(&xr->w[q].x, &dropped, &full, &fill, &inval))
+			continue;
+		sum += dropped + full;
+		row = xr->w[q].qrow;
+		if (!row)
+			continue;
+		__atomic_store_n(&row->xsk_dropped, dropped + full,
+				 __ATOMIC_RELAXED);
+		__atomic_store_n(&row->fill_empty, fill, __ATOMIC_RELAXED);
+		__atomic_store_n(&row->tx_invalid, inval, __ATOMIC_RELAXED);
+	}
 	if (sum <= xr->xsk_drops)
 		return;
 	__atomic_fetch_add(&r->st.tx[0].rx_dropped, sum - xr->xsk_drops,
@@ -544,6 +556,10 @@ static int xsk_setup(struct relay *r)
 	xr->w = calloc(xr->nq, sizeof(*xr->w));
 	if (!xr->w)
 		return -ENOMEM;
+	/* The figures of a relay that ran before are not this one's. */
+	if (r->st.queues)
+		memset(r->st.queues, 0,
+		       XDPRELAY_MAX_QUEUES * sizeof(*r->st.queues));
 	ncpus = usable_cpus(cpus, CPU_SETSIZE);
 	if (!ncpus) {
 		cpus[0] = 0;

@@ -107,6 +107,7 @@ struct worker {
 	bool napi_known;
 	bool napi_polled;
 
+	struct xdprelay_queue *qrow;	/* its row of xr_queues, or NULL */
 	uint64_t rx_packets;
 	uint64_t bad_meta;
 	uint64_t malformed;

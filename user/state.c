@@ -105,6 +105,9 @@ static const struct map_spec maps[] = {
 	/* Not pinned by programs older than the hand-off to other CPUs. */
 	MAP(XDPRELAY_MAP_CPUS, cpus_fd, BPF_MAP_TYPE_CPUMAP,
 	    sizeof(struct bpf_cpumap_val), XDPRELAY_MAX_CPUS, false, true),
+	/* Not pinned by programs older than the per-queue figures. */
+	MAP(XDPRELAY_MAP_QUEUES, queues_fd, BPF_MAP_TYPE_ARRAY,
+	    sizeof(struct xdprelay_queue), XDPRELAY_MAX_QUEUES, true, true),
 };
 
 static int *map_fd(struct xr_state *st, const struct map_spec *m)
@@ -272,6 +275,16 @@ int xr_state_open(struct xr_state *st)
 		goto err;
 	}
 
+	if (st->queues_fd >= 0) {
+		st->queues = map_mmap(st->queues_fd,
+				      sizeof(struct xdprelay_queue),
+				      XDPRELAY_MAX_QUEUES, XDPRELAY_MAP_QUEUES);
+		if (!st->queues) {
+			ret = -errno;
+			goto err;
+		}
+	}
+
 	st->ncpus = libbpf_num_possible_cpus();
 	if (st->ncpus <= 0) {
 		ret = st->ncpus ? st->ncpus : -EINVAL;
@@ -299,6 +312,9 @@ void xr_state_close(struct xr_state *st)
 	size_t i;
 	int *fd;
 
+	if (st->queues)
+		munmap(st->queues, mmap_len(sizeof(struct xdprelay_queue),
+					    XDPRELAY_MAX_QUEUES));
 	if (st->slots)
 		munmap(st->slots, mmap_len(sizeof(struct xdprelay_slot),
 					   XDPRELAY_SLOTS));
@@ -308,6 +324,7 @@ void xr_state_close(struct xr_state *st)
 	if (st->subs)
 		munmap(st->subs, mmap_len(sizeof(struct xdprelay_subs),
 					  XDPRELAY_MAX_STREAMS));
+	st->queues = NULL;
 	st->slots = NULL;
 	st->tx = NULL;
 	st->subs = NULL;
@@ -807,10 +824,29 @@ bool xr_subs_wait_applied(const struct xdprelay_subs *e, uint32_t seq,
 	return true;
 }
 
+int xr_queues_read(struct xdprelay_queue *out, unsigned int n)
+{
+	char path[PATH_MAX];
+	unsigned int q;
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", xr_pin_dir(),
+		 XDPRELAY_MAP_QUEUES);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	for (q = 0; q < n && !ret; q++)
+		if (bpf_map_lookup_elem(fd, &q, &out[q]))
+			ret = -errno;
+	close(fd);
+	return ret;
+}
+
 /* User space indexes the mmapped arrays with the kernel's stride. */
 _Static_assert(sizeof(struct xdprelay_subs) % 8 == 0, "xr_subs stride");
 _Static_assert(sizeof(struct xdprelay_tx) % 8 == 0, "xr_tx stride");
 _Static_assert(sizeof(struct xdprelay_slot) % 8 == 0, "xr_slots stride");
+_Static_assert(sizeof(struct xdprelay_queue) % 8 == 0, "xr_queues stride");
 _Static_assert(XDPRELAY_SLOTS <= 65536, "a row number fits in __u16");
 
 bool xr_subs_read(const struct xdprelay_subs *e, struct xdprelay_subs *out,

@@ -27,9 +27,11 @@ struct xr_state {
 	int cpus_fd;		/* xr_cpus, or -1 */
 	int slots_fd;		/* xr_slots */
 	int subtx_fd;		/* xr_subtx */
+	int queues_fd;		/* xr_queues, or -1 */
 	struct xdprelay_subs *subs;	/* xr_subs, mmapped */
 	struct xdprelay_tx *tx;		/* xr_tx, mmapped */
 	struct xdprelay_slot *slots;	/* xr_slots, mmapped */
+	struct xdprelay_queue *queues;	/* xr_queues, mmapped, or NULL */
 	struct xdprelay_dtx *percpu;	/* one xr_dtx row, per CPU */
 	struct xdprelay_subtx *percpu_sub;	/* one xr_subtx row */
 	int ncpus;
@@ -67,6 +69,13 @@ int xr_dtx_read(struct xr_state *st, uint32_t id, struct xdprelay_dtx *sum);
  */
 int xr_sub_read(struct xr_state *st, uint32_t slot,
 		struct xdprelay_subtx *sum);
+
+/*
+ * Rows 0 .. @n-1 of the pinned xr_queues into @out, for readers that do
+ * not open the whole state.  Returns 0 or -errno (-ENOENT: the program
+ * attached predates the map).
+ */
+int xr_queues_read(struct xdprelay_queue *out, unsigned int n);
 
 /*
  * Adds @d to what the relay's own paths sent to the subscriber of row

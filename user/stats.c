@@ -33,6 +33,8 @@ const struct xr_opt xr_stats_opts[] = {
 	       "With --watch: stop after N redraws (default: unlimited)"),
 	XR_FLAG("subscribers", struct xr_stats_cfg, subscribers,
 		"Also show a table of each stream's subscribers: what was sent to each, or could not be"),
+	XR_FLAG("queues", struct xr_stats_cfg, queues,
+		"Also show a table of the relay's AF_XDP receive queues: what each worker took and sent, and what the kernel dropped on the way in"),
 	XR_FLAG("json", struct xr_stats_cfg, json, "Print JSON"),
 	XR_FLAG("prometheus", struct xr_stats_cfg, prometheus,
 		"Print the Prometheus text exposition format"),
@@ -135,12 +137,54 @@ struct sub_row {
 	double tx_pps, tx_bps;
 };
 
+/*
+ * A receive queue of the running relay's AF_XDP path: its row of
+ * xr_queues, in the order of struct xdprelay_queue.
+ */
+enum {
+	Q_RX_PACKETS, Q_RX_BYTES, Q_TX_PACKETS, Q_TX_BYTES, Q_COPIES,
+	Q_XSK_DROPPED, Q_FILL_EMPTY, Q_TX_INVALID, Q_NR
+};
+
+_Static_assert(sizeof(struct xdprelay_queue) == Q_NR * sizeof(__u64),
+	       "one column per field of xr_queues");
+
+static const struct tx_counter queue_counters[Q_NR] = {
+	[Q_RX_PACKETS] = { "rx_packets", "RX_PKTS",
+			   "Packets the queue's worker took from its AF_XDP socket" },
+	[Q_RX_BYTES] = { "rx_bytes", "RX_BYTES",
+			 "Bytes of the packets counted in rx_packets" },
+	[Q_TX_PACKETS] = { "tx_packets", "TX_PKTS",
+			   "Packets the queue's worker sent, one per subscriber" },
+	[Q_TX_BYTES] = { "tx_bytes", "TX_BYTES",
+			 "Bytes of the packets counted in tx_packets" },
+	[Q_COPIES] = { "tx_copies", "COPIES",
+		       "Payload copies the queue's worker made for fan-out" },
+	[Q_XSK_DROPPED] = { "xsk_dropped", "XSK_DROP",
+			    "Packets the kernel dropped on the way into the queue's socket: its RX ring full, or no room" },
+	[Q_FILL_EMPTY] = { "fill_empty", "FILL_EMPTY",
+			   "Times the kernel found no free frame on the queue's fill ring" },
+	[Q_TX_INVALID] = { "tx_invalid", "TX_INVALID",
+			   "Descriptors the kernel refused on the queue's TX rings" },
+};
+
+struct queue_row {
+	unsigned int queue;
+	char mode[16];
+	uint64_t c[Q_NR];
+	bool has_rate;
+	double rx_pps, tx_pps;
+};
+
 struct sample {
 	struct row *rows;	/* streams by id, then the total */
 	unsigned int nr;	/* rows including the total */
 	struct sub_row *subs;	/* the streams' subscribers, in order */
 	unsigned int nsubs;
 	unsigned int subs_cap;
+	struct queue_row queues[XDPRELAY_MAX_QUEUES];
+	unsigned int nq;	/* the relay's AF_XDP queues */
+	const char *no_queues;	/* why there are none, for the table */
 	double t;		/* CLOCK_MONOTONIC, seconds */
 };
 
@@ -304,6 +348,40 @@ static int subs_take(struct xr_state *st, uint32_t id, struct sample *s)
 	return 0;
 }
 
+/* The AF_XDP queues the running relay serves, from xr_queues. */
+static void queues_take(const struct xr_state *st,
+			const struct relay_status *rs, struct sample *s)
+{
+	struct queue_row *qr;
+	const __u64 *v;
+	unsigned int q, k;
+
+	s->nq = 0;
+	s->no_queues = NULL;
+	if (!rs->running) {
+		s->no_queues = "no relay running";
+		return;
+	}
+	if (!st->queues) {
+		s->no_queues = "the attached program predates them: attach it again";
+		return;
+	}
+	for (q = 0; q < XDPRELAY_MAX_QUEUES; q++) {
+		if (strcmp(rs->queue_mode[q], "copy") &&
+		    strcmp(rs->queue_mode[q], "zerocopy"))
+			continue;
+		qr = &s->queues[s->nq++];
+		memset(qr, 0, sizeof(*qr));
+		qr->queue = q;
+		snprintf(qr->mode, sizeof(qr->mode), "%s", rs->queue_mode[q]);
+		v = (const __u64 *)&st->queues[q];
+		for (k = 0; k < Q_NR; k++)
+			qr->c[k] = __atomic_load_n(&v[k], __ATOMIC_RELAXED);
+	}
+	if (!s->nq)
+		s->no_queues = "the relay runs no AF_XDP queue";
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -349,6 +427,7 @@ static int sample_take(struct xr_state *st, const char *only,
 		if (ret)
 			break;
 	}
+	queues_take(st, &rs, s);
 	relay_status_free(&rs);
 	if (ret)
 		return ret;
@@ -414,6 +493,22 @@ static void sample_rates(struct sample *s, const struct sample *prev)
 				     p->c[SUB_PACKETS]) / dt;
 			r->tx_bps = (r->c[SUB_BYTES] - p->c[SUB_BYTES]) * 8 /
 				    dt;
+			break;
+		}
+	}
+	for (i = 0; i < s->nq; i++) {
+		struct queue_row *r = &s->queues[i];
+
+		for (j = 0; j < prev->nq; j++) {
+			const struct queue_row *p = &prev->queues[j];
+
+			if (p->queue != r->queue)
+				continue;
+			r->has_rate = true;
+			r->rx_pps = (r->c[Q_RX_PACKETS] -
+				     p->c[Q_RX_PACKETS]) / dt;
+			r->tx_pps = (r->c[Q_TX_PACKETS] -
+				     p->c[Q_TX_PACKETS]) / dt;
 			break;
 		}
 	}
@@ -604,6 +699,65 @@ static void print_subs_table(const struct sample *s, bool rates)
 	}
 }
 
+/* Per receive queue, under the streams' table. */
+static void print_queues_table(const struct sample *s, bool rates)
+{
+	enum { FIXED = 4, NC = FIXED + Q_NR };
+	const char *hdr[NC] = { "QUEUE", "MODE", "RX_PPS", "TX_PPS" };
+	char cell[NC][24];
+	int width[NC];
+	unsigned int i, c, pass;
+
+	printf("\n");
+	if (!s->nq) {
+		printf("no AF_XDP queues: %s\n", s->no_queues);
+		return;
+	}
+	for (c = FIXED; c < NC; c++)
+		hdr[c] = queue_counters[c - FIXED].hdr;
+	for (c = 0; c < NC; c++)
+		width[c] = strlen(hdr[c]);
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i <= s->nq; i++) {
+			const struct queue_row *r = i ? &s->queues[i - 1] :
+						  NULL;
+
+			for (c = 0; c < NC; c++) {
+				if (!r)
+					snprintf(cell[c], sizeof(cell[c]), "%s",
+						 hdr[c]);
+				else if (c == 0)
+					snprintf(cell[c], sizeof(cell[c]), "%u",
+						 r->queue);
+				else if (c == 1)
+					snprintf(cell[c], sizeof(cell[c]), "%s",
+						 r->mode);
+				else if (c < FIXED && !r->has_rate)
+					snprintf(cell[c], sizeof(cell[c]), "-");
+				else if (c < FIXED)
+					snprintf(cell[c], sizeof(cell[c]),
+						 "%.0f", c == 2 ? r->rx_pps :
+						 r->tx_pps);
+				else
+					snprintf(cell[c], sizeof(cell[c]),
+						 "%llu", (unsigned long long)
+						 r->c[c - FIXED]);
+				if (!pass) {
+					if ((int)strlen(cell[c]) > width[c])
+						width[c] = strlen(cell[c]);
+					continue;
+				}
+				if (!rates && (c == 2 || c == 3))
+					continue;
+				printf("%s%*s", c ? "  " : "",
+				       c < 2 ? -width[c] : width[c], cell[c]);
+			}
+			if (pass)
+				printf("\n");
+		}
+	}
+}
+
 /* JSON */
 
 static void json_subs(const struct sample *s, const struct row *r)
@@ -672,6 +826,34 @@ static void json_row(const struct sample *s, const struct row *r)
 	jw_obj_close();
 }
 
+static void json_queues(const struct sample *s)
+{
+	unsigned int i, k;
+
+	jw_key("queues");
+	jw_arr_open();
+	for (i = 0; i < s->nq; i++) {
+		const struct queue_row *r = &s->queues[i];
+
+		jw_obj_open();
+		jw_kv_u64("queue", r->queue);
+		jw_kv_str("mode", r->mode);
+		for (k = 0; k < Q_NR; k++)
+			jw_kv_u64(queue_counters[k].name, r->c[k]);
+		if (r->has_rate) {
+			jw_key("rates");
+			jw_obj_open();
+			jw_key("rx_pps");
+			jw_double(r->rx_pps);
+			jw_key("tx_pps");
+			jw_double(r->tx_pps);
+			jw_obj_close();
+		}
+		jw_obj_close();
+	}
+	jw_arr_close();
+}
+
 static void print_json(const struct sample *s)
 {
 	unsigned int i;
@@ -684,6 +866,7 @@ static void print_json(const struct sample *s)
 	jw_arr_close();
 	jw_key("total");
 	json_row(s, &s->rows[s->nr - 1]);
+	json_queues(s);
 	jw_obj_close();
 }
 
@@ -742,6 +925,21 @@ static void prom_subs(const struct sample *s, unsigned int k)
 	}
 }
 
+/* A receive queue's counter, labelled by queue and mode. */
+static void prom_queues(const struct sample *s, unsigned int k)
+{
+	char metric[64];
+	unsigned int i;
+
+	snprintf(metric, sizeof(metric), "xdprelay_queue_%s_total",
+		 queue_counters[k].name);
+	prom_header(metric, queue_counters[k].help);
+	for (i = 0; i < s->nq; i++)
+		printf("%s{queue=\"%u\",mode=\"%s\"} %llu\n", metric,
+		       s->queues[i].queue, s->queues[i].mode,
+		       (unsigned long long)s->queues[i].c[k]);
+}
+
 static void print_prometheus(const struct sample *s)
 {
 	const char *metric = "xdprelay_stream_path";
@@ -764,6 +962,8 @@ static void print_prometheus(const struct sample *s)
 			    false, -1, i);
 	for (i = 0; i < SUB_NR; i++)
 		prom_subs(s, i);
+	for (i = 0; i < Q_NR; i++)
+		prom_queues(s, i);
 }
 
 static void sample_print(const struct xr_stats_cfg *cfg,
@@ -781,6 +981,8 @@ static void sample_print(const struct xr_stats_cfg *cfg,
 		print_table(s, cfg->watch);
 		if (cfg->subscribers)
 			print_subs_table(s, cfg->watch);
+		if (cfg->queues)
+			print_queues_table(s, cfg->watch);
 	}
 	fflush(stdout);
 }

@@ -16,6 +16,7 @@ struct xr_stats_cfg {
 	uint32_t watch;		/* seconds between redraws; 0: once */
 	uint32_t count;		/* redraws with --watch; 0: no end */
 	bool subscribers;	/* the plain view's subscriber table */
+	bool queues;		/* the plain view's queue table */
 	bool json;
 	bool prometheus;
 };

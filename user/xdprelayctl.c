@@ -1176,14 +1176,26 @@ static void status_pins(const struct pins_desc *p, bool json)
 	}
 }
 
-/* What the relay wrote in xr_status_file(). */
+/* A served AF_XDP queue has figures in xr_queues. */
+static bool queue_counted(const struct relay_status *rs,
+			  const struct xdprelay_queue *qs, unsigned int q)
+{
+	return qs && (!strcmp(rs->queue_mode[q], "copy") ||
+		      !strcmp(rs->queue_mode[q], "zerocopy"));
+}
+
+/* What the relay wrote in xr_status_file(), and its queues' figures. */
 static void status_relay(bool json)
 {
+	struct xdprelay_queue qrows[XDPRELAY_MAX_QUEUES], *qs = NULL;
+	const struct xdprelay_queue *qr;
 	struct relay_status rs;
 	unsigned int q;
 	uint32_t id;
 
 	relay_status_read(&rs);
+	if (rs.running && !xr_queues_read(qrows, XDPRELAY_MAX_QUEUES))
+		qs = qrows;
 	if (json) {
 		jw_key("relay");
 		jw_obj_open();
@@ -1201,6 +1213,14 @@ static void status_relay(bool json)
 				jw_obj_open();
 				jw_kv_u64("queue", q);
 				jw_kv_str("mode", rs.queue_mode[q]);
+				if (queue_counted(&rs, qs, q)) {
+					qr = &qs[q];
+					jw_kv_u64("rx_packets", qr->rx_packets);
+					jw_kv_u64("tx_packets", qr->tx_packets);
+					jw_kv_u64("tx_copies", qr->copies);
+					jw_kv_u64("xsk_dropped",
+						  qr->xsk_dropped);
+				}
 				jw_obj_close();
 			}
 			jw_arr_close();
@@ -1241,9 +1261,19 @@ static void status_relay(bool json)
 	}
 	printf("Relay: running, pid %ld, ingress %s, egress %s, busy poll %s\n",
 	       rs.pid, rs.ingress, rs.egress, rs.busy_poll ? "on" : "off");
-	for (q = 0; q < XDPRELAY_MAX_QUEUES; q++)
-		if (rs.queue_mode[q][0])
-			printf("  queue %u: %s\n", q, rs.queue_mode[q]);
+	for (q = 0; q < XDPRELAY_MAX_QUEUES; q++) {
+		if (!rs.queue_mode[q][0])
+			continue;
+		printf("  queue %u: %s", q, rs.queue_mode[q]);
+		qr = queue_counted(&rs, qs, q) ? &qs[q] : NULL;
+		if (qr)
+			printf(", %llu packets received, %llu sent, %llu copies, %llu dropped on the way in",
+			       (unsigned long long)qr->rx_packets,
+			       (unsigned long long)qr->tx_packets,
+			       (unsigned long long)qr->copies,
+			       (unsigned long long)qr->xsk_dropped);
+		printf("\n");
+	}
 	if (rs.fanout[0])
 		printf("  fan-out: %s\n", rs.fanout);
 	if (rs.direct_cpus[0])
@@ -1392,7 +1422,7 @@ static const struct xr_cmd root_cmds[] = {
 	{
 		.name = "status",
 		.summary = "Show what runs",
-		.desc = "Show the XDP programs attached in this network namespace, the pinned maps, the module, and the relay with the AF_XDP mode of each queue.",
+		.desc = "Show the XDP programs attached in this network namespace, the pinned maps, the module, and the relay with the AF_XDP mode and figures of each queue.",
 		.opts = status_opts,
 		.cfg_size = sizeof(struct status_cfg),
 		.run = cmd_status,

@@ -91,6 +91,15 @@ static void flush_counters(struct worker *w)
 	w->ndirty = 0;
 	row_add(&tx[0], &total);
 	memset(&w->acc0, 0, sizeof(w->acc0));
+	if (w->qrow && total.packets) {
+		__atomic_fetch_add(&w->qrow->tx_packets, total.packets,
+				   __ATOMIC_RELAXED);
+		__atomic_fetch_add(&w->qrow->tx_bytes, total.bytes,
+				   __ATOMIC_RELAXED);
+	}
+	if (w->qrow && total.copies)
+		__atomic_fetch_add(&w->qrow->copies, total.copies,
+				   __ATOMIC_RELAXED);
 
 	for (i = 0; i < w->nsdirty; i++) {
 		uint16_t slot = w->sdirty_ids[i];
@@ -393,15 +402,22 @@ static void relay_batch(struct worker *w, uint32_t idx, uint32_t n)
 {
 	struct xr_xsk *x = &w->x;
 	uint32_t i, nout = 0;
+	uint64_t bytes = 0;
 
 	for (i = 0; i < n; i++) {
 		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&x->rx,
 								  idx + i);
 
+		bytes += d->len;
 		nout = relay_frame(w, d->addr, d->len, nout);
 	}
 	xsk_ring_cons__release(&x->rx, n);
 	w->rx_packets += n;
+	if (w->qrow) {
+		__atomic_fetch_add(&w->qrow->rx_packets, n, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&w->qrow->rx_bytes, bytes,
+				   __ATOMIC_RELAXED);
+	}
 	transmit(w, nout);
 	if (w->nfan)
 		fan_rounds(w);

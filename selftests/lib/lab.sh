@@ -18,8 +18,13 @@
 # In a VM booted with XDPRELAY_VM_NICS="xr0=xg0 xr1=xs0" (selftests/vm/run-vm)
 # the links are the VM's virtio NICs instead of veth pairs: lab_setup moves
 # them into the namespaces and lab_cleanup moves them back.
+#
+# LAB_QUEUES=N gives every veth N receive and N transmit queues: a flow
+# leaves the generator on the transmit queue its socket's hash picks and
+# arrives on the receive queue of the same number.
 
 LAB_ID=${LAB_ID:-$$}
+LAB_QUEUES=${LAB_QUEUES:-1}
 LAB_GEN=xr-gen-$LAB_ID
 LAB_RLY=xr-rly-$LAB_ID
 LAB_SINK=xr-sink-$LAB_ID
@@ -32,7 +37,7 @@ in_sink() { nsenter --net=/run/netns/$LAB_SINK "$@"; }
 
 lab_setup()
 {
-	local i mac
+	local i mac q
 
 	# Loaded by hand: the VM's kernel does not load modules on demand.
 	# clsact and cls_bpf carry the relay's fan-out program.
@@ -45,10 +50,11 @@ lab_setup()
 			ip link set dev xr1 netns $LAB_RLY &&
 			ip link set dev xs0 netns $LAB_SINK || return 1
 	else
-		ip link add xg0 netns $LAB_GEN type veth peer name xr0 \
-			netns $LAB_RLY || return 1
-		ip link add xr1 netns $LAB_RLY type veth peer name xs0 \
-			netns $LAB_SINK || return 1
+		q="numtxqueues $LAB_QUEUES numrxqueues $LAB_QUEUES"
+		ip link add xg0 netns $LAB_GEN $q type veth peer name xr0 \
+			netns $LAB_RLY $q || return 1
+		ip link add xr1 netns $LAB_RLY $q type veth peer name xs0 \
+			netns $LAB_SINK $q || return 1
 	fi
 
 	ip -n $LAB_GEN addr add 10.70.1.1/24 dev xg0

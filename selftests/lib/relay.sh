@@ -264,6 +264,14 @@ sub_stat()
 		}'
 }
 
+# queue_stat Q FIELD: one figure of the relay's receive queue Q from stats
+# --json; false when the relay serves no queue Q.
+queue_stat()
+{
+	ctl stats --json | tr -d ' \n' | grep -o "{\"queue\":$1,[^}]*}" |
+		grep -o "\"$2\":[0-9]*" | grep -o '[0-9]*$'
+}
+
 # stat_settles STREAM FIELD...: true once the sum of the FIELDs reaches $want.
 stat_sum()
 {
