@@ -37,7 +37,8 @@ USER_CFLAGS	:= -O2 -g -Wall -Wextra $(WERROR) -Ibpf -Ikmod -Iuser \
 USER_LIBS	:= -lxdp -lbpf -lelf -lz -lpthread
 
 BPF_OBJS	:= bpf/xdprelay.bpf.o bpf/xdprelay_maps.bpf.o \
-		   bpf/xdprelay_tc.bpf.o bpf/xdprelay_tc_maps.bpf.o
+		   bpf/xdprelay_tc.bpf.o bpf/xdprelay_tc_maps.bpf.o \
+		   bpf/xdprelay_pass.bpf.o
 USER_SRCS	:= $(wildcard user/*.c)
 USER_HDRS	:= $(wildcard user/*.h) bpf/xdprelay.h kmod/xdprelay_kfunc.h \
 		   kmod/xdprelay_uapi.h
@@ -75,6 +76,9 @@ bpf/xdprelay_tc.bpf.o: bpf/xdprelay_tc.bpf.c $(BPF_DEPS)
 	$(CLANG) $(BPF_CFLAGS) -DXDPRELAY_KFUNC -c $< -o $@
 
 bpf/xdprelay_tc_maps.bpf.o: bpf/xdprelay_tc.bpf.c $(BPF_DEPS)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+bpf/xdprelay_pass.bpf.o: bpf/xdprelay_pass.bpf.c
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 user: $(USER_PROGS)

@@ -73,6 +73,33 @@ const char *relay_runs_str(unsigned int runs)
 	}
 }
 
+/* Whether the egress's driver is @name. */
+static bool egress_driver_is(const struct relay *r, const char *name)
+{
+	struct ethtool_drvinfo drv = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr = { .ifr_data = (void *)&drv };
+
+	return !xr_if_ioctl(r->cfg->egress, SIOCETHTOOL, &ifr) &&
+	       !strcmp(drv.driver, name);
+}
+
+/*
+ * virtio-net sends what is redirected to it on the stack's transmit
+ * queues when it has none to spare for XDP, and drops every frame that
+ * lands on a queue whose transmit side a zero-copy AF_XDP socket holds:
+ * while the relay's egress sockets are zero-copy there, the XDP program
+ * must not redirect to it.
+ */
+static bool egress_zc_virtio(struct relay *r)
+{
+	unsigned int q, nq = r->be->queues(r);
+
+	for (q = 0; q < nq; q++)
+		if (!strcmp(r->be->queue_mode(r, q), "zerocopy"))
+			return egress_driver_is(r, "virtio_net");
+	return false;
+}
+
 /* Whether the egress takes redirects now; says so when that changes. */
 static void probe_egress(struct relay *r)
 {
@@ -93,15 +120,19 @@ static void probe_egress(struct relay *r)
 			 strerror(-err));
 	else if (!(feat & XR_XDP_ACT_NDO_XMIT))
 		snprintf(why, sizeof(why),
-			 "%s does not take XDP redirects (no ndo-xmit in its xdp-features; on a veth, give the peer an XDP program or turn its GRO on)",
+			 "%s takes no XDP redirects (no ndo-xmit): attach xdprelay_pass.bpf.o to it (on a veth, to its peer, or turn the peer's GRO on)",
+			 eg);
+	else if (egress_zc_virtio(r))
+		snprintf(why, sizeof(why),
+			 "%s (virtio_net) drops XDP redirects to queues the relay holds in zero-copy: run it with --mode copy to open them",
 			 eg);
 	if (d->known && d->ok == !why[0] && !strcmp(d->why, why))
 		return;
 	if (!why[0])
 		pr_info("%s takes XDP redirects: the direct path is open",
 			eg);
-	else if (d->known || r->cfg->verbose)
-		pr_info("no direct path: %s", why);
+	else
+		pr_info("no XDP redirects to the egress: %s", why);
 	d->ok = !why[0];
 	d->known = true;
 	d->dirty = true;
@@ -118,14 +149,12 @@ static void probe_egress(struct relay *r)
  */
 static void check_veth_order(struct relay *r, char *note, size_t len)
 {
-	struct ethtool_drvinfo drv = { .cmd = ETHTOOL_GDRVINFO };
 	struct ethtool_value tso = { .cmd = ETHTOOL_GTSO };
 	const char *eg = r->cfg->egress;
 	struct ifreq ifr = {};
 
 	note[0] = '\0';
-	ifr.ifr_data = (void *)&drv;
-	if (xr_if_ioctl(eg, SIOCETHTOOL, &ifr) || strcmp(drv.driver, "veth"))
+	if (!egress_driver_is(r, "veth"))
 		return;
 	ifr.ifr_data = (void *)&tso;
 	if (xr_if_ioctl(eg, SIOCETHTOOL, &ifr))
