@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # AF_XDP zero-copy end to end, on real drivers: the VM boots sid's kernel
-# (selftests/vm/run-vm) with two wires of virtio-net NICs, xr0=xg0 and
-# xr1=xs0, two queue pairs each, and the lab of selftests/lib/lab.sh puts
-# them in its namespaces:
+# (selftests/vm/run-vm) with two wires of virtio-net NICs, xr0=xg0 (three
+# queue pairs, two in use) and xr1=xs0 (two), and the lab of
+# selftests/lib/lab.sh puts them in its namespaces:
 # generator xg0 -> xr0 relay xr1 -> xs0 receivers, ordinary UDP sockets.
 #
 #  - the relay binds zero-copy on both NICs (--mode zerocopy), one UMEM
@@ -21,6 +21,9 @@
 #    each queue's worker bound zero-copy and relaying, its figures
 #    (stats --json) equal to what the driver redirected to its queue
 #  - at stop every frame of the UMEM is accounted for
+#  - one queue pair of three in use: virtio-net enables the others for
+#    XDP transmit with the program, and ethtool -l counts them; the relay
+#    binds the stack's queue alone, and the stream still arrives whole
 #  - --mode zerocopy on veth (no zero-copy there) fails with a message
 #    that says what to do, and loses nothing: the stream runs on in copy
 #    mode once asked for
@@ -31,18 +34,21 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 if [ -z "${XDPRELAY_IN_VM:-}" ]; then
 	[ -s "$top/build/kernels/sid/version" ] ||
 		ktap_skip_all "sid's kernel not fetched: run scripts/deps"
-	XDPRELAY_VM_KERNEL=sid XDPRELAY_VM_NICS="xr0=xg0:2 xr1=xs0:2" \
+	XDPRELAY_VM_KERNEL=sid XDPRELAY_VM_NICS="xr0=xg0:3 xr1=xs0:2" \
 		exec "$top/selftests/vm/run-vm" "$0" "$@"
 fi
 
 . "$top/selftests/lib/relay.sh"
 
-ktap_plan 35
+ktap_plan 42
 
 lab_nics || ktap_bail "the VM has no NICs xr0=xg0 xr1=xs0 (XDPRELAY_VM_NICS)"
 lab_setup || ktap_bail "cannot build the lab"
 ktap_eq "the lab's links are virtio-net NICs" "virtio_net virtio_net" \
 	"$(in_rly ethtool -i xr0 | sed -n 's/^driver: //p') $(in_rly ethtool -i xr1 | sed -n 's/^driver: //p')"
+# Two of xr0's three queue pairs in use: too few to spare one per CPU
+# for XDP transmit (below, one in use leaves room).
+in_rly ethtool -L xr0 combined 2 || ktap_bail "ethtool -L xr0 combined 2 failed"
 ktap_check "program attached with ip link" \
 	in_rly ip link set dev xr0 xdp obj "$OBJ" sec xdp
 ktap_check "relay started with --mode zerocopy" relay_start --mode zerocopy
@@ -135,7 +141,6 @@ ktap_eq "two queues: each worker took what its queue redirected, sent as many, c
 	"$(($(queue_stat 0 rx_packets) - rx_packets_0)) $(($(queue_stat 1 rx_packets) - rx_packets_1)) $(($(queue_stat 0 tx_packets) - tx_packets_0)) $(($(queue_stat 1 tx_packets) - tx_packets_1)) $(($(queue_stat 0 tx_copies) - tx_copies_0)) $(($(queue_stat 1 tx_copies) - tx_copies_1))"
 ktap_eq "two queues: the stream's counters" "8000 8000 0" \
 	"$(stream_stat mq redirected) $(stream_stat mq tx_packets) $(stream_stat mq tx_copies)"
-ctl stream del mq
 
 # A longer run at the rate the VM sustains, then the stop: every frame of
 # the UMEM is home, some with the drivers until the sockets close.
@@ -150,6 +155,44 @@ ktap_check "relay stops cleanly on SIGTERM: every frame accounted for" \
 ktap_info "$(grep -m1 'frames' "$TMP/relay.log")"
 ktap_eq "no AF_XDP socket left" 0 \
 	"$(xsk_count)"
+
+# One of xr0's three queue pairs in use: virtio-net enables the other two
+# for its XDP transmit (one per CPU) once the program is attached, and
+# ethtool -l counts them from then on.  The relay serves the stack's
+# queue pair alone; what the device steers to the others goes the
+# kernel's way, and the stream arrives whole.
+in_rly ip link set dev xr0 xdp off
+in_rly ethtool -L xr0 combined 1 || ktap_bail "ethtool -L xr0 combined 1 failed"
+in_rly ip link set dev xr0 xdp obj "$OBJ" sec xdp ||
+	ktap_bail "cannot attach the program again"
+ktap_eq "one queue pair in use: ethtool -l says 3 with the program attached" 3 \
+	"$(in_rly ethtool -l xr0 | awk '$1 == "Combined:" { n = $2 } END { print n }')"
+ktap_check "relay started with --mode zerocopy" relay_start --mode zerocopy
+ktap_eq "it serves queue 0 alone, in zero-copy, with two AF_XDP sockets" \
+	"queues=1 queue.0.mode=zerocopy 2" \
+	"$(grep -E '^queues=|^queue\.[0-9]+\.mode=' /run/xdprelay/status | tr '\n' ' ')$(xsk_count)"
+ktap_check "and says why not queue 1" \
+	grep -q "queues 1-2 of xr0 are its XDP transmit queues" "$TMP/relay.log"
+red=$(stream_stat mq redirected)
+dir=$(stream_stat mq direct)
+q0=$(redirects 0)
+recv_start mq 10.70.2.3 $((16 * 500))
+pids=
+for i in $(seq 16); do
+	in_gen "$UDPSEND" -c 500 -s $SIZE -r 500 10.70.1.2 5006 &
+	pids="$pids $!"
+done
+wait $pids
+recv_result mq
+ktap_eq "XDP queue pair on: 16 flows, every datagram relayed, intact" \
+	"8000 0" "$got $bad"
+red=$(($(stream_stat mq redirected) - red))
+dir=$(($(stream_stat mq direct) - dir))
+ktap_info "queue 0's socket took $red, the kernel relayed $dir"
+ktap_eq "what queue 0 redirected went to its socket, the rest the kernel relayed" \
+	"$(($(redirects 0) - q0)) 8000" "$red $((red + dir))"
+ktap_check "relay stops cleanly: every frame accounted for" relay_stop
+ctl stream del mq
 
 # Where zero-copy cannot be had (veth, here): --mode zerocopy refuses to
 # start, says what to do instead, and the stream is still there for a

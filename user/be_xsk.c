@@ -28,6 +28,7 @@
 #include <bpf/bpf.h>
 
 #include "be_xsk.h"
+#include "xdpfeat.h"
 #include "util.h"
 
 #define XR_XDP_HEADROOM		256	/* XDP_PACKET_HEADROOM */
@@ -56,16 +57,37 @@ static int check_caps(void)
 }
 
 /* Combined plus RX-only channels; 0 when the driver cannot say. */
-static unsigned int rx_channels(const char *ifname, unsigned int *tx)
+static unsigned int rx_channels(const char *ifname, unsigned int *tx,
+				unsigned int *combined)
 {
 	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
 	struct ifreq ifr = { .ifr_data = (void *)&ch };
 
 	*tx = 0;
+	*combined = 0;
 	if (xr_if_ioctl(ifname, SIOCETHTOOL, &ifr))
 		return 0;
 	*tx = ch.combined_count + ch.tx_count;
+	*combined = ch.combined_count;
 	return ch.combined_count + ch.rx_count;
+}
+
+/*
+ * Queue pairs that carry the stack's traffic, of the @combined channels of
+ * @ifindex.  virtio-net, given a program while it has queue pairs to
+ * spare, enables them for its XDP transmit and counts them as channels
+ * from then on, but not as the stack's transmit queues: a zero-copy
+ * socket there could never send, and its close fails.  Where the kernel
+ * cannot tell (before 6.8), all of them.
+ */
+static unsigned int stack_pairs(int ifindex, unsigned int combined)
+{
+	unsigned int ntx;
+
+	if (!combined || xr_stack_tx_queues(ifindex, &ntx) || !ntx ||
+	    ntx >= combined)
+		return combined;
+	return ntx;
 }
 
 /* The attached program must be the one whose xr_xsks is pinned. */
@@ -92,7 +114,8 @@ static int check_program(struct relay *r)
 static int check_interfaces(struct relay *r, struct xsk_relay *xr)
 {
 	const struct relay_config *cfg = r->cfg;
-	unsigned int in_rx, in_tx, eg_rx, eg_tx, head, mtu;
+	unsigned int in_rx, in_tx, eg_rx, eg_tx, head, mtu, comb, pairs;
+	unsigned int eg_comb;
 	struct ifreq ifr = {};
 	int err;
 
@@ -120,9 +143,15 @@ static int check_interfaces(struct relay *r, struct xsk_relay *xr)
 			cfg->egress, ifr.ifr_mtu, cfg->ingress, mtu);
 
 
-	in_rx = rx_channels(cfg->ingress, &in_tx);
+	in_rx = rx_channels(cfg->ingress, &in_tx, &comb);
 	if (!in_rx)
 		in_rx = 1;
+	pairs = stack_pairs(r->ingress_ifindex, comb);
+	if (pairs < comb) {
+		pr_info("queues %u-%u of %s are its XDP transmit queues, enabled with the program: no socket there; what arrives on them takes the kernel's path",
+			pairs, comb - 1, cfg->ingress);
+		in_rx = pairs;
+	}
 	if (cfg->queues > XDPRELAY_MAX_QUEUES) {
 		pr_err("--queues %u: at most %u", cfg->queues,
 		       XDPRELAY_MAX_QUEUES);
@@ -141,11 +170,14 @@ static int check_interfaces(struct relay *r, struct xsk_relay *xr)
 		xr->nq = XDPRELAY_MAX_QUEUES;
 	}
 	if (xr->nq < in_rx)
-		pr_warn("queues %u-%u of %s get no socket: their streams' packets go to the kernel stack",
+		pr_warn("queues %u-%u of %s get no socket: the kernel relays what it can of their streams, and passes the rest to the stack",
 			xr->nq, in_rx - 1, cfg->ingress);
 
 	if (r->egress_ifindex != r->ingress_ifindex) {
-		eg_rx = rx_channels(cfg->egress, &eg_tx);
+		eg_rx = rx_channels(cfg->egress, &eg_tx, &eg_comb);
+		pairs = stack_pairs(r->egress_ifindex, eg_comb);
+		if (pairs < eg_comb)
+			eg_tx = eg_rx = pairs;
 		if (eg_rx && eg_tx && eg_tx < xr->nq && eg_rx < xr->nq) {
 			pr_err("%s has %u TX queue(s), the relay needs one per ingress queue (%u): raise them (ethtool -L %s combined %u) or lower --queues",
 			       cfg->egress, eg_tx, xr->nq, cfg->egress, xr->nq);

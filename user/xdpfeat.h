@@ -21,4 +21,12 @@
  */
 int xr_xdp_features(int ifindex, uint64_t *features);
 
+/*
+ * How many transmit queues the stack has on @ifindex, an interface that
+ * is up, in the caller's network namespace: the netdev family's queues
+ * (Linux 6.8 and later), which leave out those a driver keeps for XDP.
+ * 0 with *@ntx set, -EOPNOTSUPP when the kernel cannot say, or -errno.
+ */
+int xr_stack_tx_queues(int ifindex, unsigned int *ntx);
+
 #endif /* XR_XDPFEAT_H */
