@@ -44,7 +44,7 @@ USER_HDRS	:= $(wildcard user/*.h) bpf/xdprelay.h kmod/xdprelay_kfunc.h \
 		   kmod/xdprelay_uapi.h
 USER_PROGS	:= user/xdprelayctl
 BPF_DEPS	:= bpf/xdprelay.bpf.c bpf/xdprelay.h bpf/xdprelay_direct.bpf.h \
-		   kmod/xdprelay_kfunc.h
+		   bpf/xdprelay_health.bpf.h kmod/xdprelay_kfunc.h
 
 # The kselftest harness ships in Debian's linux-source tarball.
 KSFT_DIR	:= build/kselftest

@@ -133,6 +133,8 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xr_queues SEC(".maps");
 
+#include "xdprelay_health.bpf.h"
+
 /* The CPUs the direct path hands frames to, with xdprelay_cpu on each. */
 struct {
 	__uint(type, BPF_MAP_TYPE_CPUMAP);
@@ -451,6 +453,8 @@ int xdprelay_rx(struct xdp_md *ctx)
 		account(id, XDPRELAY_SRC_REFUSED, bytes);
 		return XDP_PASS;
 	}
+	health(ctx, id, pkt.l3_off + pkt.ip_hlen + sizeof(struct udphdr),
+	       pkt.udp_len - sizeof(struct udphdr));
 	if (!police(id, s)) {
 		account(id, XDPRELAY_POLICED, bytes);
 		return XDP_DROP;

@@ -27,6 +27,7 @@
 #define XDPRELAY_MAP_SLOTS	"xr_slots"
 #define XDPRELAY_MAP_SUBTX	"xr_subtx"
 #define XDPRELAY_MAP_QUEUES	"xr_queues"
+#define XDPRELAY_MAP_HEALTH	"xr_health"
 
 #define XDPRELAY_MAX_QUEUES	64
 #define XDPRELAY_MAX_SUBS	256
@@ -73,6 +74,68 @@ struct xdprelay_stream {
 	__u8 src_mask[16];
 	__u64 rate_pps;		/* policer rate; 0: no policer */
 	__u64 burst;		/* policer bucket depth in packets */
+};
+
+/*
+ * Stream health.  The XDP program recognises what a stream carries from
+ * its packets (enum xdprelay_kind) and checks it: MPEG-TS per ISO/IEC
+ * 13818-1 and the first-priority checks of ETSI TR 101 290 (sync byte,
+ * transport error indicator, continuity counter per PID), bare or in RTP;
+ * RTP sequence, SSRC and interarrival jitter per RFC 3550.
+ */
+enum xdprelay_kind {
+	XDPRELAY_KIND_UNKNOWN,	/* nothing recognised yet */
+	XDPRELAY_KIND_MPEGTS,	/* MPEG-TS, 188-byte packets, bare */
+	XDPRELAY_KIND_RTP_TS,	/* MPEG-TS in RTP */
+	XDPRELAY_KIND_RTP,	/* RTP of another payload */
+};
+
+/* The PIDs a stream's continuity counters are kept for. */
+#define XDPRELAY_HEALTH_PIDS	16
+#define XDPRELAY_TS_SIZE	188
+#define XDPRELAY_TS_PER_DGRAM	7	/* 1316 bytes: what fits a 1500 MTU */
+/* RTP clock of the timestamps jitter is measured in (video, MP2T). */
+#define XDPRELAY_RTP_HZ		90000
+
+#define XDPRELAY_PID_USED	0x01
+#define XDPRELAY_PID_DUP	0x02	/* the last packet repeated the one before */
+
+struct xdprelay_pid {
+	__u16 pid;
+	__u8 cc;		/* the last continuity counter */
+	__u8 flags;		/* XDPRELAY_PID_* */
+};
+
+#define XDPRELAY_RTP_SEEN	0x01
+
+/*
+ * Value of xr_health, an array indexed by stream id: the program's state
+ * and counters for the stream, zeroed by the writers of xr_info when a
+ * stream is added.  One CPU writes a row at a time as long as the
+ * stream's packets arrive on one receive queue, which a NIC's flow hash
+ * gives a stream from one source.
+ */
+struct xdprelay_health {
+	__u32 kind;		/* enum xdprelay_kind */
+	__u32 ssrc;		/* RTP: the source's SSRC */
+	__u16 seq;		/* RTP: the highest sequence number seen */
+	__u16 rtp_flags;	/* XDPRELAY_RTP_* */
+	__u32 rtp_ts;		/* RTP: the timestamp of the last packet */
+	__u64 arrival;		/* its arrival, in XDPRELAY_RTP_HZ units */
+	__u64 last_ns;		/* the stream's last packet (bpf_ktime) */
+	__u64 jitter;		/* RFC 3550's J, times 16, in RTP units */
+	struct xdprelay_pid pids[XDPRELAY_HEALTH_PIDS];
+	/* Counters. */
+	__u64 ts_packets;	/* MPEG-TS packets checked */
+	__u64 sync_errors;	/* no sync byte (0x47) where one belongs */
+	__u64 tei_packets;	/* transport_error_indicator set */
+	__u64 cc_errors;	/* continuity counter errors */
+	__u64 pids_unchecked;	/* packets of PIDs beyond the table */
+	__u64 rtp_packets;
+	__u64 rtp_lost;		/* sequence numbers skipped, less late ones */
+	__u64 rtp_reordered;	/* arrived after a later one */
+	__u64 rtp_duplicates;	/* the highest sequence number again */
+	__u64 ssrc_changes;
 };
 
 /* Value of xr_policers, indexed by stream id; owned by the program. */

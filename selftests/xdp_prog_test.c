@@ -1813,6 +1813,330 @@ TEST_F(xdp, live_redirect)
 	xsk_ring_cons__release(&self->rx, 1);
 }
 
+/*
+ * Stream health (xr_health): MPEG-TS and RTP datagrams of stream ID_V4,
+ * crafted packet by packet, and the exact counts they leave.
+ */
+struct ts_spec {
+	__u16 pid;
+	__u8 cc;
+	__u8 afc;		/* adaptation_field_control; 0: 1 (payload) */
+	bool tei;
+	bool disc;		/* discontinuity_indicator (needs afc & 2) */
+	bool nosync;
+};
+
+static void put_ts(__u8 *p, const struct ts_spec *t)
+{
+	__u8 afc = t->afc ? t->afc : 1;
+
+	memset(p, 0xff, XDPRELAY_TS_SIZE);
+	p[0] = t->nosync ? 0x46 : 0x47;
+	p[1] = (t->tei ? 0x80 : 0) | (t->pid >> 8 & 0x1f);
+	p[2] = t->pid & 0xff;
+	p[3] = afc << 4 | (t->cc & 0xf);
+	if (afc & 2) {
+		p[4] = afc == 2 ? 183 : 1;
+		p[5] = t->disc ? 0x80 : 0;
+	}
+}
+
+struct rtp_spec {
+	__u16 seq;
+	__u32 ts;
+	__u32 ssrc;
+	__u8 pt;		/* 0: 33 */
+	__u8 csrcs;
+	__u16 ext_words;	/* with an extension of that many words */
+	bool ext;
+};
+
+/* The RTP header @r at @p; returns its length. */
+static int put_rtp(__u8 *p, const struct rtp_spec *r)
+{
+	int len = 12 + 4 * r->csrcs;
+
+	p[0] = 0x80 | (r->ext ? 0x10 : 0) | r->csrcs;
+	p[1] = r->pt ? r->pt : 33;
+	put16(p + 2, r->seq);
+	put16(p + 4, r->ts >> 16);
+	put16(p + 6, r->ts);
+	put16(p + 8, r->ssrc >> 16);
+	put16(p + 10, r->ssrc);
+	memset(p + 12, 0xaa, 4 * r->csrcs);
+	if (r->ext) {
+		put16(p + len, 0xbede);
+		put16(p + len + 2, r->ext_words);
+		memset(p + len + 4, 0, 4 * r->ext_words);
+		len += 4 + 4 * r->ext_words;
+	}
+	return len;
+}
+
+/*
+ * A datagram to stream ID_V4: RTP header @r (or none) and @n MPEG-TS
+ * packets @t, through the program, which passes it (no socket).
+ */
+static void health_send(struct __test_metadata *_metadata,
+			FIXTURE_DATA(xdp) *self, const struct rtp_spec *r,
+			const struct ts_spec *t, int n)
+{
+	__u8 pl[FRAME_MAX];
+	struct frame f;
+	int len = 0, i;
+
+	if (r)
+		len = put_rtp(pl, r);
+	for (i = 0; i < n; i++, len += XDPRELAY_TS_SIZE)
+		put_ts(pl + len, &t[i]);
+	build(_metadata, &f, &(struct spec){ .payload = len });
+	memcpy(f.buf + f.l4 + sizeof(struct udphdr), pl, len);
+	expect(&f, f.len, XDP_PASS, XDPRELAY_PASS_NO_SOCKET, ID_V4);
+}
+
+static void health_read(struct __test_metadata *_metadata,
+			FIXTURE_DATA(xdp) *self, struct xdprelay_health *h)
+{
+	__u32 id = ID_V4;
+	int fd = map_fd(self->obj, XDPRELAY_MAP_HEALTH);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, bpf_map_lookup_elem(fd, &id, h));
+}
+
+/* Seven packets of PID @pid from continuity counter @cc on. */
+static void ts_run(struct ts_spec *t, __u16 pid, __u8 cc)
+{
+	int i;
+
+	for (i = 0; i < XDPRELAY_TS_PER_DGRAM; i++)
+		t[i] = (struct ts_spec){ .pid = pid, .cc = cc + i };
+}
+
+#define TS7	XDPRELAY_TS_PER_DGRAM
+
+TEST_F(xdp, health_ts_clean)
+{
+	__u8 video = 0, audio = 0, pat = 0;
+	struct xdprelay_health h;
+	struct ts_spec t[TS7];
+	int i, k;
+
+	/*
+	 * Three PIDs, their counters wrapping past 15, and one packet
+	 * repeated once, as 13818-1 allows.
+	 */
+	for (i = 0; i < 10; i++) {
+		for (k = 0; k < TS7; k++) {
+			if (k == 3)
+				t[k] = (struct ts_spec){ .pid = 0, .cc = pat++ };
+			else if (k == 6)
+				t[k] = (struct ts_spec){ .pid = 0x101,
+							 .cc = audio++ };
+			else if (i == 5 && k == 2)
+				t[k] = (struct ts_spec){ .pid = 0x100,
+							 .cc = video - 1 };
+			else
+				t[k] = (struct ts_spec){ .pid = 0x100,
+							 .cc = video++ };
+		}
+		health_send(_metadata, self, NULL, t, TS7);
+	}
+	health_read(_metadata, self, &h);
+	EXPECT_EQ((__u64)XDPRELAY_KIND_MPEGTS, h.kind);
+	EXPECT_EQ(70ULL, h.ts_packets);
+	EXPECT_EQ(0ULL, h.sync_errors);
+	EXPECT_EQ(0ULL, h.tei_packets);
+	EXPECT_EQ(0ULL, h.cc_errors);
+	EXPECT_EQ(0ULL, h.pids_unchecked);
+	EXPECT_EQ(0ULL, h.rtp_packets);
+	EXPECT_NE(0ULL, h.last_ns);
+}
+
+TEST_F(xdp, health_ts_errors)
+{
+	struct xdprelay_health h;
+	struct ts_spec t[TS7];
+
+	ts_run(t, 0x100, 0);
+	health_send(_metadata, self, NULL, t, TS7);	/* cc 0..6 */
+	/* A jump: 7 expected, 9 came. */
+	ts_run(t, 0x100, 9);
+	health_send(_metadata, self, NULL, t, TS7);	/* 9..15 */
+	health_read(_metadata, self, &h);
+	EXPECT_EQ(1ULL, h.cc_errors);
+
+	/* One repeat is allowed, a second is an error. */
+	ts_run(t, 0x100, 0);
+	t[1].cc = 0;
+	t[2].cc = 0;
+	t[3].cc = 1;
+	t[4].cc = 2;
+	t[5].cc = 2;
+	t[6].cc = 3;
+	health_send(_metadata, self, NULL, t, TS7);
+	health_read(_metadata, self, &h);
+	EXPECT_EQ(2ULL, h.cc_errors);
+
+	/* A discontinuity indicator: any counter goes. */
+	ts_run(t, 0x100, 4);
+	t[3] = (struct ts_spec){ .pid = 0x100, .cc = 12, .afc = 3,
+				 .disc = true };
+	t[4].cc = 13;
+	t[5].cc = 14;
+	t[6].cc = 15;
+	health_send(_metadata, self, NULL, t, TS7);
+	health_read(_metadata, self, &h);
+	EXPECT_EQ(2ULL, h.cc_errors);
+
+	/* Without a payload the counter stays: once right, once not. */
+	ts_run(t, 0x100, 0);
+	t[1] = (struct ts_spec){ .pid = 0x100, .cc = 0, .afc = 2 };
+	t[2].cc = 1;
+	t[3] = (struct ts_spec){ .pid = 0x100, .cc = 2, .afc = 2 };
+	t[4].cc = 2;
+	t[5].cc = 3;
+	t[6].cc = 4;
+	health_send(_metadata, self, NULL, t, TS7);
+	health_read(_metadata, self, &h);
+	EXPECT_EQ(3ULL, h.cc_errors);
+
+	/*
+	 * A lost sync byte and a packet with its transport error
+	 * indicator set: counted, and not taken for the PID's counter.
+	 */
+	ts_run(t, 0x100, 5);
+	t[2] = (struct ts_spec){ .pid = 0x200, .cc = 9, .nosync = true };
+	t[3] = (struct ts_spec){ .pid = 0x100, .cc = 15, .tei = true };
+	t[2].cc = 9;
+	t[3].cc = 15;
+	t[4].cc = 7;
+	t[5].cc = 8;
+	t[6].cc = 9;
+	health_send(_metadata, self, NULL, t, TS7);
+	health_read(_metadata, self, &h);
+	EXPECT_EQ(1ULL, h.sync_errors);
+	EXPECT_EQ(1ULL, h.tei_packets);
+	EXPECT_EQ(3ULL, h.cc_errors);
+	EXPECT_EQ(42ULL, h.ts_packets);
+	EXPECT_EQ((__u64)XDPRELAY_KIND_MPEGTS, h.kind);
+}
+
+TEST_F(xdp, health_ts_pids)
+{
+	struct xdprelay_health h;
+	struct ts_spec t[TS7];
+	int i, k;
+
+	/*
+	 * 20 PIDs, each twice in order: those the table holds are
+	 * checked, the others counted as unchecked, and no error.
+	 */
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < 20; i++) {
+			ts_run(t, 0x20 + i * 0x31, k);
+			health_send(_metadata, self, NULL, t, 1);
+		}
+	health_read(_metadata, self, &h);
+	EXPECT_EQ(40ULL, h.ts_packets);
+	EXPECT_EQ(0ULL, h.cc_errors);
+	/* At least the 4 beyond 16, at most all but the first 8. */
+	EXPECT_LE(2 * 4ULL, h.pids_unchecked);
+	EXPECT_GE(2 * 12ULL, h.pids_unchecked);
+	EXPECT_EQ(0ULL, h.pids_unchecked % 2);
+}
+
+TEST_F(xdp, health_rtp_ts)
+{
+	struct xdprelay_health h;
+	struct ts_spec t[TS7];
+	/* CSRCs and a header extension to skip. */
+	struct rtp_spec r = { .ssrc = 0x11223344, .csrcs = 1, .ext = true,
+			      .ext_words = 1 };
+	__u16 seqs[] = { 65533, 65534, 65535, 0, 1,	/* wraps: no loss */
+			 3,				/* 2 lost */
+			 5, 4,				/* 4 late */
+			 6, 6,				/* a repeat */
+			 7 };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(seqs) / sizeof(seqs[0]); i++) {
+		r.seq = seqs[i];
+		r.ts = seqs[i] * 3000U;
+		ts_run(t, 0x100, i * 7);
+		health_send(_metadata, self, &r, t, TS7);
+	}
+	health_read(_metadata, self, &h);
+	EXPECT_EQ((__u64)XDPRELAY_KIND_RTP_TS, h.kind);
+	EXPECT_EQ(11ULL, h.rtp_packets);
+	EXPECT_EQ(1ULL, h.rtp_lost);
+	EXPECT_EQ(1ULL, h.rtp_reordered);
+	EXPECT_EQ(1ULL, h.rtp_duplicates);
+	EXPECT_EQ(0ULL, h.ssrc_changes);
+	EXPECT_EQ(77ULL, h.ts_packets);
+	EXPECT_EQ(0ULL, h.cc_errors);
+	EXPECT_EQ(7ULL, h.seq);
+
+	/* A new source: counted, and its sequence taken as it comes. */
+	r.ssrc = 0x55667788;
+	r.seq = 1000;
+	ts_run(t, 0x100, 77);
+	health_send(_metadata, self, &r, t, TS7);
+	r.seq = 1001;
+	ts_run(t, 0x100, 84);
+	health_send(_metadata, self, &r, t, TS7);
+	health_read(_metadata, self, &h);
+	EXPECT_EQ(1ULL, h.ssrc_changes);
+	EXPECT_EQ(1ULL, h.rtp_lost);
+	EXPECT_EQ(0ULL, h.cc_errors);
+}
+
+TEST_F(xdp, health_rtp_jitter)
+{
+	struct xdprelay_health h;
+	struct rtp_spec r = { .pt = 96, .ssrc = 7 };
+	struct frame f;
+	int len;
+
+	/*
+	 * RTP of another payload (96, dynamic): sequence and jitter, no
+	 * MPEG-TS.  Timestamps a second apart, packets a moment apart:
+	 * |D| is a second less the moment, 90000 less a little, and J
+	 * after one step is |D| (RFC 3550 A.8, kept times 16).
+	 */
+	build(_metadata, &f, &(struct spec){ .payload = 200 });
+	len = put_rtp(f.buf + f.l4 + sizeof(struct udphdr), &r);
+	ASSERT_EQ(12, len);
+	expect(&f, f.len, XDP_PASS, XDPRELAY_PASS_NO_SOCKET, ID_V4);
+	r.seq = 1;
+	r.ts = XDPRELAY_RTP_HZ;
+	put_rtp(f.buf + f.l4 + sizeof(struct udphdr), &r);
+	expect(&f, f.len, XDP_PASS, XDPRELAY_PASS_NO_SOCKET, ID_V4);
+	health_read(_metadata, self, &h);
+	EXPECT_EQ((__u64)XDPRELAY_KIND_RTP, h.kind);
+	EXPECT_EQ(2ULL, h.rtp_packets);
+	EXPECT_EQ(0ULL, h.ts_packets);
+	EXPECT_EQ(0ULL, h.rtp_lost);
+	/* Less than 100 ms between the two runs. */
+	EXPECT_LE((__u64)(XDPRELAY_RTP_HZ - XDPRELAY_RTP_HZ / 10), h.jitter);
+	EXPECT_GE((__u64)XDPRELAY_RTP_HZ, h.jitter);
+}
+
+TEST_F(xdp, health_other)
+{
+	struct xdprelay_health h;
+	struct frame f;
+
+	/* Neither RTP nor MPEG-TS: nothing recognised, nothing counted. */
+	build(_metadata, &f, &(struct spec){ .payload = 1316 });
+	expect(&f, f.len, XDP_PASS, XDPRELAY_PASS_NO_SOCKET, ID_V4);
+	health_read(_metadata, self, &h);
+	EXPECT_EQ((__u64)XDPRELAY_KIND_UNKNOWN, h.kind);
+	EXPECT_EQ(0ULL, h.ts_packets);
+	EXPECT_EQ(0ULL, h.rtp_packets);
+	EXPECT_NE(0ULL, h.last_ns);
+}
+
 int main(int argc, char **argv)
 {
 	libbpf_set_print(print_fn);

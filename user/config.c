@@ -207,10 +207,12 @@ static int module_register(uint32_t id, const char *name)
 
 /*
  * Stream ids start from zeroed rows: the program may have counted under
- * the id before, and a policer must not start with an old bucket.
+ * the id before, a policer must not start with an old bucket, nor the
+ * health checks with another stream's state.
  */
 static int rows_reset(struct xr_state *st, uint32_t id)
 {
+	struct xdprelay_health health = {};
 	struct xdprelay_policer pol = {};
 	struct xdprelay_tx *tx = &st->tx[id];
 	void *zeros;
@@ -220,6 +222,13 @@ static int rows_reset(struct xr_state *st, uint32_t id)
 		ret = -errno;
 		pr_err("cannot reset row %u of %s: %s", id,
 		       XDPRELAY_MAP_POLICERS, strerror(-ret));
+		return ret;
+	}
+	if (st->health_fd >= 0 &&
+	    bpf_map_update_elem(st->health_fd, &id, &health, BPF_ANY)) {
+		ret = -errno;
+		pr_err("cannot reset row %u of %s: %s", id,
+		       XDPRELAY_MAP_HEALTH, strerror(-ret));
 		return ret;
 	}
 	/* The relay adds to the row with atomics: clear it the same way. */

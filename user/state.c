@@ -108,6 +108,10 @@ static const struct map_spec maps[] = {
 	/* Not pinned by programs older than the per-queue figures. */
 	MAP(XDPRELAY_MAP_QUEUES, queues_fd, BPF_MAP_TYPE_ARRAY,
 	    sizeof(struct xdprelay_queue), XDPRELAY_MAX_QUEUES, true, true),
+	/* Nor by those older than the streams' health. */
+	MAP(XDPRELAY_MAP_HEALTH, health_fd, BPF_MAP_TYPE_ARRAY,
+	    sizeof(struct xdprelay_health), XDPRELAY_MAX_STREAMS, false,
+	    true),
 };
 
 static int *map_fd(struct xr_state *st, const struct map_spec *m)

@@ -28,6 +28,7 @@ struct xr_state {
 	int slots_fd;		/* xr_slots */
 	int subtx_fd;		/* xr_subtx */
 	int queues_fd;		/* xr_queues, or -1 */
+	int health_fd;		/* xr_health, or -1 */
 	struct xdprelay_subs *subs;	/* xr_subs, mmapped */
 	struct xdprelay_tx *tx;		/* xr_tx, mmapped */
 	struct xdprelay_slot *slots;	/* xr_slots, mmapped */

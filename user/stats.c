@@ -102,12 +102,55 @@ static const struct tx_counter {
 			      "Packets of the direct path handed to another CPU (run --direct-cpus) that did not arrive there: its queue was full (and, for a moment, those in flight)" },
 };
 
+/* What the XDP program found of a stream's health, in xr_health. */
+enum {
+	H_TS_PACKETS, H_SYNC_ERRORS, H_TEI_PACKETS, H_CC_ERRORS,
+	H_PIDS_UNCHECKED, H_RTP_PACKETS, H_RTP_LOST, H_RTP_REORDERED,
+	H_RTP_DUPLICATES, H_SSRC_CHANGES, H_NR
+};
+
+static const struct tx_counter health_counters[H_NR] = {
+	[H_TS_PACKETS] = { "ts_packets", "TS",
+			   "MPEG-TS packets checked" },
+	[H_SYNC_ERRORS] = { "ts_sync_errors", "sync",
+			    "MPEG-TS packets without their sync byte (TR 101 290 1.1)" },
+	[H_TEI_PACKETS] = { "ts_tei_packets", "tei",
+			    "MPEG-TS packets with the transport error indicator set (TR 101 290 2.1)" },
+	[H_CC_ERRORS] = { "ts_cc_errors", "cc",
+			  "MPEG-TS continuity counter errors (TR 101 290 1.4)" },
+	[H_PIDS_UNCHECKED] = { "ts_pids_unchecked", "unchecked",
+			       "MPEG-TS packets of PIDs beyond the 16 a stream's table holds: not checked" },
+	[H_RTP_PACKETS] = { "rtp_packets", "RTP",
+			    "RTP packets checked" },
+	[H_RTP_LOST] = { "rtp_lost", "lost",
+			 "RTP sequence numbers skipped, less those that came late" },
+	[H_RTP_REORDERED] = { "rtp_reordered", "reordered",
+			      "RTP packets that came after a later one" },
+	[H_RTP_DUPLICATES] = { "rtp_duplicates", "dup",
+			       "RTP packets that repeated the highest sequence number" },
+	[H_SSRC_CHANGES] = { "rtp_ssrc_changes", "ssrc",
+			     "Changes of the RTP source (SSRC)" },
+};
+
+static const char *const kind_names[] = {
+	[XDPRELAY_KIND_UNKNOWN] = "unknown",
+	[XDPRELAY_KIND_MPEGTS] = "mpegts",
+	[XDPRELAY_KIND_RTP_TS] = "rtp-mpegts",
+	[XDPRELAY_KIND_RTP] = "rtp",
+};
+
 struct row {
 	uint32_t id;		/* 0: the total */
 	char name[XDPRELAY_NAME_LEN];
 	char path[8];		/* the path it runs (runstatus.h) */
 	uint64_t rx[XDPRELAY_NR_COUNTERS];
 	uint64_t tx[TX_NR];
+	/* Its health, where the program checks it (a stream's row). */
+	bool has_health;
+	const char *kind;
+	uint64_t h[H_NR];
+	double jitter_ms;	/* RFC 3550 interarrival jitter */
+	double idle_s;		/* since its last packet; < 0: none yet */
 	/* With --watch, from the second sample on. */
 	bool has_rate;
 	double rx_pps, rx_bps, tx_pps, tx_bps;
@@ -280,9 +323,51 @@ static int tx_read(struct xr_state *st, struct row *r)
 	return 0;
 }
 
+/* Stream @r's row of xr_health, where there is one. */
+static int health_read(struct xr_state *st, struct row *r)
+{
+	struct xdprelay_health h;
+	struct timespec ts;
+	uint64_t now;
+
+	r->has_health = false;
+	if (!r->id || st->health_fd < 0)
+		return 0;
+	if (bpf_map_lookup_elem(st->health_fd, &r->id, &h)) {
+		pr_err("cannot read row %u of %s: %s", r->id,
+		       XDPRELAY_MAP_HEALTH, strerror(errno));
+		return -errno;
+	}
+	r->has_health = true;
+	r->kind = h.kind < XR_ARRAY_SIZE(kind_names) ? kind_names[h.kind] :
+		  "unknown";
+	r->h[H_TS_PACKETS] = h.ts_packets;
+	r->h[H_SYNC_ERRORS] = h.sync_errors;
+	r->h[H_TEI_PACKETS] = h.tei_packets;
+	r->h[H_CC_ERRORS] = h.cc_errors;
+	r->h[H_PIDS_UNCHECKED] = h.pids_unchecked;
+	r->h[H_RTP_PACKETS] = h.rtp_packets;
+	r->h[H_RTP_LOST] = h.rtp_lost;
+	r->h[H_RTP_REORDERED] = h.rtp_reordered;
+	r->h[H_RTP_DUPLICATES] = h.rtp_duplicates;
+	r->h[H_SSRC_CHANGES] = h.ssrc_changes;
+	/* J is kept times 16, in units of the 90 kHz RTP clock. */
+	r->jitter_ms = h.jitter / 16.0 * 1000 / XDPRELAY_RTP_HZ;
+	/* The program's clock: CLOCK_MONOTONIC. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	r->idle_s = !h.last_ns ? -1 : now > h.last_ns ?
+		    (now - h.last_ns) / 1e9 : 0;
+	return 0;
+}
+
 static int row_read(struct xr_state *st, struct row *r)
 {
 	int ret;
+
+	ret = health_read(st, r);
+	if (ret)
+		return ret;
 
 	if (xr_rx_in_map(st))
 		ret = rx_from_map(st, r);
@@ -550,6 +635,35 @@ static void cell_path(const struct row *r, const struct column *c,
 	snprintf(buf, len, "%s", r->id ? r->path : "-");
 }
 
+/*
+ * What the stream carries and what is wrong with it: "mpegts ok",
+ * "rtp-mpegts 3 cc 1 lost", "-" where nothing is checked.
+ */
+static void cell_health(const struct row *r, const struct column *c,
+			char *buf, size_t len)
+{
+	size_t n;
+	int k;
+
+	(void)c;
+	if (!r->has_health || r->idle_s < 0 ||
+	    !strcmp(r->kind, kind_names[XDPRELAY_KIND_UNKNOWN])) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	n = snprintf(buf, len, "%s", r->kind);
+	for (k = 0; k < H_NR && n < len; k++) {
+		if (k == H_TS_PACKETS || k == H_RTP_PACKETS ||
+		    k == H_PIDS_UNCHECKED || !r->h[k])
+			continue;
+		n += snprintf(buf + n, len - n, " %llu %s",
+			      (unsigned long long)r->h[k],
+			      health_counters[k].hdr);
+	}
+	if (n < len && !strchr(buf, ' '))
+		snprintf(buf + n, len - n, " ok");
+}
+
 static void cell_rx(const struct row *r, const struct column *c, char *buf,
 		    size_t len)
 {
@@ -583,8 +697,8 @@ static void cell_rate(const struct row *r, const struct column *c,
 		snprintf(buf, len, "%.0f", v);
 }
 
-#define NR_COLUMNS	(3 + 4 + XR_ARRAY_SIZE(rx_counters) + TX_NR)
-#define CELL_LEN	24
+#define NR_COLUMNS	(4 + 4 + XR_ARRAY_SIZE(rx_counters) + TX_NR)
+#define CELL_LEN	96
 
 static unsigned int columns_build(struct column *cols)
 {
@@ -604,6 +718,7 @@ static unsigned int columns_build(struct column *cols)
 		cols[n++] = (struct column){ tx_counters[i].hdr, false, false,
 					     cell_tx, i };
 	cols[n++] = (struct column){ "PATH", true, false, cell_path, 0 };
+	cols[n++] = (struct column){ "HEALTH", true, false, cell_health, 0 };
 	return n;
 }
 
@@ -792,6 +907,25 @@ static void json_subs(const struct sample *s, const struct row *r)
 	jw_arr_close();
 }
 
+static void json_health(const struct row *r)
+{
+	unsigned int k;
+
+	jw_key("health");
+	jw_obj_open();
+	jw_kv_str("kind", r->kind);
+	for (k = 0; k < H_NR; k++)
+		jw_kv_u64(health_counters[k].name, r->h[k]);
+	jw_key("jitter_ms");
+	jw_double(r->jitter_ms);
+	jw_key("idle_s");
+	if (r->idle_s < 0)
+		jw_null();
+	else
+		jw_double(r->idle_s);
+	jw_obj_close();
+}
+
 static void json_row(const struct sample *s, const struct row *r)
 {
 	size_t i;
@@ -821,6 +955,8 @@ static void json_row(const struct sample *s, const struct row *r)
 		jw_double(r->tx_bps);
 		jw_obj_close();
 	}
+	if (r->has_health)
+		json_health(r);
 	if (r->id)
 		json_subs(s, r);
 	jw_obj_close();
@@ -940,6 +1076,33 @@ static void prom_queues(const struct sample *s, unsigned int k)
 		       (unsigned long long)s->queues[i].c[k]);
 }
 
+/* The streams' health: counters, and jitter as a gauge. */
+static void print_prom_health(const struct sample *s)
+{
+	const char *jitter = "xdprelay_stream_jitter_seconds";
+	char metric[64];
+	unsigned int i, k;
+
+	for (k = 0; k < H_NR; k++) {
+		snprintf(metric, sizeof(metric), "xdprelay_stream_%s_total",
+			 health_counters[k].name);
+		prom_header(metric, health_counters[k].help);
+		for (i = 0; i + 1 < s->nr; i++)
+			if (s->rows[i].has_health)
+				printf("%s{stream=\"%s\",kind=\"%s\"} %llu\n",
+				       metric, s->rows[i].name,
+				       s->rows[i].kind,
+				       (unsigned long long)s->rows[i].h[k]);
+	}
+	printf("# HELP %s RTP interarrival jitter (RFC 3550), 90 kHz clock.\n",
+	       jitter);
+	printf("# TYPE %s gauge\n", jitter);
+	for (i = 0; i + 1 < s->nr; i++)
+		if (s->rows[i].has_health && s->rows[i].h[H_RTP_PACKETS])
+			printf("%s{stream=\"%s\"} %.6f\n", jitter,
+			       s->rows[i].name, s->rows[i].jitter_ms / 1000);
+}
+
 static void print_prometheus(const struct sample *s)
 {
 	const char *metric = "xdprelay_stream_path";
@@ -964,6 +1127,7 @@ static void print_prometheus(const struct sample *s)
 		prom_subs(s, i);
 	for (i = 0; i < Q_NR; i++)
 		prom_queues(s, i);
+	print_prom_health(s);
 }
 
 static void sample_print(const struct xr_stats_cfg *cfg,

@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Stream health on the XDP fast path (struct xdprelay_health): what a
+ * stream carries, recognised from its packets, and checked as it arrives,
+ * whatever path relays it.  Every loop is bounded: at most
+ * XDPRELAY_TS_PER_DGRAM MPEG-TS packets a datagram, four places in the
+ * PID table for each.
+ */
+#ifndef _XDPRELAY_HEALTH_BPF_H
+#define _XDPRELAY_HEALTH_BPF_H
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XDPRELAY_MAX_STREAMS);
+	__type(key, __u32);
+	__type(value, struct xdprelay_health);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xr_health SEC(".maps");
+
+#define XR_TS_SYNC		0x47
+#define XR_TS_NULL_PID		0x1fff
+#define XR_RTP_HLEN		12
+#define XR_RTP_VERSION		0x80	/* version 2, in the first byte */
+#define XR_RTP_PT_MP2T		33
+#define XR_RTP_PT_DYN_FIRST	96
+#define XR_RTP_MAX_DROPOUT	3000	/* RFC 3550 A.1 */
+#define XR_RTP_MAX_MISORDER	100
+#define XR_PID_WAYS		4
+/* An RTP header extension longer than this is not looked past. */
+#define XR_RTP_MAX_EXT_WORDS	255
+
+/* ns to XDPRELAY_RTP_HZ units: 90000 / 1e9 = 9 / 100000. */
+static __always_inline __u64 rtp_units(__u64 ns)
+{
+	return ns / 100000 * 9 + ns % 100000 * 9 / 100000;
+}
+
+/*
+ * The entry of @pid in the stream's table, taken if it is new (*@fresh
+ * set), or NULL when its places are all held by other PIDs.
+ */
+static __always_inline struct xdprelay_pid *
+pid_entry(struct xdprelay_health *h, __u32 pid, int *fresh)
+{
+	__u32 base = (pid * 0x9e37U >> 6) & (XDPRELAY_HEALTH_PIDS - 1);
+	struct xdprelay_pid *e, *free = NULL;
+	__u32 k;
+
+	*fresh = 0;
+	for (k = 0; k < XR_PID_WAYS; k++) {
+		e = &h->pids[(base ^ k) & (XDPRELAY_HEALTH_PIDS - 1)];
+		if (!(e->flags & XDPRELAY_PID_USED)) {
+			if (!free)
+				free = e;
+			continue;
+		}
+		if (e->pid == pid)
+			return e;
+	}
+	if (free) {
+		free->pid = pid;
+		free->flags = XDPRELAY_PID_USED;
+		*fresh = 1;
+	}
+	return free;
+}
+
+/*
+ * One MPEG-TS packet at @p, 188 bytes of it in the frame: its sync byte,
+ * transport error indicator and continuity counter.  A packet with the
+ * indicator set has a header that cannot be trusted, and the null PID
+ * carries no continuity.  The counter advances with each packet that has
+ * a payload and stays with one that has none; one repeat is allowed, and
+ * a discontinuity indicator starts the count afresh.
+ */
+static __always_inline void ts_packet(struct xdprelay_health *h,
+				      const __u8 *p)
+{
+	struct xdprelay_pid *e;
+	__u32 pid, afc, cc;
+	int fresh;
+
+	h->ts_packets++;
+	if (p[0] != XR_TS_SYNC) {
+		h->sync_errors++;
+		return;
+	}
+	if (p[1] & 0x80) {
+		h->tei_packets++;
+		return;
+	}
+	pid = (p[1] & 0x1f) << 8 | p[2];
+	afc = p[3] >> 4 & 3;
+	cc = p[3] & 0xf;
+	/* afc 0 is reserved: a decoder discards the packet. */
+	if (pid == XR_TS_NULL_PID || !afc)
+		return;
+	e = pid_entry(h, pid, &fresh);
+	if (!e) {
+		h->pids_unchecked++;
+		return;
+	}
+	if (fresh || ((afc & 2) && p[4] && (p[5] & 0x80))) {
+		e->cc = cc;
+		e->flags &= ~XDPRELAY_PID_DUP;
+		return;
+	}
+	if (!(afc & 1)) {
+		if (cc != e->cc) {
+			h->cc_errors++;
+			e->cc = cc;
+		}
+		return;
+	}
+	if (cc == e->cc) {
+		if (e->flags & XDPRELAY_PID_DUP)
+			h->cc_errors++;
+		e->flags |= XDPRELAY_PID_DUP;
+		return;
+	}
+	if (cc != ((e->cc + 1) & 0xf))
+		h->cc_errors++;
+	e->cc = cc;
+	e->flags &= ~XDPRELAY_PID_DUP;
+}
+
+/* The MPEG-TS packets from @ts on, whole ones only. */
+static __always_inline void ts_packets(struct xdprelay_health *h,
+				       const __u8 *ts, const void *end)
+{
+	const __u8 *p;
+	__u32 i;
+
+	for (i = 0; i < XDPRELAY_TS_PER_DGRAM; i++) {
+		p = ts + i * XDPRELAY_TS_SIZE;
+		if ((void *)(p + XDPRELAY_TS_SIZE) > end)
+			break;
+		ts_packet(h, p);
+	}
+}
+
+/*
+ * The RTP header at @p, in a datagram of @len bytes: its length, or 0
+ * when it is not one of the version and payload types taken for a
+ * stream (33, MP2T, or a dynamic one).
+ */
+static __always_inline __u32 rtp_hlen(const __u8 *p, const void *end,
+				      __u32 len)
+{
+	__u32 hlen, pt, words;
+	const __u8 *x;
+
+	if ((void *)(p + XR_RTP_HLEN) > end || len < XR_RTP_HLEN)
+		return 0;
+	if ((p[0] & 0xc0) != XR_RTP_VERSION)
+		return 0;
+	pt = p[1] & 0x7f;
+	if (pt != XR_RTP_PT_MP2T && pt < XR_RTP_PT_DYN_FIRST)
+		return 0;
+	hlen = XR_RTP_HLEN + (p[0] & 0xf) * 4;
+	if (p[0] & 0x10) {
+		x = p + (hlen & 0x7f);
+		if ((void *)(x + 4) > end)
+			return 0;
+		words = x[2] << 8 | x[3];
+		if (words > XR_RTP_MAX_EXT_WORDS)
+			return 0;
+		hlen += 4 + words * 4;
+	}
+	return hlen <= len ? hlen : 0;
+}
+
+/*
+ * One RTP packet: sequence (RFC 3550 A.1: a step up to MAX_DROPOUT skips
+ * that many less one, a step back within MAX_MISORDER is a late packet,
+ * anything else a restart), SSRC, and the interarrival jitter (A.8),
+ * taken on packets in order.
+ */
+static __always_inline void rtp_packet(struct xdprelay_health *h,
+				       const __u8 *p, __u64 now_ns)
+{
+	__u32 ts, ssrc, arrival;
+	__u16 seq, delta;
+	__s32 d;
+
+	seq = p[2] << 8 | p[3];
+	ts = (__u32)p[4] << 24 | p[5] << 16 | p[6] << 8 | p[7];
+	ssrc = (__u32)p[8] << 24 | p[9] << 16 | p[10] << 8 | p[11];
+	arrival = rtp_units(now_ns);
+	h->rtp_packets++;
+
+	if (!(h->rtp_flags & XDPRELAY_RTP_SEEN) || ssrc != h->ssrc) {
+		if (h->rtp_flags & XDPRELAY_RTP_SEEN)
+			h->ssrc_changes++;
+		h->rtp_flags |= XDPRELAY_RTP_SEEN;
+		h->ssrc = ssrc;
+		goto take;
+	}
+	delta = seq - h->seq;
+	if (!delta) {
+		h->rtp_duplicates++;
+		return;
+	}
+	if (delta < XR_RTP_MAX_DROPOUT) {
+		h->rtp_lost += delta - 1;
+		d = (__s32)((arrival - (__u32)h->arrival) - (ts - h->rtp_ts));
+		if (d < 0)
+			d = -d;
+		h->jitter += d - ((h->jitter + 8) >> 4);
+		goto take;
+	}
+	if (delta > 0xffff - XR_RTP_MAX_MISORDER) {
+		h->rtp_reordered++;
+		if (h->rtp_lost)
+			h->rtp_lost--;
+		return;
+	}
+take:
+	h->seq = seq;
+	h->rtp_ts = ts;
+	h->arrival = arrival;
+}
+
+/*
+ * What a datagram's payload at @p (@len bytes) is, for a stream that has
+ * not shown yet what it carries.
+ */
+static __always_inline __u32 kind_of(const __u8 *p, const void *end,
+				     __u32 len)
+{
+	__u32 hlen = rtp_hlen(p, end, len);
+	const __u8 *ts;
+
+	if (hlen) {
+		ts = p + (hlen & 0x7ff);
+		if ((void *)(ts + 1) <= end && ts[0] == XR_TS_SYNC &&
+		    (len - hlen) % XDPRELAY_TS_SIZE == 0 && len > hlen)
+			return XDPRELAY_KIND_RTP_TS;
+		return XDPRELAY_KIND_RTP;
+	}
+	if ((void *)(p + 1) <= end && p[0] == XR_TS_SYNC && len &&
+	    len % XDPRELAY_TS_SIZE == 0)
+		return XDPRELAY_KIND_MPEGTS;
+	return XDPRELAY_KIND_UNKNOWN;
+}
+
+/*
+ * The health of stream @id's datagram whose UDP payload starts @off
+ * bytes into the frame and is @len bytes long.
+ */
+static __always_inline void health(struct xdp_md *ctx, __u32 id, __u32 off,
+				   __u32 len)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
+	struct xdprelay_health *h;
+	const __u8 *p;
+	__u32 hlen;
+	__u64 now;
+
+	h = bpf_map_lookup_elem(&xr_health, &id);
+	if (!h)
+		return;
+	now = bpf_ktime_get_ns();
+	h->last_ns = now;
+	p = data + (off & 0xff);
+	len &= 0xffff;
+	if (h->kind == XDPRELAY_KIND_UNKNOWN)
+		h->kind = kind_of(p, data_end, len);
+
+	switch (h->kind) {
+	case XDPRELAY_KIND_MPEGTS:
+		ts_packets(h, p, data_end);
+		break;
+	case XDPRELAY_KIND_RTP_TS:
+	case XDPRELAY_KIND_RTP:
+		hlen = rtp_hlen(p, data_end, len);
+		if (!hlen || (void *)(p + XR_RTP_HLEN) > data_end)
+			break;
+		rtp_packet(h, p, now);
+		if (h->kind == XDPRELAY_KIND_RTP_TS)
+			ts_packets(h, p + (hlen & 0x7ff), data_end);
+		break;
+	}
+}
+
+#endif /* _XDPRELAY_HEALTH_BPF_H */
