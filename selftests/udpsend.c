@@ -14,6 +14,15 @@
  * followed by bytes derived from it, so a receiver can check order and
  * content.  Sending is paced when -r is given; a full socket buffer is
  * waited out, never skipped: exactly COUNT datagrams leave.
+ *
+ * -t ts sends MPEG-TS instead: seven 188-byte packets a datagram, of PID
+ * 0x100, their continuity counters running on from one datagram to the
+ * next; -t rtp the same behind an RTP header (version 2, payload type
+ * 33, the datagram's number as sequence, 3000 ticks of the 90 kHz clock
+ * a datagram).  -x N then leaves out every Nth datagram (the Nth, 2Nth,
+ * ...), counted as sent but never sent: a stream with N-th datagrams
+ * lost on the way, for the health checks to find.  COUNT counts those
+ * left out too.
  */
 #include <arpa/inet.h>
 #include <endian.h>
@@ -71,6 +80,42 @@ static void fill_payload(unsigned char *buf, size_t len, uint64_t seq)
 	for (i = sizeof(be); i < len; i++)
 		buf[i] = (unsigned char)(seq + i);
 	memcpy(buf, &be, len < sizeof(be) ? len : sizeof(be));
+}
+
+#define TS_SIZE		188
+#define TS_PER_DGRAM	7
+#define RTP_HLEN	12
+#define TS_PID		0x100
+
+enum { FMT_SEQ, FMT_TS, FMT_RTP };
+
+/* Datagram @seq of an MPEG-TS stream, in RTP when @rtp; its length. */
+static size_t fill_ts(unsigned char *buf, uint64_t seq, bool rtp)
+{
+	unsigned char *p = buf;
+	uint32_t ts = seq * 3000;
+	int i;
+
+	if (rtp) {
+		p[0] = 0x80;
+		p[1] = 33;
+		p[2] = seq >> 8;
+		p[3] = seq;
+		p[4] = ts >> 24;
+		p[5] = ts >> 16;
+		p[6] = ts >> 8;
+		p[7] = ts;
+		memcpy(p + 8, "\x5e\x1a\x7e\x57", 4);	/* SSRC */
+		p += RTP_HLEN;
+	}
+	for (i = 0; i < TS_PER_DGRAM; i++, p += TS_SIZE) {
+		memset(p, 0xff, TS_SIZE);
+		p[0] = 0x47;
+		p[1] = TS_PID >> 8;
+		p[2] = TS_PID & 0xff;
+		p[3] = 0x10 | ((seq * TS_PER_DGRAM + i) & 0xf);
+	}
+	return p - buf;
 }
 
 static uint32_t csum_add(uint32_t sum, const void *buf, size_t len)
@@ -177,13 +222,15 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: udpsend [-c COUNT] [-s SIZE] [-r PPS] [-b SRCADDR] "
-		"[-p SRCPORT] [-d DEV [-V VID -M MAC]] ADDR PORT\n");
+		"[-p SRCPORT] [-d DEV [-V VID -M MAC]] [-t ts|rtp [-x N]] "
+		"ADDR PORT\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
-	unsigned long count = 1, size = 64, pps = 0, sport = 0, v;
+	unsigned long count = 1, size = 64, pps = 0, sport = 0, skip = 0, v;
+	int fmt = FMT_SEQ;
 	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM,
 				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV };
 	struct addrinfo *dst, *src = NULL;
@@ -196,8 +243,23 @@ int main(int argc, char **argv)
 	char portstr[8];
 	int opt, fd, err, one = 1;
 
-	while ((opt = getopt(argc, argv, "c:s:r:b:p:d:V:M:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:s:r:b:p:d:V:M:t:x:")) != -1) {
 		switch (opt) {
+		case 't':
+			if (!strcmp(optarg, "ts")) {
+				fmt = FMT_TS;
+			} else if (!strcmp(optarg, "rtp")) {
+				fmt = FMT_RTP;
+			} else {
+				fprintf(stderr, "udpsend: -t '%s': want ts or rtp\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'x':
+			if (parse_ulong(optarg, "skip", 2, ULONG_MAX, &skip))
+				return 2;
+			break;
 		case 'c':
 			if (parse_ulong(optarg, "count", 0, ULONG_MAX, &count))
 				return 2;
@@ -326,7 +388,12 @@ int main(int argc, char **argv)
 				nanosleep(&ts, NULL);
 			}
 		}
-		fill_payload(buf, size, seq);
+		if (fmt != FMT_SEQ)
+			size = fill_ts(buf, seq, fmt == FMT_RTP);
+		else
+			fill_payload(buf, size, seq);
+		if (skip && (seq + 1) % skip == 0)
+			continue;
 		while ((vid ? raw_send(&raw, buf, size) :
 			      send(fd, buf, size, 0)) < 0) {
 			struct pollfd pfd = { .fd = fd, .events = POLLOUT };

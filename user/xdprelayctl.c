@@ -1414,7 +1414,7 @@ static const struct xr_cmd root_cmds[] = {
 	{
 		.name = "stats",
 		.summary = "Show the counters",
-		.desc = "Show the counters of each stream and the totals: what the XDP program received, from xdprelay.ko's sysfs tree or the xr_counters map, and what the relay sent.",
+		.desc = "Show the counters of each stream and the totals: what the XDP program received, from xdprelay.ko's sysfs tree or the xr_counters map, what the relay sent, and the health of each stream's MPEG-TS or RTP.",
 		.opts = xr_stats_opts,
 		.cfg_size = sizeof(struct xr_stats_cfg),
 		.run = xr_stats_cmd,

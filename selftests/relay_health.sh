@@ -1,0 +1,129 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Stream health end to end, on the host, in the lab of selftests/lib/lab.sh:
+# udpsend sends MPEG-TS (-t ts) and MPEG-TS in RTP (-t rtp), leaving out
+# every Nth datagram (-x N) as a lossy network would (each loss followed
+# by a datagram that shows it), and the XDP program
+# on the relay's ingress counts what it sees, whatever path relays it.
+#
+#  - bare MPEG-TS with 1 datagram in 100 lost: recognised as mpegts, every
+#    TS packet checked, one continuity error per datagram lost, nothing
+#    else; stats' HEALTH column, JSON and Prometheus say so
+#  - RTP/MPEG-TS with 1 in 50 lost: rtp-mpegts, the RTP losses and the
+#    continuity errors both equal to the datagrams lost
+#  - the same on the direct path and on the socket path
+#  - clean streams of both kinds over longer runs: no error at all
+#  - a stream that is not MPEG-TS nor RTP: nothing recognised
+
+. "$(dirname "$0")/lib/ktap.sh"
+. "$(dirname "$0")/lib/relay.sh"
+
+ktap_plan 20
+
+lab_setup || ktap_bail "cannot build the lab"
+ktap_check "program attached with ip link" \
+	in_rly ip link set dev xr0 xdp obj "$OBJ" sec xdp
+ktap_check "relay started" relay_start
+
+# health_stat STREAM FIELD: a field of the stream's health (stats --json).
+health_stat()
+{
+	ctl stats "$1" --json | tr -d ' \n' | sed 's/"total".*//' |
+		sed -n 's/.*"health":{\([^}]*\)}.*/\1/p' | tr ',' '\n' |
+		sed -n "s/^\"$2\":\"*\([^\"]*\)\"*\$/\1/p"
+}
+
+# errors STREAM: the stream's error counters, in one line.
+errors()
+{
+	local f out=
+
+	for f in ts_sync_errors ts_tei_packets ts_cc_errors rtp_lost \
+		 rtp_reordered rtp_duplicates rtp_ssrc_changes; do
+		out="$out $(health_stat "$1" $f)"
+	done
+	echo $out
+}
+
+# send FORMAT PORT COUNT SKIP RATE
+send()
+{
+	in_gen "$UDPSEND" -t "$1" -c "$3" ${4:+-x "$4"} -r "$5" 10.70.1.2 "$2"
+}
+
+# A stream's packets are counted once the program has seen them all:
+# the sender is done before the program's counters are read.
+ctl stream add ts1 --listen 10.70.1.2:5000 --to 10.70.2.2:6000 \
+	--path afxdp || ktap_bail "stream add ts1 failed"
+send ts 5000 2001 100 4000
+ktap_eq "MPEG-TS, 1 in 100 lost: recognised" mpegts \
+	"$(health_stat ts1 kind)"
+ktap_eq "MPEG-TS: every TS packet checked" $((1981 * 7)) \
+	"$(health_stat ts1 ts_packets)"
+ktap_eq "MPEG-TS: a continuity error per datagram lost, nothing else" \
+	"0 0 20 0 0 0 0" "$(errors ts1)"
+ktap_eq "MPEG-TS: relayed through AF_XDP" 1981 \
+	"$(stream_stat ts1 redirected)"
+ktap_check "stats: the HEALTH column says mpegts 20 cc" \
+	eval 'ctl stats ts1 | grep -q "mpegts 20 cc *$"'
+ktap_check "stats --prometheus: the stream's continuity errors" \
+	eval 'ctl stats --prometheus | grep -qx "xdprelay_stream_ts_cc_errors_total{stream=\"ts1\",kind=\"mpegts\"} 20"'
+idle=$(health_stat ts1 idle_s)
+ktap_check "stats: how long the stream has been silent ($idle s)" \
+	awk -v i="$idle" 'BEGIN { exit !(i > 0 && i < 60) }'
+
+ctl stream add rtp1 --listen 10.70.1.2:5001 --to 10.70.2.2:6000 \
+	--path afxdp || ktap_bail "stream add rtp1 failed"
+send rtp 5001 2001 50 4000
+ktap_eq "RTP/MPEG-TS, 1 in 50 lost: recognised" rtp-mpegts \
+	"$(health_stat rtp1 kind)"
+ktap_eq "RTP/MPEG-TS: RTP and TS packets checked" "1961 $((1961 * 7))" \
+	"$(health_stat rtp1 rtp_packets) $(health_stat rtp1 ts_packets)"
+ktap_eq "RTP/MPEG-TS: RTP losses and continuity errors, each 40" \
+	"0 0 40 40 0 0 0" "$(errors rtp1)"
+
+# The same checks whatever path relays the stream.
+ctl stream add d1 --listen 10.70.1.2:5002 --to 10.70.2.2:6000 \
+	--path direct || ktap_bail "stream add d1 failed"
+wait_for 5000 eval 'ctl status | grep -q "stream d1: direct path"' ||
+	ktap_info "d1 is not on the direct path: $(ctl status | grep d1)"
+send rtp 5002 1001 10 4000
+ktap_eq "direct path: relayed by the program, 100 lost and found" \
+	"901 0 0 100 100 0 0 0" "$(stream_stat d1 direct) $(errors d1)"
+ctl stream add s1 --listen 10.70.1.2:5003 --to 10.70.2.2:6000 \
+	--path socket || ktap_bail "stream add s1 failed"
+wait_for 5000 eval 'ctl status | grep -q "stream s1: socket path"' ||
+	ktap_info "s1 is not on the socket path: $(ctl status | grep s1)"
+send ts 5003 1001 10 4000
+ktap_eq "socket path: passed to the relay's socket, 100 lost and found" \
+	"901 0 0 100 0 0 0 0" "$(stream_stat s1 socket) $(errors s1)"
+
+# Clean streams over longer runs: no false alarm.
+ctl stream add ts2 --listen 10.70.1.2:5004 --to 10.70.2.2:6000 \
+	--path afxdp || ktap_bail "stream add ts2 failed"
+send ts 5004 40000 "" 20000
+ktap_eq "clean MPEG-TS, 40000 datagrams: every TS packet, no error" \
+	"$((40000 * 7)) 0 0 0 0 0 0 0" \
+	"$(health_stat ts2 ts_packets) $(errors ts2)"
+ktap_check "stats: the HEALTH column says mpegts ok" \
+	eval 'ctl stats ts2 | grep -q "mpegts ok *$"'
+ctl stream add rtp2 --listen 10.70.1.2:5005 --to 10.70.2.2:6000 \
+	--path afxdp || ktap_bail "stream add rtp2 failed"
+send rtp 5005 40000 "" 20000
+ktap_eq "clean RTP/MPEG-TS, 40000 datagrams: no error" \
+	"40000 0 0 0 0 0 0 0" \
+	"$(health_stat rtp2 rtp_packets) $(errors rtp2)"
+
+# Neither: the numbered payloads of udpsend's usual datagrams.
+ctl stream add raw1 --listen 10.70.1.2:5006 --to 10.70.2.2:6000 \
+	--path afxdp || ktap_bail "stream add raw1 failed"
+in_gen "$UDPSEND" -c 100 -s 1316 -r 4000 10.70.1.2 5006
+ktap_eq "neither MPEG-TS nor RTP: nothing recognised, nothing counted" \
+	"unknown 0 0" \
+	"$(health_stat raw1 kind) $(health_stat raw1 ts_packets) $(health_stat raw1 rtp_packets)"
+ktap_check "stats: the HEALTH column has nothing to say" \
+	eval 'ctl stats raw1 | grep -q "  - *$"'
+
+ktap_check "relay stops cleanly" relay_stop
+ktap_finish
