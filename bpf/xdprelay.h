@@ -65,6 +65,9 @@ struct xdprelay_key {
  * looks the entry up only then.
  */
 #define XDPRELAY_F_AFXDP	(1U << 2)
+/* What the program checks the stream as (enum xdprelay_check). */
+#define XDPRELAY_F_CHECK_SHIFT	8
+#define XDPRELAY_F_CHECK_MASK	(3U << XDPRELAY_F_CHECK_SHIFT)
 
 /* Value of xr_streams. */
 struct xdprelay_stream {
@@ -88,6 +91,14 @@ enum xdprelay_kind {
 	XDPRELAY_KIND_MPEGTS,	/* MPEG-TS, 188-byte packets, bare */
 	XDPRELAY_KIND_RTP_TS,	/* MPEG-TS in RTP */
 	XDPRELAY_KIND_RTP,	/* RTP of another payload */
+};
+
+/* What the operator says a stream carries (stream add --kind). */
+enum xdprelay_check {
+	XDPRELAY_CHECK_AUTO,	/* recognise it from its first packets */
+	XDPRELAY_CHECK_MPEGTS,	/* bare MPEG-TS */
+	XDPRELAY_CHECK_RTP,	/* RTP, with MPEG-TS in it or not */
+	XDPRELAY_CHECK_RAW,	/* check nothing */
 };
 
 /* The PIDs a stream's continuity counters are kept for. */
@@ -273,7 +284,8 @@ struct xdprelay_info {
 	__u8 src_prefixlen;	/* of xr_streams' src filter, for display */
 	__u8 path;		/* enum xdprelay_path: the operator's choice */
 	__u16 vlan;		/* of its xr_streams key; 0: any */
-	__u16 pad2;
+	__u8 kind;		/* enum xdprelay_check: the operator's choice */
+	__u8 pad2;
 };
 
 /*

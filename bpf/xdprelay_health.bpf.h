@@ -245,11 +245,29 @@ static __always_inline __u32 kind_of(const __u8 *p, const void *end,
 }
 
 /*
- * The health of stream @id's datagram whose UDP payload starts @off
- * bytes into the frame and is @len bytes long.
+ * What a stream the operator says is @check carries, from a datagram:
+ * the kind it is checked as from then on.
  */
-static __always_inline void health(struct xdp_md *ctx, __u32 id, __u32 off,
-				   __u32 len)
+static __always_inline __u32 kind_taken(__u32 check, const __u8 *p,
+					const void *end, __u32 len)
+{
+	__u32 kind;
+
+	if (check == XDPRELAY_CHECK_MPEGTS)
+		return XDPRELAY_KIND_MPEGTS;
+	kind = kind_of(p, end, len);
+	if (check == XDPRELAY_CHECK_RTP && kind == XDPRELAY_KIND_MPEGTS)
+		return XDPRELAY_KIND_UNKNOWN;
+	return kind;
+}
+
+/*
+ * The health of stream @id, to be checked as @check (enum
+ * xdprelay_check), from its datagram whose UDP payload starts @off bytes
+ * into the frame and is @len bytes long.
+ */
+static __always_inline void health(struct xdp_md *ctx, __u32 id,
+				   __u32 check, __u32 off, __u32 len)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	void *data = (void *)(long)ctx->data;
@@ -263,10 +281,12 @@ static __always_inline void health(struct xdp_md *ctx, __u32 id, __u32 off,
 		return;
 	now = bpf_ktime_get_ns();
 	h->last_ns = now;
+	if (check == XDPRELAY_CHECK_RAW)
+		return;
 	p = data + (off & 0xff);
 	len &= 0xffff;
 	if (h->kind == XDPRELAY_KIND_UNKNOWN)
-		h->kind = kind_of(p, data_end, len);
+		h->kind = kind_taken(check, p, data_end, len);
 
 	switch (h->kind) {
 	case XDPRELAY_KIND_MPEGTS:

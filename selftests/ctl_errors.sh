@@ -122,7 +122,7 @@ help_entries()
 		END { if (e != "") print e }'
 }
 
-ktap_plan 149
+ktap_plan 150
 
 # Command lines that cannot be right: exit 2.
 expect "no command" 2 "missing command" "$CTL"
@@ -183,6 +183,9 @@ expect "rate 0" 2 "0 is out of range: use 1 to 1000000000" \
 	"$CTL" stream add tv1 --listen 239.1.1.1:5000 --rate 0
 expect "negative rate" 2 "'-5' is not a number" \
 	"$CTL" stream add tv1 --listen 239.1.1.1:5000 --rate=-5
+expect "stream add --kind not a kind" 2 \
+	"'h264' is not one of auto, mpegts, rtp, raw" \
+	"$CTL" stream add tv1 --listen 239.1.1.1:5000 --kind h264
 expect "option given twice" 2 "option --listen given twice" \
 	"$CTL" stream add tv1 --listen 239.1.1.1:5000 --listen 239.1.1.2:5000
 expect "flag with a value" 2 "option --busy-poll takes no value" \
@@ -304,7 +307,7 @@ expect_out "stream list: IPv6" \
 	"stream tv6 listen [ff0e::1]:5000 to [fd00::2]:6000 source-port 7000" \
 	"$CTL" stream list
 expect_out "stream list --json" \
-	'{"id":2,"name":"tv6","listen":"[ff0e::1]:5000","to":["[fd00::2]:6000"],"source":null,"rate":0,"burst":0,"source_port":7000,"vlan":0,"live":true,"path":"auto","runs":"none","why":"no relay running"}' \
+	'{"id":2,"name":"tv6","listen":"[ff0e::1]:5000","to":["[fd00::2]:6000"],"source":null,"rate":0,"burst":0,"source_port":7000,"vlan":0,"live":true,"path":"auto","kind":"auto","runs":"none","why":"no relay running"}' \
 	"$CTL" stream list --json
 
 # A stream of one VLAN: its own key in xr_streams, beside one of any VLAN.

@@ -15,11 +15,13 @@
 #  - the same on the direct path and on the socket path
 #  - clean streams of both kinds over longer runs: no error at all
 #  - a stream that is not MPEG-TS nor RTP: nothing recognised
+#  - --kind raw checks nothing; a config file that changes the kind to
+#    mpegts starts the counts again, and RTP is then out of sync
 
 . "$(dirname "$0")/lib/ktap.sh"
 . "$(dirname "$0")/lib/relay.sh"
 
-ktap_plan 20
+ktap_plan 24
 
 lab_setup || ktap_bail "cannot build the lab"
 ktap_check "program attached with ip link" \
@@ -124,6 +126,25 @@ ktap_eq "neither MPEG-TS nor RTP: nothing recognised, nothing counted" \
 	"$(health_stat raw1 kind) $(health_stat raw1 ts_packets) $(health_stat raw1 rtp_packets)"
 ktap_check "stats: the HEALTH column has nothing to say" \
 	eval 'ctl stats raw1 | grep -q "  - *$"'
+
+# What the operator says the stream is.
+ctl stream add k1 --listen 10.70.1.2:5007 --to 10.70.2.2:6000 \
+	--path afxdp --kind raw || ktap_bail "stream add k1 failed"
+send ts 5007 101 10 4000
+ktap_eq "--kind raw: nothing checked" "unknown 0 0" \
+	"$(health_stat k1 kind) $(health_stat k1 ts_packets) $(health_stat k1 ts_cc_errors)"
+ktap_check "stream list says kind raw" \
+	eval 'ctl stream list | grep -q "^stream k1 .* kind raw"'
+# The file gives it another kind: its health starts again from zero.
+ctl stream list | grep -v '^stream k1 ' > "$TMP/streams.conf"
+echo "stream k1 listen 10.70.1.2:5007 to 10.70.2.2:6000 path afxdp kind mpegts" \
+	>> "$TMP/streams.conf"
+ktap_check "stream apply: k1 becomes kind mpegts" \
+	ctl stream apply "$TMP/streams.conf"
+send rtp 5007 100 "" 4000
+ktap_eq "--kind mpegts on RTP: checked as bare MPEG-TS, nothing in sync" \
+	"mpegts 700 700" \
+	"$(health_stat k1 kind) $(health_stat k1 ts_packets) $(health_stat k1 ts_sync_errors)"
 
 ktap_check "relay stops cleanly" relay_stop
 ktap_finish

@@ -40,14 +40,30 @@ const struct xr_choice xr_paths[] = {
 	{ NULL }
 };
 
-const char *xr_path_str(unsigned int path)
-{
-	const struct xr_choice *c;
+const struct xr_choice xr_kinds[] = {
+	{ "auto", XDPRELAY_CHECK_AUTO },
+	{ "mpegts", XDPRELAY_CHECK_MPEGTS },
+	{ "rtp", XDPRELAY_CHECK_RTP },
+	{ "raw", XDPRELAY_CHECK_RAW },
+	{ NULL }
+};
 
-	for (c = xr_paths; c->name; c++)
-		if (c->value == path)
+static const char *choice_str(const struct xr_choice *c, unsigned int v)
+{
+	for (; c->name; c++)
+		if (c->value == v)
 			return c->name;
 	return "?";
+}
+
+const char *xr_path_str(unsigned int path)
+{
+	return choice_str(xr_paths, path);
+}
+
+const char *xr_kind_str(unsigned int kind)
+{
+	return choice_str(xr_kinds, kind);
 }
 
 const struct xr_opt xr_stream_opts[] = {
@@ -72,6 +88,8 @@ const struct xr_opt xr_stream_opts[] = {
 	       "Take the stream only from VLAN ID, 1 to 4094, the innermost tag of the frame (default: any VLAN, and untagged)"),
 	XR_ENUM("path", struct xr_stream_spec, path, NULL, xr_paths,
 		"How the relay carries the stream: auto (default) takes the direct path where it works, else AF_XDP; direct has the kernel relay each packet without the relay process (the XDP program rewrites and redirects it, for one subscriber through an egress that accepts XDP redirects; else a TC program sends it to each subscriber); afxdp hands each packet to the relay process; socket has the XDP program pass it to the stack, and the relay receives and sends it with UDP sockets"),
+	XR_ENUM("kind", struct xr_stream_spec, kind, NULL, xr_kinds,
+		"What the stream carries, for the XDP program's health checks: auto (default) recognises MPEG-TS, MPEG-TS in RTP or other RTP from the first packets; mpegts checks it as bare MPEG-TS, rtp as RTP (with MPEG-TS in it or not); raw checks nothing"),
 	XR_OPT_END
 };
 
@@ -295,6 +313,8 @@ static void stream_value(const struct xr_stream_spec *s, uint32_t id,
 		v->flags |= XDPRELAY_F_STACK;
 	if (s->path == XDPRELAY_PATH_AFXDP)
 		v->flags |= XDPRELAY_F_AFXDP;
+	v->flags |= (s->kind << XDPRELAY_F_CHECK_SHIFT) &
+		    XDPRELAY_F_CHECK_MASK;
 }
 
 static void stream_info(const struct xr_stream_spec *s,
@@ -307,6 +327,7 @@ static void stream_info(const struct xr_stream_spec *s,
 	info->src_prefixlen = s->source.family ? s->source.len : 0;
 	info->vlan = s->vlan;
 	info->path = s->path;
+	info->kind = s->kind;
 }
 
 static int info_write(struct xr_state *st, uint32_t id,
@@ -580,6 +601,7 @@ int xr_stream_get(struct xr_state *st, uint32_t id,
 	s->source_port = info.src_port;
 	s->vlan = info.vlan <= XDPRELAY_VLAN_MAX ? info.vlan : 0;
 	s->path = info.path <= XDPRELAY_PATH_SOCKET ? info.path : 0;
+	s->kind = info.kind <= XDPRELAY_CHECK_RAW ? info.kind : 0;
 	key = xr_info_key(&info);
 
 	if (!bpf_map_lookup_elem(st->streams_fd, &key, &val) &&
@@ -632,14 +654,22 @@ static int stream_update(struct xr_state *st, uint32_t id,
 			 const struct xr_stream_spec *s)
 {
 	char a[XR_ENDPOINT_STRLEN];
+	struct xdprelay_health zero = {};
+	struct xdprelay_info info, old;
 	struct xdprelay_stream val;
 	struct xdprelay_key key;
-	struct xdprelay_info info;
 	int ret;
 
 	ret = xr_loop_check(st, id, &s->listen, &s->to);
 	if (ret)
 		return ret;
+	/* Checked as something else: from a clean slate. */
+	if (st->health_fd >= 0 &&
+	    !bpf_map_lookup_elem(st->info_fd, &id, &old) &&
+	    old.kind != s->kind &&
+	    bpf_map_update_elem(st->health_fd, &id, &zero, BPF_ANY))
+		pr_warn("cannot reset row %u of %s: %s: its health counts go on",
+			id, XDPRELAY_MAP_HEALTH, strerror(errno));
 	stream_info(s, &info);
 	ret = info_write(st, id, &info);
 	if (ret)
@@ -890,7 +920,8 @@ static bool spec_same_stream(const struct xr_stream_spec *a,
 			     const struct xr_stream_spec *b)
 {
 	return xr_endpoint_eq(&a->listen, &b->listen) && a->vlan == b->vlan &&
-	       a->path == b->path && a->rate == b->rate && a->burst == b->burst &&
+	       a->path == b->path && a->kind == b->kind &&
+	       a->rate == b->rate && a->burst == b->burst &&
 	       a->source_port == b->source_port &&
 	       a->source.family == b->source.family &&
 	       a->source.len == b->source.len &&

@@ -26,6 +26,7 @@ struct xr_stream_spec {
 	uint16_t source_port;		/* network order; 0: listen's */
 	uint32_t vlan;			/* 1 .. 4094; 0: any VLAN */
 	unsigned int path;		/* enum xdprelay_path */
+	unsigned int kind;		/* enum xdprelay_check */
 	/* Storage for name, when the spec does not point into argv. */
 	char name_buf[XDPRELAY_NAME_LEN];
 };
@@ -39,6 +40,10 @@ extern const struct xr_opt xr_stream_opts[];
 /* The names of enum xdprelay_path, as --path takes them. */
 extern const struct xr_choice xr_paths[];
 const char *xr_path_str(unsigned int path);
+
+/* The names of enum xdprelay_check, as --kind takes them. */
+extern const struct xr_choice xr_kinds[];
+const char *xr_kind_str(unsigned int kind);
 
 /*
  * Checks what the parser cannot see option by option (families agree, no

@@ -547,6 +547,8 @@ static void stream_print_plain(const struct xr_stream_spec *s, bool live,
 		printf(" vlan %u", s->vlan);
 	if (s->path != XDPRELAY_PATH_AUTO)
 		printf(" path %s", xr_path_str(s->path));
+	if (s->kind != XDPRELAY_CHECK_AUTO)
+		printf(" kind %s", xr_kind_str(s->kind));
 	if (!live)
 		printf(" # not live: not in %s", XDPRELAY_MAP_STREAMS);
 	else if (strcmp(runs, "none") || strcmp(why, XR_WHY_NO_RELAY))
@@ -580,6 +582,7 @@ static void stream_print_json(const struct xr_stream_spec *s, uint32_t id,
 	jw_kv_u64("vlan", s->vlan);
 	jw_kv_bool("live", live);
 	jw_kv_str("path", xr_path_str(s->path));
+	jw_kv_str("kind", xr_kind_str(s->kind));
 	jw_kv_str("runs", runs);
 	jw_kv_str("why", why);
 	jw_obj_close();
