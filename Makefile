@@ -54,7 +54,8 @@ KSFT_HDRS	:= $(KSFT_DIR)/kselftest.h $(KSFT_DIR)/kselftest_harness.h
 TEST_GEN_PROGS	:= selftests/xdp_prog_test selftests/rewrite_test \
 		   selftests/neigh_test \
 		   selftests/mod_tx_report selftests/mod_tune \
-		   selftests/tune_hold selftests/udpsend selftests/udprecv
+		   selftests/tune_hold selftests/udpsend selftests/udprecv \
+		   selftests/udpfwd
 
 .PHONY: all bpf kmod user tests check demo bench bench-progs install clean \
 	deps
@@ -123,7 +124,7 @@ selftests/mod_tx_report selftests/mod_tune: %: %.c kmod/xdprelay_uapi.h \
 selftests/tune_hold: selftests/tune_hold.c kmod/xdprelay_uapi.h
 	$(CC) $(USER_CFLAGS) $< -o $@
 
-selftests/udpsend selftests/udprecv: %: %.c
+selftests/udpsend selftests/udprecv selftests/udpfwd: %: %.c
 	$(CC) $(USER_CFLAGS) $< -o $@
 
 tests: all $(TEST_GEN_PROGS) bench-progs
