@@ -17,11 +17,15 @@
 #  - a stream that is not MPEG-TS nor RTP: nothing recognised
 #  - --kind raw checks nothing; a config file that changes the kind to
 #    mpegts starts the counts again, and RTP is then out of sync
+#  - the relay's log says once when a stream turns unhealthy and when it
+#    is healthy again, never for a clean one; with run --silence 1, when
+#    a stream falls silent and when its packets come back, and stats
+#    flags it meanwhile
 
 . "$(dirname "$0")/lib/ktap.sh"
 . "$(dirname "$0")/lib/relay.sh"
 
-ktap_plan 24
+ktap_plan 33
 
 lab_setup || ktap_bail "cannot build the lab"
 ktap_check "program attached with ip link" \
@@ -146,5 +150,29 @@ ktap_eq "--kind mpegts on RTP: checked as bare MPEG-TS, nothing in sync" \
 	"mpegts 700 700" \
 	"$(health_stat k1 kind) $(health_stat k1 ts_packets) $(health_stat k1 ts_sync_errors)"
 
+# What the relay says of it: once each time the state changes.
+ktap_check "the relay said ts1 turned unhealthy, with its continuity errors" \
+	grep -q "stream 'ts1' is unhealthy: [0-9]* cc in the last second" \
+	"$TMP/relay.log"
+ktap_check "and that it is healthy again, 10 s on" \
+	wait_for 15000 grep -q "stream 'ts1' is healthy again: no error for 10 s" \
+	"$TMP/relay.log"
+ktap_eq "ts2 and rtp2, clean, were never said to be unhealthy" 0 \
+	"$(grep -c "stream '\(ts2\|rtp2\)' is unhealthy" "$TMP/relay.log")"
+
 ktap_check "relay stops cleanly" relay_stop
+
+# Silence: a second without a packet, with run --silence 1.
+ktap_check "relay started with --silence 1" relay_start --silence 1
+in_gen "$UDPSEND" -c 10 -s 1316 -r 1000 10.70.1.2 5006
+ktap_check "the relay says raw1 is silent" \
+	wait_for 5000 grep -q "stream 'raw1' is silent: no packet for 1 s" \
+	"$TMP/relay.log"
+ktap_eq "stats: raw1 silent in the JSON" true "$(health_stat raw1 silent)"
+ktap_check "stats: the HEALTH column says silent" \
+	eval 'ctl stats raw1 | grep -q "  silent [0-9]* s"'
+in_gen "$UDPSEND" -c 10 -s 1316 -r 1000 10.70.1.2 5006
+ktap_check "the relay says raw1 has packets again" \
+	wait_for 5000 grep -q "stream 'raw1' has packets again" "$TMP/relay.log"
+ktap_check "relay stops cleanly, again" relay_stop
 ktap_finish

@@ -415,6 +415,7 @@ static int main_loop(struct relay *r)
 			next_info = now + XR_TICK_MS;
 			relay_egress_check(&r->egress, r->cfg->egress);
 			scan_info(r);
+			relay_watch_tick(r, now);
 		}
 		subs = scan_subs(r);
 		/*
@@ -524,6 +525,7 @@ static int setup(struct relay *r)
 	r->groups = calloc(XDPRELAY_MAX_STREAMS, sizeof(*r->groups));
 	if (!r->neigh || !r->info || !r->subs || !r->subs_seen ||
 	    !r->apply_seq || !r->apply_by || !r->groups ||
+	    relay_watch_init(&r->watch) ||
 	    xr_reporter_init(&r->rep, &r->st)) {
 		pr_err("out of memory, or no rtnetlink socket: %s",
 		       strerror(errno));
@@ -584,6 +586,7 @@ static void teardown(struct relay *r)
 	xr_neigh_close(r->neigh);
 	if (r->st_open)
 		xr_state_close(&r->st);
+	relay_watch_free(&r->watch);
 	free(r->info);
 	free(r->subs);
 	free(r->subs_seen);

@@ -20,6 +20,7 @@
 #include "relay.h"
 #include "report.h"
 #include "state.h"
+#include "watch.h"
 
 /* How often the main loop runs when nothing wakes it. */
 #define XR_TICK_MS		100
@@ -150,6 +151,7 @@ struct relay {
 	struct relay_reload reload;
 	bool status_written;
 	struct relay_direct direct;
+	struct relay_watch watch;
 };
 
 /* CLOCK_MONOTONIC in milliseconds. */

@@ -56,6 +56,8 @@ struct relay_config {
 	 */
 	const char *direct_cpus;
 	int verbose;		/* 0: the usual lines; 1 and up: more */
+	/* Seconds without a packet before a stream is said to be silent. */
+	unsigned int silence_s;
 	/*
 	 * Called from the main thread on SIGHUP, before the relay re-reads
 	 * the streams, subscribers and routes; non-zero means it failed

@@ -71,6 +71,8 @@ void relay_status_read(struct relay_status *rs)
 		} else if (!strcmp(line, "busy_poll")) {
 			rs->busy_poll = !strcmp(eq, "1") || !strcmp(eq, "on") ||
 					!strcmp(eq, "yes") || !strcmp(eq, "true");
+		} else if (!strcmp(line, "silence")) {
+			rs->silence_s = strtoul(eq, NULL, 10);
 		} else if (!strcmp(line, "direct_cpus")) {
 			snprintf(rs->direct_cpus, sizeof(rs->direct_cpus),
 				 "%s", eq);

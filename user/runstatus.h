@@ -30,6 +30,7 @@ struct relay_status {
 	char ingress[IF_NAMESIZE];
 	char egress[IF_NAMESIZE];
 	bool busy_poll;
+	unsigned int silence_s;		/* run --silence */
 	char queue_mode[XDPRELAY_MAX_QUEUES][16];
 	char fanout[256];		/* how fan-out runs, or why not */
 	char direct_cpus[128];		/* --direct-cpus, or "" */

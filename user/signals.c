@@ -156,6 +156,7 @@ int relay_status_write(const struct relay *r)
 	for (q = 0; q < nq; q++)
 		fprintf(f, "queue.%u.mode=%s\n", q, r->be->queue_mode(r, q));
 	fprintf(f, "busy_poll=%d\n", r->cfg->busy_poll ? 1 : 0);
+	fprintf(f, "silence=%u\n", r->cfg->silence_s);
 	if (r->direct.ncpus)
 		fprintf(f, "direct_cpus=%s\n", r->cfg->direct_cpus);
 	if (r->direct.tc_ok)

@@ -22,6 +22,7 @@
 #include "runstatus.h"
 #include "state.h"
 #include "stats.h"
+#include "watch.h"
 
 const struct xr_opt xr_stats_opts[] = {
 	XR_STR("NAME", struct xr_stats_cfg, name, "NAME",
@@ -151,6 +152,7 @@ struct row {
 	uint64_t h[H_NR];
 	double jitter_ms;	/* RFC 3550 interarrival jitter */
 	double idle_s;		/* since its last packet; < 0: none yet */
+	bool silent;		/* idle for run --silence or longer */
 	/* With --watch, from the second sample on. */
 	bool has_rate;
 	double rx_pps, rx_bps, tx_pps, tx_bps;
@@ -507,6 +509,9 @@ static int sample_take(struct xr_state *st, const char *only,
 		snprintf(r->path, sizeof(r->path), "%s",
 			 stream_runs(&rs, st, id, &why));
 		ret = row_read(st, r);
+		r->silent = r->has_health && r->idle_s >=
+			    (rs.running && rs.silence_s ? rs.silence_s :
+			     XR_SILENCE_DEFAULT_S);
 		if (!ret)
 			ret = subs_take(st, id, s);
 		if (ret)
@@ -646,9 +651,13 @@ static void cell_health(const struct row *r, const struct column *c,
 	int k;
 
 	(void)c;
-	if (!r->has_health || r->idle_s < 0 ||
-	    !strcmp(r->kind, kind_names[XDPRELAY_KIND_UNKNOWN])) {
+	if (!r->has_health || r->idle_s < 0) {
 		snprintf(buf, len, "-");
+		return;
+	}
+	if (!strcmp(r->kind, kind_names[XDPRELAY_KIND_UNKNOWN])) {
+		snprintf(buf, len, r->silent ? "silent %.0f s" : "-",
+			 r->idle_s);
 		return;
 	}
 	n = snprintf(buf, len, "%s", r->kind);
@@ -660,6 +669,8 @@ static void cell_health(const struct row *r, const struct column *c,
 			      (unsigned long long)r->h[k],
 			      health_counters[k].hdr);
 	}
+	if (n < len && r->silent)
+		n += snprintf(buf + n, len - n, " silent %.0f s", r->idle_s);
 	if (n < len && !strchr(buf, ' '))
 		snprintf(buf + n, len - n, " ok");
 }
@@ -923,6 +934,7 @@ static void json_health(const struct row *r)
 		jw_null();
 	else
 		jw_double(r->idle_s);
+	jw_kv_bool("silent", r->silent);
 	jw_obj_close();
 }
 
@@ -1094,6 +1106,12 @@ static void print_prom_health(const struct sample *s)
 				       s->rows[i].kind,
 				       (unsigned long long)s->rows[i].h[k]);
 	}
+	printf("# HELP xdprelay_stream_silent 1 while the stream has had no packet for run --silence seconds.\n");
+	printf("# TYPE xdprelay_stream_silent gauge\n");
+	for (i = 0; i + 1 < s->nr; i++)
+		if (s->rows[i].has_health)
+			printf("xdprelay_stream_silent{stream=\"%s\"} %d\n",
+			       s->rows[i].name, s->rows[i].silent);
 	printf("# HELP %s RTP interarrival jitter (RFC 3550), 90 kHz clock.\n",
 	       jitter);
 	printf("# TYPE %s gauge\n", jitter);

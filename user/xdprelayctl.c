@@ -27,6 +27,7 @@
 #include "params.h"
 #include "relay.h"
 #include "runstatus.h"
+#include "watch.h"
 #include "state.h"
 #include "stats.h"
 #include "tcprog.h"
@@ -822,11 +823,13 @@ struct run_cfg {
 	bool busy_poll;
 	const char *direct_cpus;
 	const char *config;
+	uint32_t silence;
 };
 
 static const struct run_cfg run_defaults = {
 	.backend = RELAY_BACKEND_AUTO,
 	.mode = RELAY_MODE_AUTO,
+	.silence = XR_SILENCE_DEFAULT_S,
 };
 
 static const struct xr_opt run_opts[] = {
@@ -853,6 +856,8 @@ static const struct xr_opt run_opts[] = {
 	XR_STR("config", struct run_cfg, config, "FILE",
 	       "Apply the config file FILE before starting, and again on SIGHUP",
 	       NULL, 0),
+	XR_U32("silence", struct run_cfg, silence, "SEC", 1, 3600,
+	       "Say that a stream is silent once it had no packet for SEC seconds, 1 to 3600 (default 5), and again when packets come back; stats flags it too"),
 	XR_OPT_END
 };
 
@@ -882,6 +887,7 @@ static int cmd_run(void *arg)
 		.busy_poll = cfg->busy_poll,
 		.direct_cpus = cfg->direct_cpus,
 		.verbose = xr_verbose,
+		.silence_s = cfg->silence,
 	};
 	int ret;
 
