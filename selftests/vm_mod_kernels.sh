@@ -5,17 +5,17 @@
 # module built for each against its own headers (scripts/kmod-kernels:
 # build/kmod/<release>/xdprelay.ko) runs part of the module suite there,
 # each mod_* test re-run with XDPRELAY_VM_KERNEL set, so that it boots
-# that kernel and loads its module (selftests/lib/mod.sh).  On 6.1, the
-# tests that cover each interface the module has with the kernel: its
+# that kernel and loads its module (selftests/lib/mod.sh): on both, the
+# tests that cover each interface the module has with the kernel, its
 # sysfs tree and every bad write (mod_sysfs), the kfuncs called by the
 # XDP program that ip link loads, and rmmod refused while it runs
-# (mod_traffic), load and unload without a leak (mod_load_loop), the
-# relay's reports through /dev/xdprelay (mod_tx_report) and UDP socket
-# tuning (mod_tune, mod_tune_ctl); on sid, the first two.  About five
-# minutes under TCG in all.  The rest of the suite runs on 6.12; on the
-# other two it runs by hand, e.g.
-#
-#	XDPRELAY_VM_KERNEL=6.1 selftests/mod_relay.sh
+# (mod_traffic), the relay's reports through /dev/xdprelay
+# (mod_tx_report) and UDP socket tuning (mod_tune); on 6.1 also loads and
+# unloads without a leak (mod_load_loop), the tuning knobs through
+# xdprelayctl (mod_tune_ctl) and the relay end to end (mod_relay); on sid
+# also the TC program's kfuncs on the direct path (mod_direct), whose
+# 1:1 case takes another way on 6.1 (README, "Tests").  About five
+# minutes under TCG in all.  The whole suite runs on 6.12.
 #
 # Each case is one test on one kernel: it passes when the test exits 0
 # with every one of its cases passed; its output follows, as comments.
@@ -23,9 +23,10 @@
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/selftests/lib/ktap.sh"
 
-TESTS_6_1="mod_sysfs.sh mod_traffic.sh mod_load_loop.sh mod_tx_report.sh
-	mod_tune.sh mod_tune_ctl.sh"
-TESTS_sid="mod_sysfs.sh mod_traffic.sh"
+TESTS_6_1="mod_sysfs.sh mod_traffic.sh mod_tx_report.sh mod_tune.sh
+	mod_load_loop.sh mod_tune_ctl.sh mod_relay.sh"
+TESTS_sid="mod_sysfs.sh mod_traffic.sh mod_tx_report.sh mod_tune.sh
+	mod_direct.sh"
 KERNELS="6.1 sid"
 
 TMP=$(mktemp -d)
