@@ -153,8 +153,10 @@ install: all
 	install -m 0644 docs/xdprelayctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) modules_install
 
+# build/ goes first: Kbuild's clean deletes every *.o, *.a and *.ko* under
+# M=, and would otherwise walk the cached kernels and sid's root in it.
 clean:
+	rm -rf build
 	-test -d "$(KDIR)" && $(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -f $(BPF_OBJS) $(USER_PROGS) $(TEST_GEN_PROGS)
-	rm -rf build
 	$(MAKE) -C bench clean
