@@ -11,7 +11,9 @@
 #
 # KDIR selects the kernel the module is built for: the running kernel's
 # build directory when it has one, else the Debian 6.12 headers of the
-# kernel that the VM tests boot.
+# kernel that the VM tests boot.  `make kmod-kernels` builds it for the
+# VM's other kernels too, Debian 12's 6.1 and sid's, against their cached
+# headers, into build/kmod/<release>/ (scripts/kmod-kernels).
 
 VERSION		:= 0.1.0
 
@@ -57,8 +59,8 @@ TEST_GEN_PROGS	:= selftests/xdp_prog_test selftests/rewrite_test \
 		   selftests/tune_hold selftests/udpsend selftests/udprecv \
 		   selftests/udpfwd
 
-.PHONY: all bpf kmod user tests check demo bench bench-progs install clean \
-	deps
+.PHONY: all bpf kmod kmod-kernels user tests check demo bench bench-progs \
+	install clean deps
 
 all: bpf user kmod
 
@@ -92,6 +94,10 @@ kmod:
 		"install linux-headers-6.12-amd64 (scripts/deps) or pass" \
 		"KDIR=/path/to/kernel/build" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) KCFLAGS="$(WERROR)" modules
+
+# The headers and sid's build root come from scripts/deps.
+kmod-kernels:
+	scripts/kmod-kernels
 
 $(KSFT_HDRS):
 	@test -n "$(KSFT_TAR)" || { echo "no /usr/src/linux-source-*.tar.xz:" \
@@ -127,7 +133,7 @@ selftests/tune_hold: selftests/tune_hold.c kmod/xdprelay_uapi.h
 selftests/udpsend selftests/udprecv selftests/udpfwd: %: %.c
 	$(CC) $(USER_CFLAGS) $< -o $@
 
-tests: all $(TEST_GEN_PROGS) bench-progs
+tests: all $(TEST_GEN_PROGS) bench-progs kmod-kernels
 
 check: deps
 	$(MAKE) tests
@@ -152,8 +158,10 @@ install: all
 	install -m 0644 docs/xdprelayctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) modules_install
 
+# build/ goes first: Kbuild's clean deletes every *.o, *.a and *.ko* under
+# M=, and would otherwise walk the cached kernels and sid's root in it.
 clean:
+	rm -rf build
 	-test -d "$(KDIR)" && $(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -f $(BPF_OBJS) $(USER_PROGS) $(TEST_GEN_PROGS)
-	rm -rf build
 	$(MAKE) -C bench clean

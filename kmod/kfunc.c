@@ -7,6 +7,7 @@
 #include <linux/errno.h>
 #include <linux/module.h>
 
+#include "compat.h"
 #include "xdprelay_internal.h"
 
 static inline void xdprelay_count_packet(u32 row, u32 outcome, u32 bytes)

@@ -33,6 +33,7 @@
 #include <linux/xarray.h>
 #include <net/sock.h>
 
+#include "compat.h"
 #include "xdprelay_internal.h"
 
 #define XDPRELAY_MAX_SOCKETS		1024
@@ -55,7 +56,7 @@ struct xdprelay_sock {
 	u32 id;
 	pid_t pid;
 	int rcvbuf_base;		/* sk_rcvbuf at registration */
-	int drops_seen;			/* sk_drops at the last pass */
+	int drops_seen;			/* its drops at the last pass */
 	unsigned long quiet_since;	/* jiffies: last drop or shrink */
 	unsigned long grows;
 	unsigned long shrinks;
@@ -108,7 +109,7 @@ static ssize_t drops_show(struct kobject *kobj, struct kobj_attribute *attr,
 {
 	struct sock *sk = to_xdprelay_sock(kobj)->sk;
 
-	return sysfs_emit(buf, "%u\n", (u32)atomic_read(&sk->sk_drops));
+	return sysfs_emit(buf, "%u\n", (u32)sk_drops_read(sk));
 }
 
 static ssize_t grows_show(struct kobject *kobj, struct kobj_attribute *attr,
@@ -264,7 +265,7 @@ static void xdprelay_sock_tune(struct xdprelay_sock *xs, int rcvbuf_max,
 			       unsigned long quiet)
 {
 	struct sock *sk = xs->sk;
-	int drops = atomic_read(&sk->sk_drops);
+	int drops = sk_drops_read(sk);
 	int rcvbuf = READ_ONCE(sk->sk_rcvbuf);
 
 	if (drops != xs->drops_seen) {
@@ -352,7 +353,7 @@ static int xdprelay_sock_add(struct sock *sk, u32 *id)
 	xs->sk = sk;
 	xs->pid = task_tgid_nr(current);
 	xs->rcvbuf_base = READ_ONCE(sk->sk_rcvbuf);
-	xs->drops_seen = atomic_read(&sk->sk_drops);
+	xs->drops_seen = sk_drops_read(sk);
 	xs->quiet_since = jiffies;
 
 	/* Cyclic ids: a stale sockets/<id> is not soon someone else's. */

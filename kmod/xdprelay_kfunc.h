@@ -57,27 +57,39 @@ enum xdprelay_sub_event {
 	XDPRELAY_SUB_NO_NEIGH,	/* tx_no_neigh */
 };
 
+/*
+ * The kfuncs, for the BPF programs that call them and for the module that
+ * defines them, so that the compiler checks each definition against the
+ * declaration the programs use.
+ */
+#if defined(__bpf__) || defined(__KERNEL__)
 #ifdef __bpf__
+#define XDPRELAY_KSYM	__ksym
+#else
+#include <linux/types.h>
+#define XDPRELAY_KSYM
+#endif
+
 /*
  * Count one packet of @bytes bytes with outcome @outcome against stream
  * @stream (0: not a stream) and the global row.  Returns 0, or -EINVAL
  * for a stream id or outcome out of range (nothing is counted then).
  */
-extern int xdprelay_account(__u32 stream, __u32 outcome, __u32 bytes) __ksym;
+int xdprelay_account(__u32 stream, __u32 outcome, __u32 bytes) XDPRELAY_KSYM;
 
 /*
  * Count one packet of @bytes bytes that the direct path sent for stream
  * @stream, in its tx counters and the global row.  Returns 0, or -EINVAL
  * for a stream id out of range.
  */
-extern int xdprelay_sent(__u32 stream, __u32 bytes) __ksym;
+int xdprelay_sent(__u32 stream, __u32 bytes) XDPRELAY_KSYM;
 
 /*
  * Count one packet for the subscriber of row @row: @event says what
  * became of it, @bytes its length when sent.  Returns 0, or -EINVAL for a
  * row or event out of range (nothing is counted then).
  */
-extern int xdprelay_sub_count(__u32 row, __u32 event, __u32 bytes) __ksym;
+int xdprelay_sub_count(__u32 row, __u32 event, __u32 bytes) XDPRELAY_KSYM;
 #endif
 
 #endif /* _XDPRELAY_KFUNC_H */
