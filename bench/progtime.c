@@ -17,6 +17,16 @@
  *   direct	a stream on the direct path: rewrite and redirect (the
  *		redirect is not carried out by a test run)
  *
+ * and on a 1316-byte datagram of seven MPEG-TS packets, to a stream on
+ * the AF_XDP path, what the health checks cost:
+ *
+ *   ts-raw	--kind raw: no check
+ *   ts		--kind auto, bare MPEG-TS: seven packets checked
+ *   rtp-ts	--kind auto, behind a 12-byte RTP header: RTP and TS checked
+ *
+ * (every run checks the same datagram again: the counters find a repeat
+ * each time, which costs what a packet in order does).
+ *
  * and, with SINK_OBJ (bench/sink.bpf.o), the bench sink's program on the
  * same frame: the cost of an XDP program that does next to nothing.
  * Nothing is sent anywhere.
@@ -37,8 +47,10 @@
 
 #include "xdprelay.h"
 
-#define FRAME_LEN	(ETH_HLEN + 20 + 8 + 64)
+#define FRAME_MAX	(ETH_HLEN + 20 + 8 + 12 + 1316)
 #define MAX_ROUNDS	21
+#define TS_COUNT	7
+#define TS_SIZE		188
 
 static const __u8 stream_addr[4] = { 10, 70, 1, 2 };
 
@@ -48,17 +60,47 @@ static void die(const char *what, int err)
 	exit(1);
 }
 
-/* A 64-byte UDP datagram from 10.70.1.1 to 10.70.1.2:@port. */
-static void frame(__u8 *buf, unsigned int port)
+/* What a datagram carries. */
+enum payload { PL_64, PL_TS, PL_RTP_TS };
+
+/* Seven MPEG-TS packets of PID 0x100 at @p, after an RTP header if @rtp. */
+static unsigned int payload_ts(__u8 *p, int rtp)
+{
+	unsigned int len = 0, i;
+
+	if (rtp) {
+		memset(p, 0, 12);
+		p[0] = 0x80;
+		p[1] = 33;
+		len = 12;
+	}
+	for (i = 0; i < TS_COUNT; i++, len += TS_SIZE) {
+		memset(p + len, 0xff, TS_SIZE);
+		p[len] = 0x47;
+		p[len + 1] = 0x01;
+		p[len + 2] = 0x00;
+		p[len + 3] = 0x10 | i;
+	}
+	return len;
+}
+
+/*
+ * A UDP datagram from 10.70.1.1 to 10.70.1.2:@port of 64 bytes, or of
+ * MPEG-TS; returns the frame's length.
+ */
+static unsigned int frame(__u8 *buf, unsigned int port, enum payload pl)
 {
 	struct ethhdr *eth = (void *)buf;
 	struct iphdr *iph = (void *)(eth + 1);
 	struct udphdr *udp = (void *)(iph + 1);
 	const __u8 src[4] = { 10, 70, 1, 1 };
+	unsigned int len = 64;
 	__u32 sum = 0;
 	int i;
 
-	memset(buf, 0, FRAME_LEN);
+	memset(buf, 0, FRAME_MAX);
+	if (pl != PL_64)
+		len = payload_ts((__u8 *)(udp + 1), pl == PL_RTP_TS);
 	memset(eth->h_dest, 0x02, ETH_ALEN);
 	memset(eth->h_source, 0x04, ETH_ALEN);
 	eth->h_proto = htons(ETH_P_IP);
@@ -66,7 +108,7 @@ static void frame(__u8 *buf, unsigned int port)
 	iph->ihl = 5;
 	iph->ttl = 64;
 	iph->protocol = IPPROTO_UDP;
-	iph->tot_len = htons(FRAME_LEN - ETH_HLEN);
+	iph->tot_len = htons(20 + 8 + len);
 	memcpy(&iph->saddr, src, 4);
 	memcpy(&iph->daddr, stream_addr, 4);
 	for (i = 0; i < 10; i++)
@@ -75,8 +117,9 @@ static void frame(__u8 *buf, unsigned int port)
 	iph->check = ~((sum & 0xffff) + (sum >> 16));
 	udp->source = htons(4000);
 	udp->dest = htons(port);
-	udp->len = htons(8 + 64);
+	udp->len = htons(8 + len);
 	udp->check = htons(0x1234);
+	return ETH_HLEN + 20 + 8 + len;
 }
 
 static int cmp(const void *a, const void *b)
@@ -86,19 +129,23 @@ static int cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Median ns per run of @prog_fd on a frame to @port, and its verdict. */
-static __u32 timed(int prog_fd, unsigned int port, __u32 runs, int rounds,
-		   __u32 *verdict)
+/*
+ * Median ns per run of @prog_fd on a frame carrying @pl to @port, and
+ * its verdict.
+ */
+static __u32 timed(int prog_fd, unsigned int port, enum payload pl,
+		   __u32 runs, int rounds, __u32 *verdict)
 {
 	__u32 ns[MAX_ROUNDS];
-	__u8 in[FRAME_LEN];
+	__u8 in[FRAME_MAX];
+	unsigned int len;
 	int i;
 
-	frame(in, port);
+	len = frame(in, port, pl);
 	for (i = 0; i < rounds; i++) {
 		LIBBPF_OPTS(bpf_test_run_opts, opts,
 			.data_in = in,
-			.data_size_in = sizeof(in),
+			.data_size_in = len,
 			.repeat = runs,
 		);
 
@@ -229,18 +276,37 @@ int main(int argc, char **argv)
 	memcpy(d.saddr, (__u8[]){ 10, 70, 1, 1 }, 4);
 	memcpy(d.daddr, stream_addr, 4);
 	map_put(obj, XDPRELAY_MAP_DIRECT, &s.id, &d);
+	/* Streams 3 to 5 at 5002 to 5004, on AF_XDP: health checks. */
+	key.ep.port = htons(5002);
+	s.id = 3;
+	s.flags = XDPRELAY_F_AFXDP |
+		  XDPRELAY_CHECK_RAW << XDPRELAY_F_CHECK_SHIFT;
+	map_put(obj, XDPRELAY_MAP_STREAMS, &key, &s);
+	key.ep.port = htons(5003);
+	s.id = 4;
+	s.flags = XDPRELAY_F_AFXDP;
+	map_put(obj, XDPRELAY_MAP_STREAMS, &key, &s);
+	key.ep.port = htons(5004);
+	s.id = 5;
+	map_put(obj, XDPRELAY_MAP_STREAMS, &key, &s);
 
 	printf("# ns per run, median of %lu rounds of %lu runs\n", rounds,
 	       runs);
-	ns = timed(prog_fd, 4999, runs, rounds, &verdict);
+	ns = timed(prog_fd, 4999, PL_64, runs, rounds, &verdict);
 	printf("unmatched %u %s\n", ns, verdict_str(verdict));
-	ns = timed(prog_fd, 5000, runs, rounds, &verdict);
+	ns = timed(prog_fd, 5000, PL_64, runs, rounds, &verdict);
 	printf("afxdp %u %s\n", ns, verdict_str(verdict));
-	ns = timed(prog_fd, 5001, runs, rounds, &verdict);
+	ns = timed(prog_fd, 5001, PL_64, runs, rounds, &verdict);
 	printf("direct %u %s\n", ns, verdict_str(verdict));
+	ns = timed(prog_fd, 5002, PL_TS, runs, rounds, &verdict);
+	printf("ts-raw %u %s\n", ns, verdict_str(verdict));
+	ns = timed(prog_fd, 5003, PL_TS, runs, rounds, &verdict);
+	printf("ts %u %s\n", ns, verdict_str(verdict));
+	ns = timed(prog_fd, 5004, PL_RTP_TS, runs, rounds, &verdict);
+	printf("rtp-ts %u %s\n", ns, verdict_str(verdict));
 	if (optind == argc - 2) {
 		sink = load(argv[optind + 1], &sink_fd);
-		ns = timed(sink_fd, 5000, runs, rounds, &verdict);
+		ns = timed(sink_fd, 5000, PL_64, runs, rounds, &verdict);
 		printf("sink %u %s\n", ns, verdict_str(verdict));
 		bpf_object__close(sink);
 	}

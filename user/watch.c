@@ -77,7 +77,9 @@ static void watch_one(struct relay *r, struct stream_watch *sw,
 		      const struct xdprelay_health *h, uint64_t now_ms,
 		      uint64_t now_ns)
 {
-	uint64_t silence_ns = r->cfg->silence_s * 1000000000ULL, idle;
+	unsigned int silence_s = r->cfg->silence_s ? r->cfg->silence_s :
+				 XR_SILENCE_DEFAULT_S;
+	uint64_t silence_ns = silence_s * 1000000000ULL, idle;
 	char what[256];
 	size_t n = 0;
 	unsigned int k;
