@@ -84,15 +84,9 @@ struct xdprelay_stream {
  * its packets (enum xdprelay_kind) and checks it: MPEG-TS per ISO/IEC
  * 13818-1 and the first-priority checks of ETSI TR 101 290 (sync byte,
  * transport error indicator, continuity counter per PID), bare or in RTP;
- * RTP sequence, SSRC and interarrival jitter per RFC 3550.
+ * RTP sequence, SSRC and interarrival jitter per RFC 3550.  What it
+ * carries is an enum xdprelay_kind (xdprelay_kfunc.h).
  */
-enum xdprelay_kind {
-	XDPRELAY_KIND_UNKNOWN,	/* nothing recognised yet */
-	XDPRELAY_KIND_MPEGTS,	/* MPEG-TS, 188-byte packets, bare */
-	XDPRELAY_KIND_RTP_TS,	/* MPEG-TS in RTP */
-	XDPRELAY_KIND_RTP,	/* RTP of another payload */
-};
-
 /* What the operator says a stream carries (stream add --kind). */
 enum xdprelay_check {
 	XDPRELAY_CHECK_AUTO,	/* recognise it from its first packets */

@@ -4,7 +4,9 @@
  * stream carries, recognised from its packets, and checked as it arrives,
  * whatever path relays it.  Every loop is bounded: at most
  * XDPRELAY_TS_PER_DGRAM MPEG-TS packets a datagram, four places in the
- * PID table for each.
+ * PID table for each.  The program built for xdprelay.ko also tells the
+ * module what each datagram changed, for /sys/kernel/xdprelay/streams/
+ * NAME/health/.
  */
 #ifndef _XDPRELAY_HEALTH_BPF_H
 #define _XDPRELAY_HEALTH_BPF_H
@@ -261,6 +263,49 @@ static __always_inline __u32 kind_taken(__u32 check, const __u8 *p,
 	return kind;
 }
 
+#ifdef XDPRELAY_KFUNC
+/*
+ * The counters of struct xdprelay_health in the order of enum
+ * xdprelay_health_counter, for the module: what one datagram changed
+ * goes there through xdprelay_health_add().
+ */
+struct xr_health_counts {
+	__u64 c[XDPRELAY_H_NR_COUNTERS];
+};
+
+static __always_inline void health_take(const struct xdprelay_health *h,
+					struct xr_health_counts *v)
+{
+	v->c[XDPRELAY_H_TS_PACKETS] = h->ts_packets;
+	v->c[XDPRELAY_H_SYNC_ERRORS] = h->sync_errors;
+	v->c[XDPRELAY_H_TEI_PACKETS] = h->tei_packets;
+	v->c[XDPRELAY_H_CC_ERRORS] = h->cc_errors;
+	v->c[XDPRELAY_H_PIDS_UNCHECKED] = h->pids_unchecked;
+	v->c[XDPRELAY_H_RTP_PACKETS] = h->rtp_packets;
+	v->c[XDPRELAY_H_RTP_LOST] = h->rtp_lost;
+	v->c[XDPRELAY_H_RTP_REORDERED] = h->rtp_reordered;
+	v->c[XDPRELAY_H_RTP_DUPLICATES] = h->rtp_duplicates;
+	v->c[XDPRELAY_H_SSRC_CHANGES] = h->ssrc_changes;
+}
+
+/* What changed since @before, to the module: a call per counter moved. */
+static __always_inline void health_report(__u32 id, __u32 kind_before,
+					  const struct xdprelay_health *h,
+					  const struct xr_health_counts *before)
+{
+	struct xr_health_counts now;
+	__u32 k;
+
+	if (h->kind != kind_before)
+		xdprelay_health_kind(id, h->kind);
+	health_take(h, &now);
+	for (k = 0; k < XDPRELAY_H_NR_COUNTERS; k++)
+		if (now.c[k] != before->c[k])
+			xdprelay_health_add(id, k,
+					    (__s32)(now.c[k] - before->c[k]));
+}
+#endif
+
 /*
  * The health of stream @id, to be checked as @check (enum
  * xdprelay_check), from its datagram whose UDP payload starts @off bytes
@@ -272,6 +317,10 @@ static __always_inline void health(struct xdp_md *ctx, __u32 id,
 	void *data_end = (void *)(long)ctx->data_end;
 	void *data = (void *)(long)ctx->data;
 	struct xdprelay_health *h;
+#ifdef XDPRELAY_KFUNC
+	struct xr_health_counts before;
+	__u32 kind_before;
+#endif
 	const __u8 *p;
 	__u32 hlen;
 	__u64 now;
@@ -283,6 +332,10 @@ static __always_inline void health(struct xdp_md *ctx, __u32 id,
 	h->last_ns = now;
 	if (check == XDPRELAY_CHECK_RAW)
 		return;
+#ifdef XDPRELAY_KFUNC
+	kind_before = h->kind;
+	health_take(h, &before);
+#endif
 	p = data + (off & 0xff);
 	len &= 0xffff;
 	if (h->kind == XDPRELAY_KIND_UNKNOWN)
@@ -302,6 +355,9 @@ static __always_inline void health(struct xdp_md *ctx, __u32 id,
 			ts_packets(h, p + (hlen & 0x7ff), data_end);
 		break;
 	}
+#ifdef XDPRELAY_KFUNC
+	health_report(id, kind_before, h, &before);
+#endif
 }
 
 #endif /* _XDPRELAY_HEALTH_BPF_H */

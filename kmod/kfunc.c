@@ -103,12 +103,34 @@ __bpf_kfunc int xdprelay_sub_count(u32 row, u32 event, u32 bytes)
 	}
 }
 
+__bpf_kfunc int xdprelay_health_add(u32 stream, u32 counter, s32 n)
+{
+	if (!stream || stream >= XDPRELAY_MAX_STREAMS ||
+	    counter >= XDPRELAY_H_NR_COUNTERS)
+		return -EINVAL;
+
+	xdprelay_health_counter_add(stream, counter, n);
+	return 0;
+}
+
+__bpf_kfunc int xdprelay_health_kind(u32 stream, u32 kind)
+{
+	if (!stream || stream >= XDPRELAY_MAX_STREAMS ||
+	    kind >= XDPRELAY_NR_KINDS)
+		return -EINVAL;
+
+	WRITE_ONCE(xdprelay_health_kinds[stream], kind);
+	return 0;
+}
+
 __bpf_kfunc_end_defs();
 
 BTF_KFUNCS_START(xdprelay_kfunc_ids)
 BTF_ID_FLAGS(func, xdprelay_account)
 BTF_ID_FLAGS(func, xdprelay_sent)
 BTF_ID_FLAGS(func, xdprelay_sub_count)
+BTF_ID_FLAGS(func, xdprelay_health_add)
+BTF_ID_FLAGS(func, xdprelay_health_kind)
 BTF_KFUNCS_END(xdprelay_kfunc_ids)
 
 static const struct btf_kfunc_id_set xdprelay_kfunc_set = {

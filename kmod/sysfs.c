@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /sys/kernel/xdprelay/: version, global counters in stats/, one directory
- * per registered stream in streams/, with one per registered subscriber
- * in its subscribers/, and the new_stream, del_stream, new_sub and
- * del_sub control files that register and remove them.
+ * per registered stream in streams/, with its health in its health/ and
+ * one directory per registered subscriber in its subscribers/, and the
+ * new_stream, del_stream, new_sub and del_sub control files that register
+ * and remove them.
  */
 #include <linux/ctype.h>
 #include <linux/kernel.h>
@@ -163,9 +164,84 @@ static const struct attribute_group xdprelay_stream_group = {
 	.attrs	= xdprelay_stream_attrs,
 };
 
+/* streams/<name>/health/: what the stream carries and what is wrong. */
+struct xdprelay_health_attribute {
+	struct kobj_attribute attr;
+	enum xdprelay_health_counter counter;
+};
+
+static ssize_t xdprelay_health_show(struct kobject *kobj,
+				    struct kobj_attribute *attr, char *buf)
+{
+	const struct xdprelay_health_attribute *ha =
+		container_of(attr, struct xdprelay_health_attribute, attr);
+	u32 id = to_xdprelay_stream(kobj)->id;
+
+	return sysfs_emit(buf, "%llu\n",
+			  xdprelay_health_counter_read(id, ha->counter));
+}
+
+#define XDPRELAY_HEALTH_ATTR(_name, _counter)				\
+	struct xdprelay_health_attribute xdprelay_attr_h_##_name = {	\
+		.attr = __ATTR(_name, 0444, xdprelay_health_show, NULL), \
+		.counter = _counter,					\
+	}
+
+static XDPRELAY_HEALTH_ATTR(ts_packets, XDPRELAY_H_TS_PACKETS);
+static XDPRELAY_HEALTH_ATTR(ts_sync_errors, XDPRELAY_H_SYNC_ERRORS);
+static XDPRELAY_HEALTH_ATTR(ts_tei_packets, XDPRELAY_H_TEI_PACKETS);
+static XDPRELAY_HEALTH_ATTR(ts_cc_errors, XDPRELAY_H_CC_ERRORS);
+static XDPRELAY_HEALTH_ATTR(ts_pids_unchecked, XDPRELAY_H_PIDS_UNCHECKED);
+static XDPRELAY_HEALTH_ATTR(rtp_packets, XDPRELAY_H_RTP_PACKETS);
+static XDPRELAY_HEALTH_ATTR(rtp_lost, XDPRELAY_H_RTP_LOST);
+static XDPRELAY_HEALTH_ATTR(rtp_reordered, XDPRELAY_H_RTP_REORDERED);
+static XDPRELAY_HEALTH_ATTR(rtp_duplicates, XDPRELAY_H_RTP_DUPLICATES);
+static XDPRELAY_HEALTH_ATTR(rtp_ssrc_changes, XDPRELAY_H_SSRC_CHANGES);
+
+static const char * const xdprelay_kind_names[XDPRELAY_NR_KINDS] = {
+	[XDPRELAY_KIND_UNKNOWN]	= "unknown",
+	[XDPRELAY_KIND_MPEGTS]	= "mpegts",
+	[XDPRELAY_KIND_RTP_TS]	= "rtp-mpegts",
+	[XDPRELAY_KIND_RTP]	= "rtp",
+};
+
+static ssize_t kind_show(struct kobject *kobj, struct kobj_attribute *attr,
+			 char *buf)
+{
+	u32 id = to_xdprelay_stream(kobj)->id;
+	u8 kind = READ_ONCE(xdprelay_health_kinds[id]);
+
+	if (kind >= XDPRELAY_NR_KINDS)
+		kind = XDPRELAY_KIND_UNKNOWN;
+	return sysfs_emit(buf, "%s\n", xdprelay_kind_names[kind]);
+}
+
+static struct kobj_attribute xdprelay_attr_kind = __ATTR_RO(kind);
+
+static struct attribute *xdprelay_health_attrs[] = {
+	&xdprelay_attr_kind.attr,
+	&xdprelay_attr_h_ts_packets.attr.attr,
+	&xdprelay_attr_h_ts_sync_errors.attr.attr,
+	&xdprelay_attr_h_ts_tei_packets.attr.attr,
+	&xdprelay_attr_h_ts_cc_errors.attr.attr,
+	&xdprelay_attr_h_ts_pids_unchecked.attr.attr,
+	&xdprelay_attr_h_rtp_packets.attr.attr,
+	&xdprelay_attr_h_rtp_lost.attr.attr,
+	&xdprelay_attr_h_rtp_reordered.attr.attr,
+	&xdprelay_attr_h_rtp_duplicates.attr.attr,
+	&xdprelay_attr_h_rtp_ssrc_changes.attr.attr,
+	NULL
+};
+
+static const struct attribute_group xdprelay_health_group = {
+	.name	= "health",
+	.attrs	= xdprelay_health_attrs,
+};
+
 static const struct attribute_group *xdprelay_stream_groups[] = {
 	&xdprelay_stream_group,
 	&xdprelay_stream_counter_group,
+	&xdprelay_health_group,
 	NULL
 };
 
@@ -299,6 +375,7 @@ static int xdprelay_stream_add(u32 id, const char *name)
 	 * so the row may hold packets from before the stream was registered.
 	 */
 	xdprelay_counters_reset(id);
+	xdprelay_health_reset(id);
 
 	err = kobject_init_and_add(&stream->kobj, &xdprelay_stream_ktype,
 				   xdprelay_streams_kobj, "%s", name);

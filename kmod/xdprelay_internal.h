@@ -86,6 +86,43 @@ static inline void xdprelay_sub_counter_add(u32 row,
 u64 xdprelay_sub_counter_read(u32 row, enum xdprelay_sub_counter c);
 void xdprelay_sub_counters_reset(u32 row);
 
+/*
+ * Stream health, as the XDP program reports it through its kfuncs: per
+ * CPU, one row per stream id, chunked as the streams' counters are; and
+ * what each stream carries.
+ */
+struct xdprelay_health_row {
+	u64 counter[XDPRELAY_H_NR_COUNTERS];
+};
+
+#define XDPRELAY_HEALTH_CHUNK_ROWS	256
+#define XDPRELAY_HEALTH_NR_CHUNKS	\
+	DIV_ROUND_UP(XDPRELAY_MAX_STREAMS, XDPRELAY_HEALTH_CHUNK_ROWS)
+
+struct xdprelay_health_chunk {
+	struct xdprelay_health_row row[XDPRELAY_HEALTH_CHUNK_ROWS];
+};
+
+extern struct xdprelay_health_chunk __percpu *
+	xdprelay_health_chunks[XDPRELAY_HEALTH_NR_CHUNKS];
+extern u8 xdprelay_health_kinds[XDPRELAY_MAX_STREAMS];
+
+/* As xdprelay_counter_add(), for health counter @c of stream @row. */
+static inline void xdprelay_health_counter_add(u32 row,
+					       enum xdprelay_health_counter c,
+					       s64 val)
+{
+	struct xdprelay_health_chunk __percpu *chunk;
+
+	chunk = xdprelay_health_chunks[row / XDPRELAY_HEALTH_CHUNK_ROWS];
+	this_cpu_add(chunk->row[row % XDPRELAY_HEALTH_CHUNK_ROWS].counter[c],
+		     (u64)val);
+}
+
+u64 xdprelay_health_counter_read(u32 row, enum xdprelay_health_counter c);
+/* Zeroes the row and forgets the kind, before a stream is given the id. */
+void xdprelay_health_reset(u32 row);
+
 int xdprelay_kfunc_init(void);
 
 struct kobject;

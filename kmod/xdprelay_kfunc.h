@@ -58,6 +58,32 @@ enum xdprelay_sub_event {
 };
 
 /*
+ * What a stream carries, as the XDP program recognised it, and what it
+ * found wrong there (bpf/xdprelay_health.bpf.h): one row per stream id.
+ */
+enum xdprelay_kind {
+	XDPRELAY_KIND_UNKNOWN,	/* nothing recognised yet */
+	XDPRELAY_KIND_MPEGTS,	/* MPEG-TS, 188-byte packets, bare */
+	XDPRELAY_KIND_RTP_TS,	/* MPEG-TS in RTP */
+	XDPRELAY_KIND_RTP,	/* RTP of another payload */
+	XDPRELAY_NR_KINDS,
+};
+
+enum xdprelay_health_counter {
+	XDPRELAY_H_TS_PACKETS,
+	XDPRELAY_H_SYNC_ERRORS,
+	XDPRELAY_H_TEI_PACKETS,
+	XDPRELAY_H_CC_ERRORS,
+	XDPRELAY_H_PIDS_UNCHECKED,
+	XDPRELAY_H_RTP_PACKETS,
+	XDPRELAY_H_RTP_LOST,
+	XDPRELAY_H_RTP_REORDERED,
+	XDPRELAY_H_RTP_DUPLICATES,
+	XDPRELAY_H_SSRC_CHANGES,
+	XDPRELAY_H_NR_COUNTERS,
+};
+
+/*
  * The kfuncs, for the BPF programs that call them and for the module that
  * defines them, so that the compiler checks each definition against the
  * declaration the programs use.
@@ -90,6 +116,19 @@ int xdprelay_sent(__u32 stream, __u32 bytes) XDPRELAY_KSYM;
  * row or event out of range (nothing is counted then).
  */
 int xdprelay_sub_count(__u32 row, __u32 event, __u32 bytes) XDPRELAY_KSYM;
+
+/*
+ * Add @n, which may be negative (a late RTP packet takes a loss back), to
+ * health counter @counter of stream @stream.  Returns 0, or -EINVAL for a
+ * stream or counter out of range.
+ */
+int xdprelay_health_add(__u32 stream, __u32 counter, __s32 n) XDPRELAY_KSYM;
+
+/*
+ * Stream @stream carries @kind (enum xdprelay_kind).  Returns 0, or
+ * -EINVAL for a stream or kind out of range.
+ */
+int xdprelay_health_kind(__u32 stream, __u32 kind) XDPRELAY_KSYM;
 #endif
 
 #endif /* _XDPRELAY_KFUNC_H */

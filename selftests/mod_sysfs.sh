@@ -32,7 +32,7 @@ sub_state()
 	done
 }
 
-ktap_plan 82
+ktap_plan 84
 mod_check_vermagic
 insmod "$KO" || ktap_bail "insmod $KO failed"
 
@@ -74,8 +74,17 @@ for f in $COUNTERS; do
 done
 ktap_eq "stream: every counter present and 0" "" "$bad"
 ktap_eq "stream: no other file" \
-	"$(echo id subscribers $COUNTERS | tr ' ' '\n' | sort)" \
+	"$(echo id subscribers health $COUNTERS | tr ' ' '\n' | sort)" \
 	"$(ls "$SYSFS/streams/tv1" | sort)"
+HEALTH="kind ts_packets ts_sync_errors ts_tei_packets ts_cc_errors
+	ts_pids_unchecked rtp_packets rtp_lost rtp_reordered rtp_duplicates
+	rtp_ssrc_changes"
+ktap_eq "stream: its health files, nothing seen yet" \
+	"$(echo unknown $(printf '0 %.0s' {1..10}))" \
+	"$(cd "$SYSFS/streams/tv1/health" && cat $HEALTH | xargs)"
+ktap_eq "stream: health, no other file, read-only" \
+	"$(echo $HEALTH | tr ' ' '\n' | sort | xargs) -r--r--r--" \
+	"$(ls "$SYSFS/streams/tv1/health" | sort | xargs) $(find $SYSFS/streams/tv1/health -type f -exec stat -c %A {} + | sort -u)"
 ktap_eq "stream: read-only" "-r--r--r--" \
 	"$(find $SYSFS/streams/tv1 -maxdepth 1 -type f -exec stat -c %A {} + |
 	   sort -u)"

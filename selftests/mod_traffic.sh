@@ -14,7 +14,9 @@
 #
 # Streams: tv1 (id 1) 10.99.0.2:5000, tv2 (id 2) 239.1.1.1:5001,
 # tv6 (id 3) [fd99::2]:5002.  No AF_XDP socket: matched packets count as
-# pass_no_socket and reach the relay namespace's stack.
+# pass_no_socket and reach the relay namespace's stack.  ts1 (id 4)
+# 10.99.0.2:5003 carries RTP/MPEG-TS with datagrams left out: its health
+# in /sys counts them.
 
 . "$(dirname "$0")/lib/mod.sh"
 mod_enter_vm "$@"
@@ -103,7 +105,7 @@ counter()
 	cat "$SYSFS/$1"
 }
 
-ktap_plan 22
+ktap_plan 26
 mod_check_vermagic
 [ -x "$UDPSEND" ] || ktap_bail "$UDPSEND not built: run make tests"
 insmod "$KO" || ktap_bail "insmod $KO failed"
@@ -183,6 +185,20 @@ for ((i = 0; i < 20; i++)); do
 	[ "$snap" = "$(outcomes)" ] && break
 done
 ktap_eq "global rx_packets = sum of outcomes" "${snap% *}" "${snap#* }"
+
+# Health, through the kfuncs: RTP/MPEG-TS with every 10th datagram left
+# out on the way.
+ktap_check "stream ts1 added" stream_add 4 ts1 4 10.99.0.2 5003
+ip netns exec $GEN "$UDPSEND" -t rtp -c 1001 -x 10 -r 20000 10.99.0.2 5003 ||
+	ktap_bail "udpsend failed"
+wait_for 2000 counter_reaches streams/ts1/health/rtp_packets 901
+ktap_eq "ts1 health: kind, RTP and TS packets" "rtp-mpegts 901 $((901 * 7))" \
+	"$(counter streams/ts1/health/kind) $(counter streams/ts1/health/rtp_packets) $(counter streams/ts1/health/ts_packets)"
+ktap_eq "ts1 health: 100 lost, 100 continuity errors, nothing else" \
+	"100 100 0 0 0 0 0" \
+	"$(cd $SYSFS/streams/ts1/health && cat rtp_lost ts_cc_errors ts_sync_errors ts_tei_packets rtp_reordered rtp_duplicates rtp_ssrc_changes | xargs)"
+ktap_eq "tv1 health: neither MPEG-TS nor RTP" "unknown 0 0" \
+	"$(counter streams/tv1/health/kind) $(counter streams/tv1/health/ts_packets) $(counter streams/tv1/health/rtp_packets)"
 
 ktap_check "rmmod refused while the program is attached" \
 	eval '! rmmod xdprelay 2>/dev/null'
