@@ -79,7 +79,7 @@ expect "status: the relay, its interfaces" 0 \
 	ctl status
 expect "status: the mode of its queue" 0 "  queue 0: copy" ctl status
 expect "status --json: the relay" 0 \
-	"\"relay\":{\"running\":true,\"pid\":$relay_pid,\"ingress\":\"xr0\",\"egress\":\"xr1\",\"busy_poll\":false,\"queues\":[{\"queue\":0,\"mode\":\"copy\"}],\"streams\":[{\"id\":" \
+	"\"relay\":{\"running\":true,\"pid\":$relay_pid,\"ingress\":\"xr0\",\"egress\":\"xr1\",\"busy_poll\":false,\"queues\":[{\"queue\":0,\"mode\":\"copy\",\"rx_packets\":" \
 	ctl status --json
 
 # Subscribers the relay cannot reach: one whose neighbour never answers,
