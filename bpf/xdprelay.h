@@ -127,7 +127,7 @@ struct xdprelay_health {
 	__u16 rtp_flags;	/* XDPRELAY_RTP_* */
 	__u32 rtp_ts;		/* RTP: the timestamp of the last packet */
 	__u64 arrival;		/* its arrival, in XDPRELAY_RTP_HZ units */
-	__u64 last_ns;		/* the stream's last packet (bpf_ktime) */
+	__u64 last_ns;		/* its last packet: CLOCK_MONOTONIC, coarse */
 	__u64 jitter;		/* RFC 3550's J, times 16, in RTP units */
 	struct xdprelay_pid pids[XDPRELAY_HEALTH_PIDS];
 	/* Counters. */
