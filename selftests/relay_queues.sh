@@ -56,7 +56,7 @@ xr0_stat()
 # p1 what it saw there.
 flows_check()
 {
-	local label=$1 port=$2 a i=0 pids= r0 r1 s0 s1 got bad
+	local label=$1 port=$2 a i=0 r0 r1 s0 s1 got bad
 
 	shift 2
 	for a; do
@@ -66,11 +66,7 @@ flows_check()
 	r1=$(xr0_stat 1 xdp_redirect)
 	s0=$(xr0_stat 0 xdp_packets)
 	s1=$(xr0_stat 1 xdp_packets)
-	for i in $(seq $FLOWS); do
-		in_gen "$UDPSEND" -c $PER -s $SIZE -r 1000 10.70.1.2 "$port" &
-		pids="$pids $!"
-	done
-	wait $pids
+	flows_send $FLOWS $PER 1000 10.70.1.2 "$port"
 	i=0
 	for a; do
 		recv_result fc$((i += 1))

@@ -122,12 +122,7 @@ for q in 0 1; do
 	done
 done
 recv_start mq 10.70.2.3 $((16 * 500))
-pids=
-for i in $(seq 16); do
-	in_gen "$UDPSEND" -c 500 -s $SIZE -r 500 10.70.1.2 5006 &
-	pids="$pids $!"
-done
-wait $pids
+flows_send 16 500 500 10.70.1.2 5006
 recv_result mq
 ktap_eq "two queues, 16 flows: every datagram relayed, intact" "8000 0" \
 	"$got $bad"
@@ -177,12 +172,7 @@ red=$(stream_stat mq redirected)
 dir=$(stream_stat mq direct)
 q0=$(redirects 0)
 recv_start mq 10.70.2.3 $((16 * 500))
-pids=
-for i in $(seq 16); do
-	in_gen "$UDPSEND" -c 500 -s $SIZE -r 500 10.70.1.2 5006 &
-	pids="$pids $!"
-done
-wait $pids
+flows_send 16 500 500 10.70.1.2 5006
 recv_result mq
 ktap_eq "XDP queue pair on: 16 flows, every datagram relayed, intact" \
 	"8000 0" "$got $bad"

@@ -264,6 +264,20 @@ sub_stat()
 		}'
 }
 
+# flows_send FLOWS COUNT RATE DST PORT: FLOWS senders of COUNT datagrams
+# of $SIZE bytes at RATE/s each, a socket apiece, so that their flows
+# hash apart; returns once all are done.
+flows_send()
+{
+	local i pids=
+
+	for i in $(seq "$1"); do
+		in_gen "$UDPSEND" -c "$2" -s $SIZE -r "$3" "$4" "$5" &
+		pids="$pids $!"
+	done
+	wait $pids
+}
+
 # queue_stat Q FIELD: one figure of the relay's receive queue Q from stats
 # --json; false when the relay serves no queue Q.
 queue_stat()
