@@ -301,7 +301,7 @@ struct xdprelay_tx {
  * queue: what the relay's worker of that queue took and sent, and what
  * the kernel counted on its AF_XDP sockets.  The worker adds its own once
  * per batch; the relay copies the kernel's figures (XDP_STATISTICS) there
- * once a second and at stop.  A relay zeroes every row when it starts.
+ * every 100 ms and at stop.  A relay zeroes every row when it starts.
  */
 struct xdprelay_queue {
 	__u64 rx_packets;	/* taken from the queue's socket */
