@@ -99,8 +99,14 @@ enum xdprelay_check {
 #define XDPRELAY_HEALTH_PIDS	16
 #define XDPRELAY_TS_SIZE	188
 #define XDPRELAY_TS_PER_DGRAM	7	/* 1316 bytes: what fits a 1500 MTU */
-/* RTP clock of the timestamps jitter is measured in (video, MP2T). */
-#define XDPRELAY_RTP_HZ		90000
+
+/*
+ * Program specific information: the PAT, and the PMT of each program it
+ * names, are to recur within this (TR 101 290 1.3 and 1.5).  The PMTs of
+ * the first XDPRELAY_HEALTH_PMTS programs of a PAT are watched.
+ */
+#define XDPRELAY_PSI_WINDOW_NS	500000000ULL
+#define XDPRELAY_HEALTH_PMTS	4
 
 #define XDPRELAY_PID_USED	0x01
 #define XDPRELAY_PID_DUP	0x02	/* the last packet repeated the one before */
@@ -129,6 +135,17 @@ struct xdprelay_health {
 	__u64 arrival;		/* its arrival, in XDPRELAY_RTP_HZ units */
 	__u64 last_ns;		/* its last packet: CLOCK_MONOTONIC, coarse */
 	__u64 jitter;		/* RFC 3550's J, times 16, in RTP units */
+	/*
+	 * MPEG-TS: the last PAT, or when the wait for one began (the
+	 * stream's first packet, or its first after a pause longer than
+	 * XDPRELAY_PSI_WINDOW_NS); coarse CLOCK_MONOTONIC, as last_ns.
+	 */
+	__u64 pat_ns;
+	/* The PMTs the last PAT named: their PIDs, and each one's last. */
+	__u64 pmt_ns[XDPRELAY_HEALTH_PMTS];
+	__u16 pmt_pids[XDPRELAY_HEALTH_PMTS];
+	__u32 nr_pmts;
+	__u32 pad;
 	struct xdprelay_pid pids[XDPRELAY_HEALTH_PIDS];
 	/* Counters. */
 	__u64 ts_packets;	/* MPEG-TS packets checked */
@@ -141,6 +158,8 @@ struct xdprelay_health {
 	__u64 rtp_reordered;	/* arrived after a later one */
 	__u64 rtp_duplicates;	/* the highest sequence number again */
 	__u64 ssrc_changes;
+	__u64 pat_errors;	/* a PAT later than XDPRELAY_PSI_WINDOW_NS */
+	__u64 pmt_errors;	/* a PMT as late */
 };
 
 /* Value of xr_policers, indexed by stream id; owned by the program. */

@@ -28,6 +28,13 @@ struct {
 #define XR_RTP_MAX_DROPOUT	3000	/* RFC 3550 A.1 */
 #define XR_RTP_MAX_MISORDER	100
 #define XR_PID_WAYS		4
+#define XR_PAT_PID		0
+#define XR_TABLE_PAT		0x00
+#define XR_TABLE_PMT		0x02
+#define XR_PSI_HLEN		8	/* a section's header, to its data */
+#define XR_PSI_CRC_LEN		4
+/* Program entries of a PAT looked at: the NIT's, if any, and the PMTs'. */
+#define XR_PAT_ENTRIES		(XDPRELAY_HEALTH_PMTS + 1)
 /* An RTP header extension longer than this is not looked past. */
 #define XR_RTP_MAX_EXT_WORDS	255
 
@@ -68,18 +75,131 @@ pid_entry(struct xdprelay_health *h, __u32 pid, int *fresh)
 }
 
 /*
+ * The start of the PSI section that TS packet @p begins (its
+ * payload_unit_start_indicator set, adaptation_field_control @afc), past
+ * the pointer_field, with its header in the packet; NULL if there is none.
+ */
+static __always_inline const __u8 *psi_section(const __u8 *p, __u32 afc,
+					       const void *end)
+{
+	const __u8 *pend = p + XDPRELAY_TS_SIZE, *s;
+	__u32 off = 4;
+
+	if (!(afc & 1))
+		return NULL;
+	if (afc & 2)
+		off += 1 + p[4];
+	/*
+	 * Each pointer is checked as it is used: kept opaque, the compiler
+	 * cannot derive what it reads from another one.
+	 */
+	s = p + (off & 0xff);
+	barrier_var(s);
+	if ((void *)(s + 1) > end || s + 1 > pend)
+		return NULL;
+	s += 1 + s[0];
+	barrier_var(s);
+	if ((void *)(s + XR_PSI_HLEN) > end || s + XR_PSI_HLEN > pend)
+		return NULL;
+	return s;
+}
+
+/*
+ * A PAT section at @s, in the packet that ends at @pend: when it came,
+ * and, from the first section of the current table, the PMTs of the
+ * programs it names (program 0 is the NIT's PID).  A PMT the PAT named
+ * before keeps its last arrival; a new one is waited for from now.
+ */
+static __always_inline void pat_seen(struct xdprelay_health *h,
+				     const __u8 *s, const __u8 *pend,
+				     const void *end, __u64 now)
+{
+	__u16 pids[XDPRELAY_HEALTH_PMTS];
+	__u64 since[XDPRELAY_HEALTH_PMTS];
+	__u32 len, n, i, k, nr = 0, pid;
+	const __u8 *e;
+
+	if (now - h->pat_ns > XDPRELAY_PSI_WINDOW_NS)
+		h->pat_errors++;
+	h->pat_ns = now;
+	if (!(s[5] & 1) || s[6])
+		return;
+	len = (s[1] & 0xf) << 8 | s[2];
+	if (len < XR_PSI_HLEN - 3 + XR_PSI_CRC_LEN)
+		return;
+	n = (len - (XR_PSI_HLEN - 3) - XR_PSI_CRC_LEN) / 4;
+	for (i = 0; i < XR_PAT_ENTRIES && i < n; i++) {
+		e = s + XR_PSI_HLEN + i * 4;
+		barrier_var(e);
+		if ((void *)(e + 4) > end || e + 4 > pend)
+			break;
+		if (!(e[0] | e[1]))
+			continue;
+		if (nr >= XDPRELAY_HEALTH_PMTS)
+			break;
+		pid = (e[2] & 0x1f) << 8 | e[3];
+		since[nr] = now;
+		for (k = 0; k < XDPRELAY_HEALTH_PMTS; k++)
+			if (k < h->nr_pmts && h->pmt_pids[k] == pid)
+				since[nr] = h->pmt_ns[k];
+		pids[nr++] = pid;
+	}
+	for (k = 0; k < XDPRELAY_HEALTH_PMTS; k++) {
+		if (k >= nr)
+			break;
+		h->pmt_pids[k] = pids[k];
+		h->pmt_ns[k] = since[k];
+	}
+	h->nr_pmts = nr;
+}
+
+/* A section of PID @pid starts at @s: a PMT the PAT named, or not. */
+static __always_inline void pmt_seen(struct xdprelay_health *h, __u32 pid,
+				     const __u8 *s, __u64 now)
+{
+	__u32 k;
+
+	if (s[0] != XR_TABLE_PMT)
+		return;
+	for (k = 0; k < XDPRELAY_HEALTH_PMTS; k++) {
+		if (k >= h->nr_pmts)
+			break;
+		if (h->pmt_pids[k] != pid)
+			continue;
+		if (now - h->pmt_ns[k] > XDPRELAY_PSI_WINDOW_NS)
+			h->pmt_errors++;
+		h->pmt_ns[k] = now;
+		break;
+	}
+}
+
+/* The wait for the PAT and the PMTs starts again at @now. */
+static __always_inline void psi_restart(struct xdprelay_health *h,
+					__u64 now)
+{
+	__u32 k;
+
+	h->pat_ns = now;
+	for (k = 0; k < XDPRELAY_HEALTH_PMTS; k++)
+		h->pmt_ns[k] = now;
+}
+
+/*
  * One MPEG-TS packet at @p, 188 bytes of it in the frame: its sync byte,
  * transport error indicator and continuity counter.  A packet with the
  * indicator set has a header that cannot be trusted, and the null PID
  * carries no continuity.  The counter advances with each packet that has
  * a payload and stays with one that has none; one repeat is allowed, and
- * a discontinuity indicator starts the count afresh.
+ * a discontinuity indicator starts the count afresh.  The packet that
+ * starts a section of the PAT or of a PMT it named says the table came.
  */
 static __always_inline void ts_packet(struct xdprelay_health *h,
-				      const __u8 *p)
+				      const __u8 *p, const void *end,
+				      __u64 now)
 {
 	struct xdprelay_pid *e;
 	__u32 pid, afc, cc;
+	const __u8 *s;
 	int fresh;
 
 	h->ts_packets++;
@@ -97,6 +217,13 @@ static __always_inline void ts_packet(struct xdprelay_health *h,
 	/* afc 0 is reserved: a decoder discards the packet. */
 	if (pid == XR_TS_NULL_PID || !afc)
 		return;
+	if (p[1] & 0x40) {
+		s = psi_section(p, afc, end);
+		if (s && pid == XR_PAT_PID && s[0] == XR_TABLE_PAT)
+			pat_seen(h, s, p + XDPRELAY_TS_SIZE, end, now);
+		else if (s && pid != XR_PAT_PID)
+			pmt_seen(h, pid, s, now);
+	}
 	e = pid_entry(h, pid, &fresh);
 	if (!e) {
 		h->pids_unchecked++;
@@ -128,7 +255,8 @@ static __always_inline void ts_packet(struct xdprelay_health *h,
 
 /* The MPEG-TS packets from @ts on, whole ones only. */
 static __always_inline void ts_packets(struct xdprelay_health *h,
-				       const __u8 *ts, const void *end)
+				       const __u8 *ts, const void *end,
+				       __u64 now)
 {
 	const __u8 *p;
 	__u32 i;
@@ -137,7 +265,7 @@ static __always_inline void ts_packets(struct xdprelay_health *h,
 		p = ts + i * XDPRELAY_TS_SIZE;
 		if ((void *)(p + XDPRELAY_TS_SIZE) > end)
 			break;
-		ts_packet(h, p);
+		ts_packet(h, p, end, now);
 	}
 }
 
@@ -286,6 +414,9 @@ static __always_inline void health_take(const struct xdprelay_health *h,
 	v->c[XDPRELAY_H_RTP_REORDERED] = h->rtp_reordered;
 	v->c[XDPRELAY_H_RTP_DUPLICATES] = h->rtp_duplicates;
 	v->c[XDPRELAY_H_SSRC_CHANGES] = h->ssrc_changes;
+	v->c[XDPRELAY_H_PAT_ERRORS] = h->pat_errors;
+	v->c[XDPRELAY_H_PMT_ERRORS] = h->pmt_errors;
+	v->c[XDPRELAY_H_RTP_JITTER] = h->jitter;
 }
 
 /* What changed since @before, to the module: a call per counter moved. */
@@ -322,13 +453,16 @@ static __always_inline void health(struct xdp_md *ctx, __u32 id,
 	__u32 kind_before;
 #endif
 	const __u8 *p;
+	__u64 now, idle;
 	__u32 hlen;
 
 	h = bpf_map_lookup_elem(&xr_health, &id);
 	if (!h)
 		return;
-	/* The tick's clock is enough to tell silence, and costs less. */
-	h->last_ns = bpf_ktime_get_coarse_ns();
+	/* The tick's clock is enough to tell silence and PSI, and costs less. */
+	now = bpf_ktime_get_coarse_ns();
+	idle = now - h->last_ns;
+	h->last_ns = now;
 	if (check == XDPRELAY_CHECK_RAW)
 		return;
 #ifdef XDPRELAY_KFUNC
@@ -337,12 +471,17 @@ static __always_inline void health(struct xdp_md *ctx, __u32 id,
 #endif
 	p = data + (off & 0xff);
 	len &= 0xffff;
-	if (h->kind == XDPRELAY_KIND_UNKNOWN)
+	if (h->kind == XDPRELAY_KIND_UNKNOWN) {
 		h->kind = kind_taken(check, p, data_end, len);
+		idle = ~0ULL;
+	}
+	/* A stream that paused waits for its tables afresh. */
+	if (idle > XDPRELAY_PSI_WINDOW_NS)
+		psi_restart(h, now);
 
 	switch (h->kind) {
 	case XDPRELAY_KIND_MPEGTS:
-		ts_packets(h, p, data_end);
+		ts_packets(h, p, data_end, now);
 		break;
 	case XDPRELAY_KIND_RTP_TS:
 	case XDPRELAY_KIND_RTP:
@@ -351,7 +490,7 @@ static __always_inline void health(struct xdp_md *ctx, __u32 id,
 			break;
 		rtp_packet(h, p, bpf_ktime_get_ns());
 		if (h->kind == XDPRELAY_KIND_RTP_TS)
-			ts_packets(h, p + (hlen & 0x7ff), data_end);
+			ts_packets(h, p + (hlen & 0x7ff), data_end, now);
 		break;
 	}
 #ifdef XDPRELAY_KFUNC

@@ -9,6 +9,7 @@
 #include <linux/ctype.h>
 #include <linux/kernel.h>
 #include <linux/kobject.h>
+#include <linux/ktime.h>
 #include <linux/lockdep.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
@@ -197,6 +198,25 @@ static XDPRELAY_HEALTH_ATTR(rtp_lost, XDPRELAY_H_RTP_LOST);
 static XDPRELAY_HEALTH_ATTR(rtp_reordered, XDPRELAY_H_RTP_REORDERED);
 static XDPRELAY_HEALTH_ATTR(rtp_duplicates, XDPRELAY_H_RTP_DUPLICATES);
 static XDPRELAY_HEALTH_ATTR(rtp_ssrc_changes, XDPRELAY_H_SSRC_CHANGES);
+static XDPRELAY_HEALTH_ATTR(ts_pat_errors, XDPRELAY_H_PAT_ERRORS);
+static XDPRELAY_HEALTH_ATTR(ts_pmt_errors, XDPRELAY_H_PMT_ERRORS);
+
+/* RFC 3550's J, kept times 16 in 90 kHz units, in microseconds. */
+static ssize_t rtp_jitter_us_show(struct kobject *kobj,
+				  struct kobj_attribute *attr, char *buf)
+{
+	u32 id = to_xdprelay_stream(kobj)->id;
+	s64 j = xdprelay_health_counter_read(id, XDPRELAY_H_RTP_JITTER);
+
+	/* Changes added on several CPUs sum to the value, never below 0. */
+	if (j < 0)
+		j = 0;
+	return sysfs_emit(buf, "%llu\n",
+			  div_u64(j * USEC_PER_SEC, 16 * XDPRELAY_RTP_HZ));
+}
+
+static struct kobj_attribute xdprelay_attr_rtp_jitter_us =
+	__ATTR_RO(rtp_jitter_us);
 
 static const char * const xdprelay_kind_names[XDPRELAY_NR_KINDS] = {
 	[XDPRELAY_KIND_UNKNOWN]	= "unknown",
@@ -230,6 +250,9 @@ static struct attribute *xdprelay_health_attrs[] = {
 	&xdprelay_attr_h_rtp_reordered.attr.attr,
 	&xdprelay_attr_h_rtp_duplicates.attr.attr,
 	&xdprelay_attr_h_rtp_ssrc_changes.attr.attr,
+	&xdprelay_attr_h_ts_pat_errors.attr.attr,
+	&xdprelay_attr_h_ts_pmt_errors.attr.attr,
+	&xdprelay_attr_rtp_jitter_us.attr,
 	NULL
 };
 

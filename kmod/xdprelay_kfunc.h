@@ -69,6 +69,9 @@ enum xdprelay_kind {
 	XDPRELAY_NR_KINDS,
 };
 
+/* RTP clock of the timestamps jitter is measured in (video, MP2T). */
+#define XDPRELAY_RTP_HZ		90000
+
 enum xdprelay_health_counter {
 	XDPRELAY_H_TS_PACKETS,
 	XDPRELAY_H_SYNC_ERRORS,
@@ -80,6 +83,13 @@ enum xdprelay_health_counter {
 	XDPRELAY_H_RTP_REORDERED,
 	XDPRELAY_H_RTP_DUPLICATES,
 	XDPRELAY_H_SSRC_CHANGES,
+	XDPRELAY_H_PAT_ERRORS,
+	XDPRELAY_H_PMT_ERRORS,
+	/*
+	 * Not a count: RTP interarrival jitter, RFC 3550's J times 16 in
+	 * XDPRELAY_RTP_HZ units, kept by adding its changes.
+	 */
+	XDPRELAY_H_RTP_JITTER,
 	XDPRELAY_H_NR_COUNTERS,
 };
 

@@ -13,7 +13,10 @@
 #  - RTP/MPEG-TS with 1 in 50 lost: rtp-mpegts, the RTP losses and the
 #    continuity errors both equal to the datagrams lost
 #  - the same on the direct path and on the socket path
-#  - clean streams of both kinds over longer runs: no error at all
+#  - clean streams of both kinds over longer runs: no error at all, the
+#    PAT and the PMT it names every 100 ms
+#  - a stream without a PAT: flagged in stats, Prometheus and the log; one
+#    whose PAT and PMT come every 0.7 s: an error each time, exactly
 #  - a stream that is not MPEG-TS nor RTP: nothing recognised
 #  - --kind raw checks nothing; a config file that changes the kind to
 #    mpegts starts the counts again, and RTP is then out of sync
@@ -25,7 +28,7 @@
 . "$(dirname "$0")/lib/ktap.sh"
 . "$(dirname "$0")/lib/relay.sh"
 
-ktap_plan 33
+ktap_plan 39
 
 lab_setup || ktap_bail "cannot build the lab"
 ktap_check "program attached with ip link" \
@@ -45,8 +48,9 @@ errors()
 {
 	local f out=
 
-	for f in ts_sync_errors ts_tei_packets ts_cc_errors rtp_lost \
-		 rtp_reordered rtp_duplicates rtp_ssrc_changes; do
+	for f in ts_sync_errors ts_tei_packets ts_cc_errors ts_pat_errors \
+		 ts_pmt_errors rtp_lost rtp_reordered rtp_duplicates \
+		 rtp_ssrc_changes; do
 		out="$out $(health_stat "$1" $f)"
 	done
 	echo $out
@@ -68,7 +72,7 @@ ktap_eq "MPEG-TS, 1 in 100 lost: recognised" mpegts \
 ktap_eq "MPEG-TS: every TS packet checked" $((1981 * 7)) \
 	"$(health_stat ts1 ts_packets)"
 ktap_eq "MPEG-TS: a continuity error per datagram lost, nothing else" \
-	"0 0 20 0 0 0 0" "$(errors ts1)"
+	"0 0 20 0 0 0 0 0 0" "$(errors ts1)"
 ktap_eq "MPEG-TS: relayed through AF_XDP" 1981 \
 	"$(stream_stat ts1 redirected)"
 ktap_check "stats: the HEALTH column says mpegts 20 cc" \
@@ -87,7 +91,7 @@ ktap_eq "RTP/MPEG-TS, 1 in 50 lost: recognised" rtp-mpegts \
 ktap_eq "RTP/MPEG-TS: RTP and TS packets checked" "1961 $((1961 * 7))" \
 	"$(health_stat rtp1 rtp_packets) $(health_stat rtp1 ts_packets)"
 ktap_eq "RTP/MPEG-TS: RTP losses and continuity errors, each 40" \
-	"0 0 40 40 0 0 0" "$(errors rtp1)"
+	"0 0 40 0 0 40 0 0 0" "$(errors rtp1)"
 
 # The same checks whatever path relays the stream.
 ctl stream add d1 --listen 10.70.1.2:5002 --to 10.70.2.2:6000 \
@@ -96,30 +100,56 @@ wait_for 5000 eval 'ctl status | grep -q "stream d1: direct path"' ||
 	ktap_info "d1 is not on the direct path: $(ctl status | grep d1)"
 send rtp 5002 1001 10 4000
 ktap_eq "direct path: relayed by the program, 100 lost and found" \
-	"901 0 0 100 100 0 0 0" "$(stream_stat d1 direct) $(errors d1)"
+	"901 0 0 100 0 0 100 0 0 0" "$(stream_stat d1 direct) $(errors d1)"
 ctl stream add s1 --listen 10.70.1.2:5003 --to 10.70.2.2:6000 \
 	--path socket || ktap_bail "stream add s1 failed"
 wait_for 5000 eval 'ctl status | grep -q "stream s1: socket path"' ||
 	ktap_info "s1 is not on the socket path: $(ctl status | grep s1)"
 send ts 5003 1001 10 4000
 ktap_eq "socket path: passed to the relay's socket, 100 lost and found" \
-	"901 0 0 100 0 0 0 0" "$(stream_stat s1 socket) $(errors s1)"
+	"901 0 0 100 0 0 0 0 0 0" "$(stream_stat s1 socket) $(errors s1)"
 
 # Clean streams over longer runs: no false alarm.
 ctl stream add ts2 --listen 10.70.1.2:5004 --to 10.70.2.2:6000 \
 	--path afxdp || ktap_bail "stream add ts2 failed"
 send ts 5004 40000 "" 20000
 ktap_eq "clean MPEG-TS, 40000 datagrams: every TS packet, no error" \
-	"$((40000 * 7)) 0 0 0 0 0 0 0" \
+	"$((40000 * 7)) 0 0 0 0 0 0 0 0 0" \
 	"$(health_stat ts2 ts_packets) $(errors ts2)"
 ktap_check "stats: the HEALTH column says mpegts ok" \
 	eval 'ctl stats ts2 | grep -q "mpegts ok *$"'
+ktap_eq "clean MPEG-TS: its PAT and PMT on time, the PMT's PID known" \
+	"false false [4096]" "$(health_stat ts2 pat_missing) \
+$(health_stat ts2 pmt_missing) $(health_stat ts2 pmt_pids)"
 ctl stream add rtp2 --listen 10.70.1.2:5005 --to 10.70.2.2:6000 \
 	--path afxdp || ktap_bail "stream add rtp2 failed"
 send rtp 5005 40000 "" 20000
 ktap_eq "clean RTP/MPEG-TS, 40000 datagrams: no error" \
-	"40000 0 0 0 0 0 0 0" \
+	"40000 0 0 0 0 0 0 0 0 0" \
 	"$(health_stat rtp2 rtp_packets) $(errors rtp2)"
+
+# Program specific information: a stream without it, and one with it late.
+ctl stream add psi1 --listen 10.70.1.2:5008 --to 10.70.2.2:6000 \
+	--path afxdp || ktap_bail "stream add psi1 failed"
+in_gen "$UDPSEND" -t ts -i 0 -c 4000 -r 4000 10.70.1.2 5008
+ktap_eq "MPEG-TS without a PAT, 1 s of it: flagged, not counted" \
+	"true 0 0" "$(health_stat psi1 pat_missing) \
+$(health_stat psi1 ts_pat_errors) $(health_stat psi1 ts_cc_errors)"
+ktap_check "stats: the HEALTH column says mpegts no PAT" \
+	eval 'ctl stats psi1 | grep -q "mpegts no PAT *$"'
+ktap_check "stats --prometheus: its PAT missing" \
+	eval 'ctl stats --prometheus | grep -qx "xdprelay_stream_psi_missing{stream=\"psi1\",table=\"pat\"} 1"'
+ktap_check "the relay said psi1 is unhealthy: no PAT" \
+	wait_for 5000 grep -q "stream 'psi1' is unhealthy: no PAT" \
+	"$TMP/relay.log"
+ctl stream add psi2 --listen 10.70.1.2:5009 --to 10.70.2.2:6000 \
+	--path afxdp || ktap_bail "stream add psi2 failed"
+# The tables in datagrams 0, 700, ... 2800, at 1000 a second: 4 late.
+in_gen "$UDPSEND" -t ts -i 700 -c 3000 -r 1000 10.70.1.2 5009
+ktap_eq "PAT and PMT every 0.7 s: 4 errors each, none missing at the end" \
+	"4 4 false false 0" "$(health_stat psi2 ts_pat_errors) \
+$(health_stat psi2 ts_pmt_errors) $(health_stat psi2 pat_missing) \
+$(health_stat psi2 pmt_missing) $(health_stat psi2 ts_cc_errors)"
 
 # Neither: the numbered payloads of udpsend's usual datagrams.
 ctl stream add raw1 --listen 10.70.1.2:5006 --to 10.70.2.2:6000 \

@@ -22,7 +22,12 @@
  * a datagram).  -x N then leaves out every Nth datagram (the Nth, 2Nth,
  * ...), counted as sent but never sent: a stream with N-th datagrams
  * lost on the way, for the health checks to find.  COUNT counts those
- * left out too.
+ * left out too.  The stream carries its tables as an encoder does: the
+ * first two packets of the first datagram, and of the first after each
+ * 100 ms, are a PAT naming one program and that program's PMT (PID
+ * 0x1000), never in a datagram left out; -i N puts them in every Nth
+ * datagram instead (datagram 0, N, 2N, ... or the next one sent), -i 0
+ * in none.
  */
 #include <arpa/inet.h>
 #include <endian.h>
@@ -86,15 +91,65 @@ static void fill_payload(unsigned char *buf, size_t len, uint64_t seq)
 #define TS_PER_DGRAM	7
 #define RTP_HLEN	12
 #define TS_PID		0x100
+#define PMT_PID		0x1000
+#define PSI_PERIOD_NS	100000000ULL
 
 enum { FMT_SEQ, FMT_TS, FMT_RTP };
 
-/* Datagram @seq of an MPEG-TS stream, in RTP when @rtp; its length. */
-static size_t fill_ts(unsigned char *buf, uint64_t seq, bool rtp)
+/*
+ * A TS packet at @p that carries a whole PSI section of @table_id on
+ * @pid, its continuity counter @cc, with @body (@len bytes) after the
+ * section's header; the CRC is left as 0xff bytes, as nothing checks it.
+ */
+static void put_section(unsigned char *p, unsigned int pid, unsigned int cc,
+			unsigned int table_id, const unsigned char *body,
+			size_t len)
 {
+	unsigned int slen = 5 + len + 4;
+
+	memset(p, 0xff, TS_SIZE);
+	p[0] = 0x47;
+	p[1] = 0x40 | pid >> 8;		/* payload_unit_start_indicator */
+	p[2] = pid & 0xff;
+	p[3] = 0x10 | (cc & 0xf);
+	p[4] = 0;			/* pointer_field */
+	p[5] = table_id;
+	p[6] = 0xb0 | slen >> 8;
+	p[7] = slen & 0xff;
+	p[8] = 0;
+	p[9] = 1;			/* transport_stream_id, program_number */
+	p[10] = 0xc1;			/* version 0, current */
+	p[11] = 0;
+	p[12] = 0;
+	memcpy(p + 13, body, len);
+}
+
+/* The PAT and the PMT of the stream's one program, at @p. */
+static void put_psi(unsigned char *p, unsigned int cc)
+{
+	static const unsigned char pat[] = {
+		0x00, 0x01, 0xe0 | PMT_PID >> 8, PMT_PID & 0xff,
+	};
+	static const unsigned char pmt[] = {
+		0xe0 | TS_PID >> 8, TS_PID & 0xff,	/* PCR_PID */
+		0xf0, 0x00,				/* no descriptors */
+		0x1b, 0xe0 | TS_PID >> 8, TS_PID & 0xff, 0xf0, 0x00,
+	};
+
+	put_section(p, 0, cc, 0x00, pat, sizeof(pat));
+	put_section(p + TS_SIZE, PMT_PID, cc, 0x02, pmt, sizeof(pmt));
+}
+
+/*
+ * Datagram @seq of an MPEG-TS stream, in RTP when @rtp, with the PAT and
+ * PMT when @psi; its length.
+ */
+static size_t fill_ts(unsigned char *buf, uint64_t seq, bool rtp, bool psi)
+{
+	static unsigned int psi_cc, cc;
 	unsigned char *p = buf;
 	uint32_t ts = seq * 3000;
-	int i;
+	int i = 0;
 
 	if (rtp) {
 		p[0] = 0x80;
@@ -108,12 +163,17 @@ static size_t fill_ts(unsigned char *buf, uint64_t seq, bool rtp)
 		memcpy(p + 8, "\x5e\x1a\x7e\x57", 4);	/* SSRC */
 		p += RTP_HLEN;
 	}
-	for (i = 0; i < TS_PER_DGRAM; i++, p += TS_SIZE) {
+	if (psi) {
+		put_psi(p, psi_cc++);
+		p += 2 * TS_SIZE;
+		i = 2;
+	}
+	for (; i < TS_PER_DGRAM; i++, p += TS_SIZE) {
 		memset(p, 0xff, TS_SIZE);
 		p[0] = 0x47;
 		p[1] = TS_PID >> 8;
 		p[2] = TS_PID & 0xff;
-		p[3] = 0x10 | ((seq * TS_PER_DGRAM + i) & 0xf);
+		p[3] = 0x10 | (cc++ & 0xf);
 	}
 	return p - buf;
 }
@@ -222,14 +282,16 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: udpsend [-c COUNT] [-s SIZE] [-r PPS] [-b SRCADDR] "
-		"[-p SRCPORT] [-d DEV [-V VID -M MAC]] [-t ts|rtp [-x N]] "
-		"ADDR PORT\n");
+		"[-p SRCPORT] [-d DEV [-V VID -M MAC]] "
+		"[-t ts|rtp [-x N] [-i N]] ADDR PORT\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	unsigned long count = 1, size = 64, pps = 0, sport = 0, skip = 0, v;
+	unsigned long psi_every = ULONG_MAX;	/* by the clock */
+	uint64_t psi_due = 0, psi_next = 0;
 	int fmt = FMT_SEQ;
 	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM,
 				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV };
@@ -243,7 +305,7 @@ int main(int argc, char **argv)
 	char portstr[8];
 	int opt, fd, err, one = 1;
 
-	while ((opt = getopt(argc, argv, "c:s:r:b:p:d:V:M:t:x:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:s:r:b:p:d:V:M:t:x:i:")) != -1) {
 		switch (opt) {
 		case 't':
 			if (!strcmp(optarg, "ts")) {
@@ -258,6 +320,11 @@ int main(int argc, char **argv)
 			break;
 		case 'x':
 			if (parse_ulong(optarg, "skip", 2, ULONG_MAX, &skip))
+				return 2;
+			break;
+		case 'i':
+			if (parse_ulong(optarg, "PSI interval", 0, ULONG_MAX,
+					&psi_every))
 				return 2;
 			break;
 		case 'c':
@@ -388,11 +455,24 @@ int main(int argc, char **argv)
 				nanosleep(&ts, NULL);
 			}
 		}
+		bool left_out = skip && (seq + 1) % skip == 0;
+		bool psi = false;
+
+		/* The tables go in the first datagram sent once they are due. */
+		if (psi_every == ULONG_MAX)
+			psi = now_ns() >= psi_due;
+		else if (psi_every)
+			psi = seq >= psi_next;
+		psi = psi && !left_out && fmt != FMT_SEQ;
+		if (psi) {
+			psi_due = now_ns() + PSI_PERIOD_NS;
+			psi_next = (seq / psi_every + 1) * psi_every;
+		}
 		if (fmt != FMT_SEQ)
-			size = fill_ts(buf, seq, fmt == FMT_RTP);
+			size = fill_ts(buf, seq, fmt == FMT_RTP, psi);
 		else
 			fill_payload(buf, size, seq);
-		if (skip && (seq + 1) % skip == 0)
+		if (left_out)
 			continue;
 		while ((vid ? raw_send(&raw, buf, size) :
 			      send(fd, buf, size, 0)) < 0) {

@@ -2122,6 +2122,144 @@ TEST_F(xdp, health_rtp_jitter)
 	EXPECT_GE((__u64)XDPRELAY_RTP_HZ, h.jitter);
 }
 
+/*
+ * A TS packet of PID @pid that starts a PSI section of table @table:
+ * behind an adaptation field and a pointer_field of @ptr when @ptr, its
+ * program entries (program number, PID) @progs, @n of them.
+ */
+static void put_psi(__u8 *p, __u16 pid, __u8 cc, __u8 table, __u8 ptr,
+		    const __u16 (*progs)[2], int n)
+{
+	__u8 *s;
+	int i;
+
+	memset(p, 0xff, XDPRELAY_TS_SIZE);
+	p[0] = 0x47;
+	p[1] = 0x40 | (pid >> 8 & 0x1f);
+	p[2] = pid & 0xff;
+	p[3] = (ptr ? 0x30 : 0x10) | (cc & 0xf);
+	s = p + 4;
+	if (ptr) {
+		s[0] = 1;		/* adaptation_field_length */
+		s[1] = 0;
+		s += 2;
+	}
+	*s = ptr;			/* pointer_field */
+	s += 1 + ptr;
+	s[0] = table;
+	put16(s + 1, 0xb000 | (5 + 4 * n + 4));
+	put16(s + 3, 1);		/* transport_stream_id */
+	s[5] = 0xc1;			/* version 0, current */
+	s[6] = 0;
+	s[7] = 0;
+	for (i = 0; i < n; i++) {
+		put16(s + 8 + 4 * i, progs[i][0]);
+		put16(s + 10 + 4 * i, 0xe000 | progs[i][1]);
+	}
+	memset(s + 8 + 4 * n, 0x5a, 4);	/* CRC, not checked */
+}
+
+/*
+ * A datagram of a PAT of @n programs @progs, the PMT of PID 0x1000, and
+ * five video packets: each PID's counter at @cc.
+ */
+static void psi_send(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(xdp) *self, __u8 cc,
+		     const __u16 (*progs)[2], int n, __u8 ptr)
+{
+	__u8 pl[TS7 * XDPRELAY_TS_SIZE];
+	struct frame f;
+	int i;
+
+	put_psi(pl, 0, cc, 0x00, ptr, progs, n);
+	put_psi(pl + XDPRELAY_TS_SIZE, 0x1000, cc, 0x02, 0, NULL, 0);
+	for (i = 2; i < TS7; i++)
+		put_ts(pl + i * XDPRELAY_TS_SIZE, &(struct ts_spec){
+			.pid = 0x100, .cc = cc * 5 + i - 2 });
+	build(_metadata, &f, &(struct spec){ .payload = sizeof(pl) });
+	memcpy(f.buf + f.l4 + sizeof(struct udphdr), pl, sizeof(pl));
+	expect(&f, f.len, XDP_PASS, XDPRELAY_PASS_NO_SOCKET, ID_V4);
+}
+
+/* Stream ID_V4's health row, written: the clocks turned back. */
+static void health_write(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(xdp) *self,
+			 const struct xdprelay_health *h)
+{
+	__u32 id = ID_V4;
+	int fd = map_fd(self->obj, XDPRELAY_MAP_HEALTH);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, bpf_map_update_elem(fd, &id, h, BPF_EXIST));
+}
+
+#define SEC_NS	1000000000ULL
+
+TEST_F(xdp, health_ts_psi)
+{
+	static const __u16 two[][2] = {
+		{ 0, 0x10 }, { 1, 0x1000 }, { 2, 0x1001 },
+	};
+	static const __u16 moved[][2] = { { 3, 0x1002 }, { 1, 0x1000 } };
+	struct xdprelay_health h;
+	__u64 pmt0;
+
+	/* The PAT names two PMTs besides the NIT; one of them comes. */
+	psi_send(_metadata, self, 0, two, 3, 0);
+	health_read(_metadata, self, &h);
+	EXPECT_EQ((__u64)XDPRELAY_KIND_MPEGTS, h.kind);
+	EXPECT_EQ(2U, h.nr_pmts);
+	EXPECT_EQ(0x1000, h.pmt_pids[0]);
+	EXPECT_EQ(0x1001, h.pmt_pids[1]);
+	EXPECT_EQ(h.last_ns, h.pat_ns);
+	EXPECT_EQ(h.last_ns, h.pmt_ns[0]);
+	EXPECT_EQ(0ULL, h.pat_errors);
+	EXPECT_EQ(0ULL, h.pmt_errors);
+	EXPECT_EQ(0ULL, h.cc_errors);
+
+	/* Both tables a second late: an error each. */
+	h.pat_ns -= SEC_NS;
+	h.pmt_ns[0] -= SEC_NS;
+	h.pmt_ns[1] -= SEC_NS;
+	health_write(_metadata, self, &h);
+	psi_send(_metadata, self, 1, two, 3, 0);
+	health_read(_metadata, self, &h);
+	EXPECT_EQ(1ULL, h.pat_errors);
+	EXPECT_EQ(1ULL, h.pmt_errors);
+	EXPECT_EQ(h.last_ns, h.pat_ns);
+	/* 0x1001 never came: its wait goes on from where it was. */
+	EXPECT_GT(h.last_ns - h.pmt_ns[1], XDPRELAY_PSI_WINDOW_NS);
+
+	/*
+	 * A new PAT, behind an adaptation field and a pointer_field: 0x1000
+	 * keeps its last arrival, 0x1002 is waited for from now, 0x1001 is
+	 * gone.
+	 */
+	pmt0 = h.pmt_ns[0];
+	psi_send(_metadata, self, 2, moved, 2, 3);
+	health_read(_metadata, self, &h);
+	EXPECT_EQ(1ULL, h.pat_errors);
+	EXPECT_EQ(2U, h.nr_pmts);
+	EXPECT_EQ(0x1002, h.pmt_pids[0]);
+	EXPECT_EQ(0x1000, h.pmt_pids[1]);
+	EXPECT_EQ(h.last_ns, h.pmt_ns[0]);
+	EXPECT_LE(pmt0, h.pmt_ns[1]);
+	EXPECT_EQ(1ULL, h.pmt_errors);
+	EXPECT_EQ(0ULL, h.cc_errors);
+
+	/* After a pause the wait starts again: no error for the gap. */
+	h.last_ns -= 2 * SEC_NS;
+	h.pat_ns -= 3 * SEC_NS;
+	h.pmt_ns[1] -= 3 * SEC_NS;
+	health_write(_metadata, self, &h);
+	psi_send(_metadata, self, 3, moved, 2, 0);
+	health_read(_metadata, self, &h);
+	EXPECT_EQ(1ULL, h.pat_errors);
+	EXPECT_EQ(1ULL, h.pmt_errors);
+	EXPECT_EQ(0ULL, h.cc_errors);
+	EXPECT_EQ(28ULL, h.ts_packets);
+}
+
 TEST_F(xdp, health_other)
 {
 	struct xdprelay_health h;

@@ -107,7 +107,7 @@ static const struct tx_counter {
 enum {
 	H_TS_PACKETS, H_SYNC_ERRORS, H_TEI_PACKETS, H_CC_ERRORS,
 	H_PIDS_UNCHECKED, H_RTP_PACKETS, H_RTP_LOST, H_RTP_REORDERED,
-	H_RTP_DUPLICATES, H_SSRC_CHANGES, H_NR
+	H_RTP_DUPLICATES, H_SSRC_CHANGES, H_PAT_ERRORS, H_PMT_ERRORS, H_NR
 };
 
 static const struct tx_counter health_counters[H_NR] = {
@@ -131,6 +131,10 @@ static const struct tx_counter health_counters[H_NR] = {
 			       "RTP packets that repeated the highest sequence number" },
 	[H_SSRC_CHANGES] = { "rtp_ssrc_changes", "ssrc",
 			     "Changes of the RTP source (SSRC)" },
+	[H_PAT_ERRORS] = { "ts_pat_errors", "pat",
+			   "MPEG-TS PATs that came more than 0.5 s after the one before (TR 101 290 1.3)" },
+	[H_PMT_ERRORS] = { "ts_pmt_errors", "pmt",
+			   "MPEG-TS PMTs that came more than 0.5 s after the one before (TR 101 290 1.5)" },
 };
 
 static const char *const kind_names[] = {
@@ -152,6 +156,10 @@ struct row {
 	uint64_t h[H_NR];
 	double jitter_ms;	/* RFC 3550 interarrival jitter */
 	double idle_s;		/* since its last packet; < 0: none yet */
+	/* MPEG-TS: the PAT, or a PMT it names, overdue at the last packet. */
+	bool pat_missing, pmt_missing;
+	unsigned int nr_pmts;
+	uint16_t pmt_pids[XDPRELAY_HEALTH_PMTS];
 	bool silent;		/* idle for run --silence or longer */
 	/* With --watch, from the second sample on. */
 	bool has_rate;
@@ -353,7 +361,12 @@ static int health_read(struct xr_state *st, struct row *r)
 	r->h[H_RTP_REORDERED] = h.rtp_reordered;
 	r->h[H_RTP_DUPLICATES] = h.rtp_duplicates;
 	r->h[H_SSRC_CHANGES] = h.ssrc_changes;
-	/* J is kept times 16, in units of the 90 kHz RTP clock. */
+	r->h[H_PAT_ERRORS] = h.pat_errors;
+	r->h[H_PMT_ERRORS] = h.pmt_errors;
+	xr_health_psi(&h, &r->pat_missing, &r->pmt_missing);
+	r->nr_pmts = h.nr_pmts < XDPRELAY_HEALTH_PMTS ? h.nr_pmts :
+		     XDPRELAY_HEALTH_PMTS;
+	memcpy(r->pmt_pids, h.pmt_pids, sizeof(r->pmt_pids));	/* J is kept times 16, in units of the 90 kHz RTP clock. */
 	r->jitter_ms = h.jitter / 16.0 * 1000 / XDPRELAY_RTP_HZ;
 	/* The program's clock: CLOCK_MONOTONIC. */
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -669,6 +682,10 @@ static void cell_health(const struct row *r, const struct column *c,
 			      (unsigned long long)r->h[k],
 			      health_counters[k].hdr);
 	}
+	if (n < len && r->pat_missing)
+		n += snprintf(buf + n, len - n, " no PAT");
+	else if (n < len && r->pmt_missing)
+		n += snprintf(buf + n, len - n, " no PMT");
 	if (n < len && r->silent)
 		n += snprintf(buf + n, len - n, " silent %.0f s", r->idle_s);
 	if (n < len && !strchr(buf, ' '))
@@ -935,6 +952,13 @@ static void json_health(const struct row *r)
 	else
 		jw_double(r->idle_s);
 	jw_kv_bool("silent", r->silent);
+	jw_kv_bool("pat_missing", r->pat_missing);
+	jw_kv_bool("pmt_missing", r->pmt_missing);
+	jw_key("pmt_pids");
+	jw_arr_open();
+	for (k = 0; k < r->nr_pmts; k++)
+		jw_u64(r->pmt_pids[k]);
+	jw_arr_close();
 	jw_obj_close();
 }
 
@@ -1112,6 +1136,15 @@ static void print_prom_health(const struct sample *s)
 		if (s->rows[i].has_health)
 			printf("xdprelay_stream_silent{stream=\"%s\"} %d\n",
 			       s->rows[i].name, s->rows[i].silent);
+	printf("# HELP xdprelay_stream_psi_missing 1 while the stream's PAT, or a PMT it names, is more than 0.5 s overdue.\n");
+	printf("# TYPE xdprelay_stream_psi_missing gauge\n");
+	for (i = 0; i + 1 < s->nr; i++)
+		if (s->rows[i].has_health && s->rows[i].h[H_TS_PACKETS]) {
+			printf("xdprelay_stream_psi_missing{stream=\"%s\",table=\"pat\"} %d\n",
+			       s->rows[i].name, s->rows[i].pat_missing);
+			printf("xdprelay_stream_psi_missing{stream=\"%s\",table=\"pmt\"} %d\n",
+			       s->rows[i].name, s->rows[i].pmt_missing);
+		}
 	printf("# HELP %s RTP interarrival jitter (RFC 3550), 90 kHz clock.\n",
 	       jitter);
 	printf("# TYPE %s gauge\n", jitter);

@@ -31,6 +31,8 @@ static const struct {
 	{ offsetof(struct xdprelay_health, rtp_reordered), "reordered" },
 	{ offsetof(struct xdprelay_health, rtp_duplicates), "dup" },
 	{ offsetof(struct xdprelay_health, ssrc_changes), "ssrc" },
+	{ offsetof(struct xdprelay_health, pat_errors), "pat" },
+	{ offsetof(struct xdprelay_health, pmt_errors), "pmt" },
 };
 
 #define NR_ERRS	XR_ARRAY_SIZE(errs)
@@ -65,6 +67,24 @@ static uint64_t err_at(const struct xdprelay_health *h, unsigned int k)
 	return v;
 }
 
+void xr_health_psi(const struct xdprelay_health *h, bool *pat, bool *pmt)
+{
+	unsigned int k, n = h->nr_pmts < XDPRELAY_HEALTH_PMTS ? h->nr_pmts :
+			    XDPRELAY_HEALTH_PMTS;
+
+	*pat = false;
+	*pmt = false;
+	if (!h->ts_packets || !h->last_ns)
+		return;
+	/* Rows are written on several CPUs: a clock may run a bit ahead. */
+	*pat = (int64_t)(h->last_ns - h->pat_ns) >
+	       (int64_t)XDPRELAY_PSI_WINDOW_NS;
+	for (k = 0; k < n; k++)
+		if ((int64_t)(h->last_ns - h->pmt_ns[k]) >
+		    (int64_t)XDPRELAY_PSI_WINDOW_NS)
+			*pmt = true;
+}
+
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -83,6 +103,7 @@ static void watch_one(struct relay *r, struct stream_watch *sw,
 	char what[256];
 	size_t n = 0;
 	unsigned int k;
+	bool pat, pmt;
 
 	for (k = 0; k < NR_ERRS; k++) {
 		uint64_t v = err_at(h, k);
@@ -94,6 +115,11 @@ static void watch_one(struct relay *r, struct stream_watch *sw,
 				      errs[k].name);
 		sw->err[k] = v;
 	}
+	/* A table that does not come is an error for as long as it lasts. */
+	xr_health_psi(h, &pat, &pmt);
+	if ((pat || pmt) && n < sizeof(what))
+		n += snprintf(what + n, sizeof(what) - n, "%sno %s",
+			      n ? ", " : "", pat ? "PAT" : "PMT");
 	if (n) {
 		if (!sw->unhealthy)
 			pr_warn("stream '%s' is unhealthy: %s in the last second",

@@ -18,6 +18,7 @@
 
 struct relay;
 struct stream_watch;
+struct xdprelay_health;
 
 struct relay_watch {
 	struct stream_watch *s;		/* by stream id */
@@ -28,5 +29,12 @@ struct relay_watch {
 int relay_watch_init(struct relay_watch *w);
 void relay_watch_free(struct relay_watch *w);
 void relay_watch_tick(struct relay *r, uint64_t now_ms);
+
+/*
+ * Whether a stream's PAT (*@pat), or a PMT its last PAT named (*@pmt),
+ * was overdue at its last packet: more than XDPRELAY_PSI_WINDOW_NS after
+ * the one before, or after the wait for it began.
+ */
+void xr_health_psi(const struct xdprelay_health *h, bool *pat, bool *pmt);
 
 #endif /* XR_WATCH_H */
