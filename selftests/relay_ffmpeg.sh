@@ -15,6 +15,8 @@
 #    and no more than the decoder's complaints, which count the TS
 #    packets its depacketizer drops after a gap as well
 #  - the same stream, nothing left out: no error anywhere
+#  - both: the encoder's PAT and PMT (every 0.1 s) found, never late,
+#    with the losses too
 
 . "$(dirname "$0")/lib/ktap.sh"
 . "$(dirname "$0")/lib/relay.sh"
@@ -23,7 +25,7 @@ UDPFWD=$top/selftests/udpfwd
 command -v ffmpeg >/dev/null || ktap_skip_all "ffmpeg not installed: run scripts/deps"
 [ -x "$UDPFWD" ] || ktap_skip_all "$UDPFWD not built: run make tests"
 
-ktap_plan 16
+ktap_plan 18
 
 lab_setup || ktap_bail "cannot build the lab"
 ktap_check "program attached with ip link" \
@@ -38,6 +40,18 @@ health_stat()
 	ctl stats "$1" --json | tr -d ' \n' | sed 's/"total".*//' |
 		sed -n 's/.*"health":{\([^}]*\)}.*/\1/p' | tr ',' '\n' |
 		sed -n "s/^\"$2\":\"*\([^\"]*\)\"*\$/\1/p"
+}
+
+# psi STREAM: its PAT and PMT errors, whether each is missing, PMT PIDs.
+psi()
+{
+	local f out=
+
+	for f in ts_pat_errors ts_pmt_errors pat_missing pmt_missing \
+		 pmt_pids; do
+		out="$out $(health_stat "$1" $f)"
+	done
+	echo $out
 }
 
 udp_bound()
@@ -114,6 +128,8 @@ ktap_eq "MPEG-TS: nothing else wrong" "0 0 0" \
 	"$(health_stat tv ts_sync_errors) $(health_stat tv ts_tei_packets) $(health_stat tv ts_pids_unchecked)"
 ktap_check "MPEG-TS: the decoder decoded it ($(decoded tv) frames)" \
 	test "$(decoded tv)" -gt $((SECS * 25))
+ktap_eq "MPEG-TS: its PAT and PMT (PID 0x1000) on time, losses and all" \
+	"0 0 false false [4096]" "$(psi tv)"
 
 ctl stream add rtv --listen 10.70.1.2:5011 --to 10.70.2.2:6000 \
 	--path afxdp || ktap_bail "stream add rtv failed"
@@ -144,6 +160,8 @@ ktap_eq "clean RTP/MPEG-TS: no error, and the decoder saw none" \
 ktap_check "clean: RTP and TS packets checked" \
 	test "$(health_stat clean rtp_packets)" -gt 0 -a \
 	"$(health_stat clean ts_packets)" -gt 0
+ktap_eq "clean: its PAT and PMT on time" "0 0 false false [4096]" \
+	"$(psi clean)"
 jitter=$(health_stat clean jitter_ms)
 ktap_info "clean: jitter $jitter ms"
 ktap_check "clean: a jitter figure, below a second" \
