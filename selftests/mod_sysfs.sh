@@ -77,10 +77,10 @@ ktap_eq "stream: no other file" \
 	"$(echo id subscribers health $COUNTERS | tr ' ' '\n' | sort)" \
 	"$(ls "$SYSFS/streams/tv1" | sort)"
 HEALTH="kind ts_packets ts_sync_errors ts_tei_packets ts_cc_errors
-	ts_pids_unchecked rtp_packets rtp_lost rtp_reordered rtp_duplicates
-	rtp_ssrc_changes"
+	ts_pids_unchecked ts_pat_errors ts_pmt_errors rtp_packets rtp_lost
+	rtp_reordered rtp_duplicates rtp_ssrc_changes rtp_jitter_us"
 ktap_eq "stream: its health files, nothing seen yet" \
-	"$(echo unknown $(printf '0 %.0s' {1..10}))" \
+	"$(echo unknown $(printf '0 %.0s' {1..13}))" \
 	"$(cd "$SYSFS/streams/tv1/health" && cat $HEALTH | xargs)"
 ktap_eq "stream: health, no other file, read-only" \
 	"$(echo $HEALTH | tr ' ' '\n' | sort | xargs) -r--r--r--" \

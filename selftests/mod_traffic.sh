@@ -16,7 +16,8 @@
 # tv6 (id 3) [fd99::2]:5002.  No AF_XDP socket: matched packets count as
 # pass_no_socket and reach the relay namespace's stack.  ts1 (id 4)
 # 10.99.0.2:5003 carries RTP/MPEG-TS with datagrams left out: its health
-# in /sys counts them.
+# in /sys counts them, and shows its jitter.  ts2 (id 5) 10.99.0.2:5004
+# carries MPEG-TS whose PAT and PMT come late, an exact number of times.
 
 . "$(dirname "$0")/lib/mod.sh"
 mod_enter_vm "$@"
@@ -105,7 +106,7 @@ counter()
 	cat "$SYSFS/$1"
 }
 
-ktap_plan 26
+ktap_plan 29
 mod_check_vermagic
 [ -x "$UDPSEND" ] || ktap_bail "$UDPSEND not built: run make tests"
 insmod "$KO" || ktap_bail "insmod $KO failed"
@@ -195,8 +196,23 @@ wait_for 2000 counter_reaches streams/ts1/health/rtp_packets 901
 ktap_eq "ts1 health: kind, RTP and TS packets" "rtp-mpegts 901 $((901 * 7))" \
 	"$(counter streams/ts1/health/kind) $(counter streams/ts1/health/rtp_packets) $(counter streams/ts1/health/ts_packets)"
 ktap_eq "ts1 health: 100 lost, 100 continuity errors, nothing else" \
-	"100 100 0 0 0 0 0" \
-	"$(cd $SYSFS/streams/ts1/health && cat rtp_lost ts_cc_errors ts_sync_errors ts_tei_packets rtp_reordered rtp_duplicates rtp_ssrc_changes | xargs)"
+	"100 100 0 0 0 0 0 0 0" \
+	"$(cd $SYSFS/streams/ts1/health && cat rtp_lost ts_cc_errors ts_sync_errors ts_tei_packets rtp_reordered rtp_duplicates rtp_ssrc_changes ts_pat_errors ts_pmt_errors | xargs)"
+# udpsend's RTP timestamps step 3000 ticks (33.3 ms) a datagram, sent
+# 50 us apart: |D| is 33.3 ms less 50 us, and twice that after a loss.
+# J, their running mean, lies between.
+jitter=$(counter streams/ts1/health/rtp_jitter_us)
+ktap_check "ts1 health: RTP jitter $jitter us, of what was sent" \
+	test "$jitter" -gt 30000 -a "$jitter" -lt 66667
+# Its PAT and PMT in datagrams 0, 500, 1000, 1500 of 1600, sent 500 a
+# second: a second apart, each one late but the first.
+ktap_check "stream ts2 added" stream_add 5 ts2 4 10.99.0.2 5004
+ip netns exec $GEN "$UDPSEND" -t ts -i 500 -c 1600 -r 500 10.99.0.2 5004 ||
+	ktap_bail "udpsend failed"
+wait_for 2000 counter_reaches streams/ts2/health/ts_packets $((1600 * 7))
+ktap_eq "ts2 health: mpegts, 3 PATs and 3 PMTs late, nothing else" \
+	"mpegts 3 3 0 0" \
+	"$(cd $SYSFS/streams/ts2/health && cat kind ts_pat_errors ts_pmt_errors ts_cc_errors ts_sync_errors | xargs)"
 ktap_eq "tv1 health: neither MPEG-TS nor RTP" "unknown 0 0" \
 	"$(counter streams/tv1/health/kind) $(counter streams/tv1/health/ts_packets) $(counter streams/tv1/health/rtp_packets)"
 
