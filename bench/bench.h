@@ -12,6 +12,21 @@
  *
  * trafgen sends a timestamp of 0 (its packets are built once); tsgen writes
  * the time just before each send.
+ *
+ * An MPEG-TS bench datagram (scenario ts) has no such header, so that the
+ * relay's health checks see MPEG-TS from its first byte.  Its payload is 1
+ * to BENCH_TS_MAX TS packets of BENCH_TS_SIZE bytes; packet k starts at
+ * byte 188k:
+ *
+ *	+0	sync		BENCH_TS_SYNC
+ *	+1	PID		BENCH_TS_PID + k, 13 bits, no flags
+ *	+3	0x10 | cc	BENCH_TS_PAYLOAD_ONLY (no adaptation field,
+ *				not scrambled); cc steps by one a datagram
+ *	+4...	pattern		byte i of the payload is bench_pattern(i)
+ *
+ * The sink tells the two formats apart by the first byte, the magic's
+ * being 'X', and checks every byte but the continuity counters, which are
+ * the relay's health checks' to judge.
  */
 #ifndef BENCH_H
 #define BENCH_H
@@ -20,6 +35,13 @@
 #define BENCH_HDR_LEN		16
 #define BENCH_MIN_PAYLOAD	BENCH_HDR_LEN
 #define BENCH_MAX_PAYLOAD	1472
+
+#define BENCH_TS_SYNC		0x47
+#define BENCH_TS_SIZE		188
+#define BENCH_TS_HDR_LEN	4
+#define BENCH_TS_PAYLOAD_ONLY	0x10	/* byte 3 less the counter */
+#define BENCH_TS_MAX		7	/* 1316 bytes, as streams send them */
+#define BENCH_TS_PID		0x100
 
 /* A payload byte that no rewrite of headers can produce by accident. */
 static inline unsigned char bench_pattern(unsigned int i)
@@ -37,7 +59,7 @@ static inline unsigned char bench_pattern(unsigned int i)
 enum bench_counter {
 	BC_PACKETS,	/* UDP/IPv4 packets that reached the sink */
 	BC_BYTES,	/* their frame bytes, Ethernet header on, no FCS */
-	BC_BAD_MAGIC,	/* payload without the bench magic or a bad size */
+	BC_BAD_MAGIC,	/* payload of neither format, or of a bad size */
 	BC_CHECKED,	/* payloads compared byte for byte */
 	BC_MISMATCH,	/* of those, payloads that differed */
 	BC_STAMPED,	/* packets carrying a timestamp (latency samples) */

@@ -4,9 +4,15 @@
 # markdown table per scenario with the targets of the AF_XDP backend
 # marked met or missed, a plot, and the --smoke verdict.  Reads $RESULTS:
 #
-#   scenario backend rep pps gbps loss_pct cpu_ns p50_us p99_us p999_us
-#	lat_loss_pct hwm_kib	("-" where a figure does not exist)
-#   scenario backend 0 n/a	(the backend cannot fan out)
+#   scenario row rep pps gbps loss_pct cpu_ns p50_us p99_us p999_us
+#	lat_loss_pct hwm_kib ts_errors	("-" where a figure does not exist)
+#   scenario backend 0 n/a	(the backend has no part in the scenario)
+#
+# A row is a backend, or in scenario ts BACKEND-raw and BACKEND-mpegts:
+# the stream added with health checks off and on; ts_errors are the
+# errors the checks found in the measured window.  And $SMOKE_LOG:
+#
+#   backend row scenario delivered damaged checked health detail
 
 BACKEND_TITLE_ceiling="XDP_DROP ceiling (ingress)"
 BACKEND_TITLE_xdp="xdprelay AF_XDP"
@@ -19,15 +25,22 @@ BACKEND_TITLE_nginx="nginx stream proxy"
 BACKEND_TITLE_nft="nftables DNAT (kernel forwarding)"
 BACKEND_TITLE_testpmd="DPDK testpmd, AF_XDP PMD, io"
 
+# backend_title ROW
 backend_title()
 {
-	local v=BACKEND_TITLE_$1
+	local be=${1%-*} v
 
-	echo "${!v:-$1}"
+	v=BACKEND_TITLE_$be
+	case ${1#"$be"} in
+	-raw) echo "${!v:-$be}, checks off (--kind raw)" ;;
+	-mpegts) echo "${!v:-$be}, checks on (--kind mpegts)" ;;
+	*) echo "${!v:-$1}" ;;
+	esac
 }
 
-# medians: one line per scenario and backend, the median of each column
-# over the repetitions that produced it ("-" when none did).
+# medians: one line per scenario and row, the median of each column over
+# the repetitions that produced it ("-" when none did), but the sum of the
+# health checks' errors: one bad repetition is one too many.
 medians()
 {
 	awk '
@@ -56,6 +69,10 @@ medians()
 		for (c = 4; c <= 12; c++)
 			if ($c != "-")
 				v[k, c] = v[k, c] " " $c
+		if ($13 != "-" && $13 != "") {
+			errs[k] += $13
+			has_errs[k] = 1
+		}
 	}
 	END {
 		for (i = 1; i <= nk; i++) {
@@ -63,6 +80,7 @@ medians()
 			line = k
 			for (c = 4; c <= 12; c++)
 				line = line " " (na[k] ? "n/a" : median(v[k, c]))
+			line = line " " (has_errs[k] ? errs[k] : "-")
 			print line
 		}
 	}' "$RESULTS"
@@ -72,7 +90,8 @@ medians()
 scenario_table()
 {
 	awk -v sc="$1" -v title="$(scenario_title "$1")" \
-		-v names="$(for b in $BACKENDS_ALL; do
+		-v names="$(for b in $BACKENDS_ALL $(awk '{ print $2 }' "$MED" |
+			sort -u); do
 			printf '%s=%s;' "$b" "$(backend_title "$b")"; done)" '
 	function num(x) { return x != "" && x != "-" && x != "n/a" }
 	function fmt(x, f) { return num(x) ? sprintf(f, x) : x }
@@ -86,6 +105,39 @@ scenario_table()
 		t[ntargets] = sprintf("| %s | %s | %s |", name,
 			ok == "" ? "n/a" : (ok ? "met" : "**missed**"), detail)
 	}
+	# Off against on, per backend, from the rows of this run.
+	function checks_table(   i, b, be, off, on, seen, n) {
+		for (i = 1; i <= nb; i++) {
+			b = order[i]
+			if (b !~ /-(raw|mpegts)$/)
+				continue
+			be = b
+			sub(/-(raw|mpegts)$/, "", be)
+			if (!(be in seen)) {
+				seen[be] = 1
+				bes[++n] = be
+			}
+		}
+		if (!n)
+			return
+		printf "\n#### health checks: on against off\n\n"
+		print "| backend | Mpps off | Mpps on | on/off | " \
+		      "CPU ns/pkt off | CPU ns/pkt on | on/off | " \
+		      "TS errors (on) |"
+		print "|---|--:|--:|--:|--:|--:|--:|--:|"
+		for (i = 1; i <= n; i++) {
+			off = bes[i] "-raw"
+			on = bes[i] "-mpegts"
+			printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n",
+				bname[bes[i]],
+				scaled(pps[off], 1e6, "%.3f"),
+				scaled(pps[on], 1e6, "%.3f"),
+				ratio(pps[on], pps[off]),
+				fmt(cpu[off], "%d"), fmt(cpu[on], "%d"),
+				ratio(cpu[on], cpu[off]),
+				errs[on] == "" ? "-" : errs[on]
+		}
+	}
 	BEGIN {
 		n = split(names, nv, ";")
 		for (i = 1; i <= n; i++) {
@@ -98,7 +150,7 @@ scenario_table()
 		order[++nb] = b
 		pps[b] = $3; gbps[b] = $4; loss[b] = $5; cpu[b] = $6
 		p50[b] = $7; p99[b] = $8; p999[b] = $9; lloss[b] = $10
-		hwm[b] = $11
+		hwm[b] = $11; errs[b] = $12
 	}
 	END {
 		printf "### %s\n\n", title
@@ -109,8 +161,11 @@ scenario_table()
 		for (i = 1; i <= nb; i++) {
 			b = order[i]
 			if (pps[b] == "n/a") {
-				printf "| %s | cannot fan out: not measured" \
-				       " |||||||||||\n", bname[b]
+				why = "cannot fan out"
+				if (sc == "ts")
+					why = "no health checks on its path"
+				printf "| %s | %s: not measured |||||||||||\n",
+				       bname[b], why
 				continue
 			}
 			printf "| %s | %s | %s | %s | %s | %s | %s | %s | " \
@@ -123,6 +178,8 @@ scenario_table()
 				ratio(pps[b], pps["ceiling"]),
 				ratio(pps[b], pps["socket"])
 		}
+		if (sc == "ts")
+			checks_table()
 
 		x = "xdp"
 		if (!num(pps[x]))
@@ -177,6 +234,7 @@ scenario_table()
 	}' "$MED"
 }
 
+# figures_note SCENARIO
 figures_note()
 {
 	cat <<EOF
@@ -197,6 +255,21 @@ sink's XDP program, $LAT_SECS s at 20 kpps, with its loss.  VmHWM: peak
 resident memory of the relay's processes (nginx: master and worker).
 Ratios: packet rate against the ceiling's and the socket backend's.
 Absolute numbers on a shared 2-core machine drift; ratios come from one run.
+EOF
+	[ "$1" = ts ] || return 0
+	cat <<EOF
+
+Scenario ts: each datagram carries 7 MPEG-TS packets of 7 PIDs, whose
+continuity counters step by one a datagram (bench/bench.h), and trafgen
+sums its UDP checksum anew for each (the counters change it), which costs
+the generator's core: its rates are not those of the 1316-byte scenario.
+Each xdprelay backend runs twice in every repetition, the stream added
+with --kind raw (health checks off), then with --kind mpegts (checks on
+each of the 7 packets); the on/off ratios compare the two.  TS errors:
+continuity, sync, transport-error and unchecked-PID counts of the relay's
+checks (stats --json) in the measured windows of all repetitions, which
+must be 0.  No latency run: tsgen's datagrams are not MPEG-TS, so the
+latency columns are "-".
 EOF
 }
 
@@ -258,24 +331,46 @@ plot()
 }
 
 # smoke_verdict: one line per backend; fails unless each delivered packets
-# in every scenario it ran and none of them was damaged.
+# in every scenario it ran, none of them was damaged, and the relay's
+# health checks saw what its stream was added for.  Then one line per row
+# of scenario ts, which fails also when the sink checked none of its
+# MPEG-TS datagrams.
 smoke_verdict()
 {
 	awk -v backends="$BACKENDS" '
 	{
-		runs[$1]++
-		if ($3 + 0 <= 0)
-			empty[$1] = empty[$1] " " $2
-		got[$1] += $3; bad[$1] += $4; chk[$1] += $5
+		k = $1
+		sc = $3 ($2 != $1 ? ":" substr($2, length($1) + 2) : "")
+		runs[k]++
+		if ($4 + 0 <= 0)
+			empty[k] = empty[k] " " sc
+		if ($7 == "bad")
+			sick[k] = sick[k] " " sc
+		got[k] += $4; bad[k] += $5; chk[k] += $6
+		if ($3 == "ts")
+			ts[++nts] = $0
 	}
 	END {
 		n = split(backends, b, " ")
 		for (i = 1; i <= n; i++) {
 			k = b[i]
-			ok = runs[k] > 0 && empty[k] == "" && bad[k] == 0
-			printf "smoke: %s %s delivered=%d checked=%d damaged=%d%s\n",
-				ok ? "ok" : "FAIL", k, got[k], chk[k], bad[k],
-				empty[k] != "" ? " none delivered in:" empty[k] : ""
+			ok = runs[k] > 0 && empty[k] == "" && bad[k] == 0 &&
+			     sick[k] == ""
+			printf "smoke: %s %s delivered=%d checked=%d " \
+			       "damaged=%d%s%s\n", ok ? "ok" : "FAIL", k,
+				got[k], chk[k], bad[k],
+				empty[k] == "" ? "" : " none delivered in:" empty[k],
+				sick[k] == "" ? "" : " unclean health in:" sick[k]
+			if (!ok)
+				fail = 1
+		}
+		for (i = 1; i <= nts; i++) {
+			split(ts[i], f, " ")
+			ok = f[4] > 0 && f[5] == 0 && f[6] > 0 && f[7] != "bad"
+			printf "smoke: %s ts:%s delivered=%d checked=%d " \
+			       "damaged=%d health=%s%s\n", ok ? "ok" : "FAIL",
+				f[2], f[4], f[6], f[5], f[7],
+				f[8] != "-" ? " " f[8] : ""
 			if (!ok)
 				fail = 1
 		}
@@ -299,7 +394,7 @@ report_all()
 			report_header
 			scenario_table "$sc"
 			echo
-			figures_note
+			figures_note "$sc"
 		} > "$TMP/report-$sc.md"
 		cat "$TMP/report-$sc.md"
 		echo

@@ -3,10 +3,11 @@
  * The bench's packet sink: attached to the sink's interface (and, for the
  * ceiling, to the relay's ingress), it counts every UDP/IPv4 packet and its
  * bytes per CPU and drops it, compares every BENCH_CHECK_EVERY-th payload
- * byte for byte with the bench pattern, and files the one-way latency of
- * timestamped packets into a log-linear histogram.  XDP runs before
- * anything else on the receive path, so the count is exact and costs the
- * sender's CPU tens of nanoseconds per packet, the same for every relay.
+ * byte for byte with the bench pattern (either format of bench.h), and
+ * files the one-way latency of timestamped packets into a log-linear
+ * histogram.  XDP runs before anything else on the receive path, so the
+ * count is exact and costs the sender's CPU tens of nanoseconds per
+ * packet, the same for every relay.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -121,6 +122,60 @@ static __always_inline int payload_intact(const __u8 *p, const void *end,
 	return 1;
 }
 
+/*
+ * An MPEG-TS bench datagram of @size bytes, byte for byte: each packet's
+ * header but its continuity counter, which steps and is the relay's to
+ * check, and the pattern after it.  True when it is intact.  A header
+ * trafgen got wrong shows here: one without a payload, say, is one the
+ * relay's continuity check would pass over.
+ */
+static __always_inline int ts_intact(const __u8 *p, const void *end,
+				     __u32 size)
+{
+	const __u8 *ts;
+	__u32 k, i, pid;
+
+	for (k = 0; k < BENCH_TS_MAX; k++) {
+		if (k * BENCH_TS_SIZE >= size)
+			break;
+		ts = p + k * BENCH_TS_SIZE;
+		if ((const void *)(ts + BENCH_TS_SIZE) > end)
+			return 0;
+		/*
+		 * The reads below must go through the pointer just checked,
+		 * not one the compiler derives again from the frame's start,
+		 * which the verifier knows no bounds of.
+		 */
+		barrier_var(ts);
+		pid = BENCH_TS_PID + k;
+		if (ts[0] != BENCH_TS_SYNC || ts[1] != pid >> 8 ||
+		    ts[2] != (pid & 0xff) ||
+		    (ts[3] & 0xf0) != BENCH_TS_PAYLOAD_ONLY)
+			return 0;
+		for (i = BENCH_TS_HDR_LEN; i < BENCH_TS_SIZE; i++)
+			if (ts[i] != bench_pattern(k * BENCH_TS_SIZE + i))
+				return 0;
+	}
+	return 1;
+}
+
+/*
+ * Whether to compare this packet byte for byte: a CPU's first, then every
+ * BENCH_CHECK_EVERY-th.  Counted as checked if so.
+ */
+static __always_inline int take_check(void)
+{
+	__u32 kpkts = BC_PACKETS, kchecked = BC_CHECKED;
+	__u64 *npkts, *nchecked;
+
+	npkts = bpf_map_lookup_elem(&xb_counters, &kpkts);
+	nchecked = bpf_map_lookup_elem(&xb_counters, &kchecked);
+	if (!npkts || !nchecked || (*npkts - 1) % BENCH_CHECK_EVERY)
+		return 0;
+	*nchecked += 1;
+	return 1;
+}
+
 SEC("xdp")
 int xb_sink(struct xdp_md *ctx)
 {
@@ -130,8 +185,8 @@ int xb_sink(struct xdp_md *ctx)
 	const struct iphdr *ip;
 	const struct udphdr *udp;
 	const __u8 *pl;
-	__u32 size, kpkts = BC_PACKETS, kchecked = BC_CHECKED;
-	__u64 *npkts, *nchecked, stamp;
+	__u64 stamp;
+	__u32 size;
 
 	if ((const void *)(eth + 1) > end ||
 	    eth->h_proto != bpf_htons(ETH_P_IP))
@@ -148,6 +203,18 @@ int xb_sink(struct xdp_md *ctx)
 	count(BC_BYTES, end - data);
 
 	pl = (const void *)(udp + 1);
+	if ((const void *)(pl + 1) <= end && pl[0] == BENCH_TS_SYNC) {
+		/* A UDP length below its header's wraps: too big. */
+		size = bpf_ntohs(udp->len) - sizeof(*udp);
+		if (!size || size % BENCH_TS_SIZE ||
+		    size > BENCH_TS_MAX * BENCH_TS_SIZE) {
+			count(BC_BAD_MAGIC, 1);
+			return XDP_DROP;
+		}
+		if (take_check() && !ts_intact(pl, end, size))
+			count(BC_MISMATCH, 1);
+		return XDP_DROP;
+	}
 	if ((const void *)(pl + BENCH_HDR_LEN) > end ||
 	    *(const __u32 *)pl != bpf_htonl(BENCH_MAGIC)) {
 		count(BC_BAD_MAGIC, 1);
@@ -164,13 +231,7 @@ int xb_sink(struct xdp_md *ctx)
 	if (stamp)
 		file_latency(stamp);
 
-	/* The first packet of a CPU is checked, then every CHECK_EVERY-th. */
-	npkts = bpf_map_lookup_elem(&xb_counters, &kpkts);
-	nchecked = bpf_map_lookup_elem(&xb_counters, &kchecked);
-	if (!npkts || !nchecked || (*npkts - 1) % BENCH_CHECK_EVERY)
-		return XDP_DROP;
-	*nchecked += 1;
-	if (!payload_intact(pl, end, size))
+	if (take_check() && !payload_intact(pl, end, size))
 		count(BC_MISMATCH, 1);
 	return XDP_DROP;
 
