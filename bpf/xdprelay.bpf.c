@@ -453,10 +453,11 @@ int xdprelay_rx(struct xdp_md *ctx)
 		account(id, XDPRELAY_SRC_REFUSED, bytes);
 		return XDP_PASS;
 	}
-	health(ctx, id,
-	       (s->flags & XDPRELAY_F_CHECK_MASK) >> XDPRELAY_F_CHECK_SHIFT,
-	       pkt.l3_off + pkt.ip_hlen + sizeof(struct udphdr),
-	       pkt.udp_len - sizeof(struct udphdr));
+	xdprelay_health(ctx, id,
+			(s->flags & XDPRELAY_F_CHECK_MASK) >>
+			XDPRELAY_F_CHECK_SHIFT,
+			pkt.l3_off + pkt.ip_hlen + sizeof(struct udphdr),
+			pkt.udp_len - sizeof(struct udphdr));
 	if (!police(id, s)) {
 		account(id, XDPRELAY_POLICED, bytes);
 		return XDP_DROP;

@@ -102,11 +102,13 @@ enum xdprelay_check {
 
 /*
  * Program specific information: the PAT, and the PMT of each program it
- * names, are to recur within this (TR 101 290 1.3 and 1.5).  The PMTs of
- * the first XDPRELAY_HEALTH_PMTS programs of a PAT are watched.
+ * names, are to recur within this (TR 101 290 1.3 and 1.5).  The PMTs
+ * named by the first XDPRELAY_HEALTH_PMTS entries of a PAT are watched;
+ * an entry of the NIT (program 0) holds XDPRELAY_PMT_NONE, no PID.
  */
 #define XDPRELAY_PSI_WINDOW_NS	500000000ULL
 #define XDPRELAY_HEALTH_PMTS	4
+#define XDPRELAY_PMT_NONE	0xffff
 
 #define XDPRELAY_PID_USED	0x01
 #define XDPRELAY_PID_DUP	0x02	/* the last packet repeated the one before */
@@ -141,7 +143,7 @@ struct xdprelay_health {
 	 * XDPRELAY_PSI_WINDOW_NS); coarse CLOCK_MONOTONIC, as last_ns.
 	 */
 	__u64 pat_ns;
-	/* The PMTs the last PAT named: their PIDs, and each one's last. */
+	/* The PMTs the last PAT named, by entry: PIDs, each one's last. */
 	__u64 pmt_ns[XDPRELAY_HEALTH_PMTS];
 	__u16 pmt_pids[XDPRELAY_HEALTH_PMTS];
 	__u32 nr_pmts;

@@ -33,8 +33,6 @@ struct {
 #define XR_TABLE_PMT		0x02
 #define XR_PSI_HLEN		8	/* a section's header, to its data */
 #define XR_PSI_CRC_LEN		4
-/* Program entries of a PAT looked at: the NIT's, if any, and the PMTs'. */
-#define XR_PAT_ENTRIES		(XDPRELAY_HEALTH_PMTS + 1)
 /* An RTP header extension longer than this is not looked past. */
 #define XR_RTP_MAX_EXT_WORDS	255
 
@@ -107,16 +105,17 @@ static __always_inline const __u8 *psi_section(const __u8 *p, __u32 afc,
 /*
  * A PAT section at @s, in the packet that ends at @pend: when it came,
  * and, from the first section of the current table, the PMTs of the
- * programs it names (program 0 is the NIT's PID).  A PMT the PAT named
- * before keeps its last arrival; a new one is waited for from now.
+ * programs its first entries name, each in the place of its entry (the
+ * NIT's, program 0, holds XDPRELAY_PMT_NONE).  A PMT named in the same
+ * place as before keeps its last arrival; a new one is waited for from
+ * now.  Nothing here keeps a value from one entry to the next but the
+ * count, so the verifier's paths join at each.
  */
 static __always_inline void pat_seen(struct xdprelay_health *h,
 				     const __u8 *s, const __u8 *pend,
 				     const void *end, __u64 now)
 {
-	__u16 pids[XDPRELAY_HEALTH_PMTS];
-	__u64 since[XDPRELAY_HEALTH_PMTS];
-	__u32 len, n, i, k, nr = 0, pid;
+	__u32 len, n, i, pid;
 	const __u8 *e;
 
 	if (now - h->pat_ns > XDPRELAY_PSI_WINDOW_NS)
@@ -128,29 +127,20 @@ static __always_inline void pat_seen(struct xdprelay_health *h,
 	if (len < XR_PSI_HLEN - 3 + XR_PSI_CRC_LEN)
 		return;
 	n = (len - (XR_PSI_HLEN - 3) - XR_PSI_CRC_LEN) / 4;
-	for (i = 0; i < XR_PAT_ENTRIES && i < n; i++) {
+	for (i = 0; i < XDPRELAY_HEALTH_PMTS; i++) {
 		e = s + XR_PSI_HLEN + i * 4;
 		barrier_var(e);
-		if ((void *)(e + 4) > end || e + 4 > pend)
-			break;
-		if (!(e[0] | e[1]))
-			continue;
-		if (nr >= XDPRELAY_HEALTH_PMTS)
+		if (i >= n || (void *)(e + 4) > end || e + 4 > pend)
 			break;
 		pid = (e[2] & 0x1f) << 8 | e[3];
-		since[nr] = now;
-		for (k = 0; k < XDPRELAY_HEALTH_PMTS; k++)
-			if (k < h->nr_pmts && h->pmt_pids[k] == pid)
-				since[nr] = h->pmt_ns[k];
-		pids[nr++] = pid;
+		if (!(e[0] | e[1]))
+			pid = XDPRELAY_PMT_NONE;
+		if (h->pmt_pids[i] != pid) {
+			h->pmt_pids[i] = pid;
+			h->pmt_ns[i] = now;
+		}
 	}
-	for (k = 0; k < XDPRELAY_HEALTH_PMTS; k++) {
-		if (k >= nr)
-			break;
-		h->pmt_pids[k] = pids[k];
-		h->pmt_ns[k] = since[k];
-	}
-	h->nr_pmts = nr;
+	h->nr_pmts = i;
 }
 
 /* A section of PID @pid starts at @s: a PMT the PAT named, or not. */
@@ -185,6 +175,40 @@ static __always_inline void psi_restart(struct xdprelay_health *h,
 }
 
 /*
+ * The TS packet @off bytes into the frame of @ctx, which starts a section
+ * (payload_unit_start_indicator set), for stream @id at @now: the PAT, a
+ * PMT it named, or neither.  A function of its own, not inlined, which
+ * the verifier checks once, apart from its callers: what it parses does
+ * not multiply the paths of the loop over a datagram's packets.  A
+ * datagram brings a section start once a frame of video at most.
+ */
+__noinline int xdprelay_psi(struct xdp_md *ctx, __u32 id, __u32 off,
+			    __u64 now)
+{
+	void *end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
+	struct xdprelay_health *h;
+	const __u8 *p, *s;
+	__u32 pid;
+
+	h = bpf_map_lookup_elem(&xr_health, &id);
+	if (!h)
+		return 0;
+	p = data + (off & 0x7ff);
+	if ((void *)(p + XDPRELAY_TS_SIZE) > end)
+		return 0;
+	pid = (p[1] & 0x1f) << 8 | p[2];
+	s = psi_section(p, p[3] >> 4 & 3, end);
+	if (!s)
+		return 0;
+	if (pid != XR_PAT_PID)
+		pmt_seen(h, pid, s, now);
+	else if (s[0] == XR_TABLE_PAT)
+		pat_seen(h, s, p + XDPRELAY_TS_SIZE, end, now);
+	return 0;
+}
+
+/*
  * One MPEG-TS packet at @p, 188 bytes of it in the frame: its sync byte,
  * transport error indicator and continuity counter.  A packet with the
  * indicator set has a header that cannot be trusted, and the null PID
@@ -193,13 +217,12 @@ static __always_inline void psi_restart(struct xdprelay_health *h,
  * a discontinuity indicator starts the count afresh.  The packet that
  * starts a section of the PAT or of a PMT it named says the table came.
  */
-static __always_inline void ts_packet(struct xdprelay_health *h,
-				      const __u8 *p, const void *end,
-				      __u64 now)
+static __always_inline void ts_packet(struct xdp_md *ctx, __u32 id,
+				      struct xdprelay_health *h,
+				      const __u8 *p, __u32 off, __u64 now)
 {
 	struct xdprelay_pid *e;
 	__u32 pid, afc, cc;
-	const __u8 *s;
 	int fresh;
 
 	h->ts_packets++;
@@ -217,13 +240,8 @@ static __always_inline void ts_packet(struct xdprelay_health *h,
 	/* afc 0 is reserved: a decoder discards the packet. */
 	if (pid == XR_TS_NULL_PID || !afc)
 		return;
-	if (p[1] & 0x40) {
-		s = psi_section(p, afc, end);
-		if (s && pid == XR_PAT_PID && s[0] == XR_TABLE_PAT)
-			pat_seen(h, s, p + XDPRELAY_TS_SIZE, end, now);
-		else if (s && pid != XR_PAT_PID)
-			pmt_seen(h, pid, s, now);
-	}
+	if (p[1] & 0x40)
+		xdprelay_psi(ctx, id, off, now);
 	e = pid_entry(h, pid, &fresh);
 	if (!e) {
 		h->pids_unchecked++;
@@ -253,10 +271,11 @@ static __always_inline void ts_packet(struct xdprelay_health *h,
 	e->flags &= ~XDPRELAY_PID_DUP;
 }
 
-/* The MPEG-TS packets from @ts on, whole ones only. */
-static __always_inline void ts_packets(struct xdprelay_health *h,
-				       const __u8 *ts, const void *end,
-				       __u64 now)
+/* The MPEG-TS packets from @ts, @off bytes into the frame, whole ones. */
+static __always_inline void ts_packets(struct xdp_md *ctx, __u32 id,
+				       struct xdprelay_health *h,
+				       const __u8 *ts, __u32 off,
+				       const void *end, __u64 now)
 {
 	const __u8 *p;
 	__u32 i;
@@ -265,7 +284,7 @@ static __always_inline void ts_packets(struct xdprelay_health *h,
 		p = ts + i * XDPRELAY_TS_SIZE;
 		if ((void *)(p + XDPRELAY_TS_SIZE) > end)
 			break;
-		ts_packet(h, p, end, now);
+		ts_packet(ctx, id, h, p, off + i * XDPRELAY_TS_SIZE, now);
 	}
 }
 
@@ -440,10 +459,12 @@ static __always_inline void health_report(__u32 id, __u32 kind_before,
 /*
  * The health of stream @id, to be checked as @check (enum
  * xdprelay_check), from its datagram whose UDP payload starts @off bytes
- * into the frame and is @len bytes long.
+ * into the frame and is @len bytes long.  A function the verifier checks
+ * once, as xdprelay_psi(), not once for each path of the program that
+ * comes to it.
  */
-static __always_inline void health(struct xdp_md *ctx, __u32 id,
-				   __u32 check, __u32 off, __u32 len)
+__noinline int xdprelay_health(struct xdp_md *ctx, __u32 id, __u32 check,
+			       __u32 off, __u32 len)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	void *data = (void *)(long)ctx->data;
@@ -458,13 +479,13 @@ static __always_inline void health(struct xdp_md *ctx, __u32 id,
 
 	h = bpf_map_lookup_elem(&xr_health, &id);
 	if (!h)
-		return;
+		return 0;
 	/* The tick's clock is enough to tell silence and PSI, and costs less. */
 	now = bpf_ktime_get_coarse_ns();
 	idle = now - h->last_ns;
 	h->last_ns = now;
 	if (check == XDPRELAY_CHECK_RAW)
-		return;
+		return 0;
 #ifdef XDPRELAY_KFUNC
 	kind_before = h->kind;
 	health_take(h, &before);
@@ -481,7 +502,7 @@ static __always_inline void health(struct xdp_md *ctx, __u32 id,
 
 	switch (h->kind) {
 	case XDPRELAY_KIND_MPEGTS:
-		ts_packets(h, p, data_end, now);
+		ts_packets(ctx, id, h, p, off & 0xff, data_end, now);
 		break;
 	case XDPRELAY_KIND_RTP_TS:
 	case XDPRELAY_KIND_RTP:
@@ -490,12 +511,14 @@ static __always_inline void health(struct xdp_md *ctx, __u32 id,
 			break;
 		rtp_packet(h, p, bpf_ktime_get_ns());
 		if (h->kind == XDPRELAY_KIND_RTP_TS)
-			ts_packets(h, p + (hlen & 0x7ff), data_end, now);
+			ts_packets(ctx, id, h, p + (hlen & 0x7ff),
+				   (off & 0xff) + (hlen & 0x7ff), data_end, now);
 		break;
 	}
 #ifdef XDPRELAY_KFUNC
 	health_report(id, kind_before, h, &before);
 #endif
+	return 0;
 }
 
 #endif /* _XDPRELAY_HEALTH_BPF_H */

@@ -2208,19 +2208,20 @@ TEST_F(xdp, health_ts_psi)
 	psi_send(_metadata, self, 0, two, 3, 0);
 	health_read(_metadata, self, &h);
 	EXPECT_EQ((__u64)XDPRELAY_KIND_MPEGTS, h.kind);
-	EXPECT_EQ(2U, h.nr_pmts);
-	EXPECT_EQ(0x1000, h.pmt_pids[0]);
-	EXPECT_EQ(0x1001, h.pmt_pids[1]);
+	EXPECT_EQ(3U, h.nr_pmts);
+	EXPECT_EQ(XDPRELAY_PMT_NONE, h.pmt_pids[0]);
+	EXPECT_EQ(0x1000, h.pmt_pids[1]);
+	EXPECT_EQ(0x1001, h.pmt_pids[2]);
 	EXPECT_EQ(h.last_ns, h.pat_ns);
-	EXPECT_EQ(h.last_ns, h.pmt_ns[0]);
+	EXPECT_EQ(h.last_ns, h.pmt_ns[1]);
 	EXPECT_EQ(0ULL, h.pat_errors);
 	EXPECT_EQ(0ULL, h.pmt_errors);
 	EXPECT_EQ(0ULL, h.cc_errors);
 
 	/* Both tables a second late: an error each. */
 	h.pat_ns -= SEC_NS;
-	h.pmt_ns[0] -= SEC_NS;
 	h.pmt_ns[1] -= SEC_NS;
+	h.pmt_ns[2] -= SEC_NS;
 	health_write(_metadata, self, &h);
 	psi_send(_metadata, self, 1, two, 3, 0);
 	health_read(_metadata, self, &h);
@@ -2228,14 +2229,14 @@ TEST_F(xdp, health_ts_psi)
 	EXPECT_EQ(1ULL, h.pmt_errors);
 	EXPECT_EQ(h.last_ns, h.pat_ns);
 	/* 0x1001 never came: its wait goes on from where it was. */
-	EXPECT_GT(h.last_ns - h.pmt_ns[1], XDPRELAY_PSI_WINDOW_NS);
+	EXPECT_GT(h.last_ns - h.pmt_ns[2], XDPRELAY_PSI_WINDOW_NS);
 
 	/*
-	 * A new PAT, behind an adaptation field and a pointer_field: 0x1000
-	 * keeps its last arrival, 0x1002 is waited for from now, 0x1001 is
-	 * gone.
+	 * A new PAT, behind an adaptation field and a pointer_field: 0x1000,
+	 * in the same entry, keeps its last arrival, 0x1002 is waited for
+	 * from now, 0x1001 is gone.
 	 */
-	pmt0 = h.pmt_ns[0];
+	pmt0 = h.pmt_ns[1];
 	psi_send(_metadata, self, 2, moved, 2, 3);
 	health_read(_metadata, self, &h);
 	EXPECT_EQ(1ULL, h.pat_errors);

@@ -338,6 +338,7 @@ static int health_read(struct xr_state *st, struct row *r)
 {
 	struct xdprelay_health h;
 	struct timespec ts;
+	unsigned int k;
 	uint64_t now;
 
 	r->has_health = false;
@@ -364,9 +365,11 @@ static int health_read(struct xr_state *st, struct row *r)
 	r->h[H_PAT_ERRORS] = h.pat_errors;
 	r->h[H_PMT_ERRORS] = h.pmt_errors;
 	xr_health_psi(&h, &r->pat_missing, &r->pmt_missing);
-	r->nr_pmts = h.nr_pmts < XDPRELAY_HEALTH_PMTS ? h.nr_pmts :
-		     XDPRELAY_HEALTH_PMTS;
-	memcpy(r->pmt_pids, h.pmt_pids, sizeof(r->pmt_pids));	/* J is kept times 16, in units of the 90 kHz RTP clock. */
+	r->nr_pmts = 0;
+	for (k = 0; k < h.nr_pmts && k < XDPRELAY_HEALTH_PMTS; k++)
+		if (h.pmt_pids[k] != XDPRELAY_PMT_NONE)
+			r->pmt_pids[r->nr_pmts++] = h.pmt_pids[k];
+	/* J is kept times 16, in units of the 90 kHz RTP clock. */
 	r->jitter_ms = h.jitter / 16.0 * 1000 / XDPRELAY_RTP_HZ;
 	/* The program's clock: CLOCK_MONOTONIC. */
 	clock_gettime(CLOCK_MONOTONIC, &ts);

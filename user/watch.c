@@ -80,7 +80,8 @@ void xr_health_psi(const struct xdprelay_health *h, bool *pat, bool *pmt)
 	*pat = (int64_t)(h->last_ns - h->pat_ns) >
 	       (int64_t)XDPRELAY_PSI_WINDOW_NS;
 	for (k = 0; k < n; k++)
-		if ((int64_t)(h->last_ns - h->pmt_ns[k]) >
+		if (h->pmt_pids[k] != XDPRELAY_PMT_NONE &&
+		    (int64_t)(h->last_ns - h->pmt_ns[k]) >
 		    (int64_t)XDPRELAY_PSI_WINDOW_NS)
 			*pmt = true;
 }
