@@ -36,26 +36,27 @@ rc=$?
 ktap_info "bench/run --smoke exited $rc"
 [ $rc -le 1 ] || sed 's/^/# /' "$out" | tail -n 40
 
-for be in $BACKENDS; do
-	line=$(grep "^smoke: [a-zA-Z]* $be " "$out")
-	if [[ $line == "smoke: ok "* ]]; then
-		ktap_ok "$be: ${line#smoke: ok $be }"
-	else
-		ktap_info "${line:-$be: no verdict from bench/run}"
-		grep "^# .*$be" "$out" | head -n 10 | sed 's/^/# /'
-		ktap_fail "$be delivered intact packets"
-	fi
-done
+# verdict KEY NAME WHAT: one case from bench/run's "smoke: ok|FAIL KEY ..."
+# line; NAME its name in the output, WHAT what a failure failed at.
+verdict()
+{
+	local key=$1 name=$2 what=$3 line
 
-for row in $TS_ROWS; do
-	line=$(grep "^smoke: [a-zA-Z]* ts:$row " "$out")
+	line=$(grep "^smoke: [a-zA-Z]* $key " "$out")
 	if [[ $line == "smoke: ok "* ]]; then
-		ktap_ok "ts $row: ${line#smoke: ok ts:$row }"
+		ktap_ok "$name: ${line#smoke: ok $key }"
 	else
-		ktap_info "${line:-ts $row: no verdict from bench/run}"
-		grep "^# .*$row" "$out" | head -n 10 | sed 's/^/# /'
-		ktap_fail "ts $row: intact MPEG-TS, the relay's checks as asked"
+		ktap_info "${line:-$name: no verdict from bench/run}"
+		grep "^# .*${key#ts:}" "$out" | head -n 10 | sed 's/^/# /'
+		ktap_fail "$name: $what"
 	fi
+}
+
+for be in $BACKENDS; do
+	verdict "$be" "$be" "delivered intact packets"
+done
+for row in $TS_ROWS; do
+	verdict "ts:$row" "ts $row" "intact MPEG-TS, the relay's checks as asked"
 done
 
 ktap_finish
