@@ -492,9 +492,11 @@ __noinline int xdprelay_health(struct xdp_md *ctx, __u32 id, __u32 check,
 #endif
 	p = data + (off & 0xff);
 	len &= 0xffff;
+	/* A stream recognised now waits for its tables from now. */
 	if (h->kind == XDPRELAY_KIND_UNKNOWN) {
 		h->kind = kind_taken(check, p, data_end, len);
-		idle = ~0ULL;
+		if (h->kind != XDPRELAY_KIND_UNKNOWN)
+			idle = ~0ULL;
 	}
 	/* A stream that paused waits for its tables afresh. */
 	if (idle > XDPRELAY_PSI_WINDOW_NS)
