@@ -35,23 +35,11 @@ ktap_check "relay started" relay_start
 SECS=6
 SKIP=50
 
-health_stat()
-{
-	ctl stats "$1" --json | tr -d ' \n' | sed 's/"total".*//' |
-		sed -n 's/.*"health":{\([^}]*\)}.*/\1/p' | tr ',' '\n' |
-		sed -n "s/^\"$2\":\"*\([^\"]*\)\"*\$/\1/p"
-}
-
 # psi STREAM: its PAT and PMT errors, whether each is missing, PMT PIDs.
 psi()
 {
-	local f out=
-
-	for f in ts_pat_errors ts_pmt_errors pat_missing pmt_missing \
-		 pmt_pids; do
-		out="$out $(health_stat "$1" $f)"
-	done
-	echo $out
+	health_stat "$1" ts_pat_errors ts_pmt_errors pat_missing \
+		pmt_missing pmt_pids
 }
 
 udp_bound()
@@ -114,8 +102,7 @@ decoded()
 		"$TMP/$1.rx" | tail -n 1
 }
 
-ctl stream add tv --listen 10.70.1.2:5010 --to 10.70.2.2:6000 \
-	--path afxdp || ktap_bail "stream add tv failed"
+health_stream tv 5010 afxdp
 ffmpeg_run tv 5010 mpegts $SKIP
 ktap_eq "MPEG-TS from ffmpeg: recognised" mpegts "$(health_stat tv kind)"
 cc=$(health_stat tv ts_cc_errors)
@@ -125,14 +112,13 @@ ktap_check "MPEG-TS: a continuity error or more per datagram left out" \
 ktap_eq "MPEG-TS: continuity errors as the decoder counts them" \
 	"$(cc_complaints tv)" "$cc"
 ktap_eq "MPEG-TS: nothing else wrong" "0 0 0" \
-	"$(health_stat tv ts_sync_errors) $(health_stat tv ts_tei_packets) $(health_stat tv ts_pids_unchecked)"
+	"$(health_stat tv ts_sync_errors ts_tei_packets ts_pids_unchecked)"
 ktap_check "MPEG-TS: the decoder decoded it ($(decoded tv) frames)" \
 	test "$(decoded tv)" -gt $((SECS * 25))
 ktap_eq "MPEG-TS: its PAT and PMT (PID 0x1000) on time, losses and all" \
 	"0 0 false false [4096]" "$(psi tv)"
 
-ctl stream add rtv --listen 10.70.1.2:5011 --to 10.70.2.2:6000 \
-	--path afxdp || ktap_bail "stream add rtv failed"
+health_stream rtv 5011 afxdp
 ffmpeg_run rtv 5011 rtp_mpegts $SKIP
 ktap_eq "RTP/MPEG-TS from ffmpeg: recognised" rtp-mpegts \
 	"$(health_stat rtv kind)"
@@ -140,7 +126,7 @@ ktap_eq "RTP: a loss per datagram left out, as the decoder counts them" \
 	"$skipped $skipped" \
 	"$(health_stat rtv rtp_lost) $(rtp_missed rtv)"
 ktap_eq "RTP: no other RTP error" "0 0 0" \
-	"$(health_stat rtv rtp_reordered) $(health_stat rtv rtp_duplicates) $(health_stat rtv rtp_ssrc_changes)"
+	"$(health_stat rtv rtp_reordered rtp_duplicates rtp_ssrc_changes)"
 # ffmpeg's RTP depacketizer loses a TS packet or two more after a gap
 # and complains of those as well.
 cc=$(health_stat rtv ts_cc_errors)
@@ -151,12 +137,13 @@ ktap_check "RTP/MPEG-TS: the decoder decoded it ($(decoded rtv) frames)" \
 	test "$(decoded rtv)" -gt $((SECS * 25))
 
 # Nothing left out: a real encoder's stream raises no alarm.
-ctl stream add clean --listen 10.70.1.2:5012 --to 10.70.2.2:6000 \
-	--path afxdp || ktap_bail "stream add clean failed"
+health_stream clean 5012 afxdp
 ffmpeg_run clean 5012 rtp_mpegts ""
 ktap_eq "clean RTP/MPEG-TS: no error, and the decoder saw none" \
 	"0 0 0 0 0 0 0 0" \
-	"$(health_stat clean ts_sync_errors) $(health_stat clean ts_tei_packets) $(health_stat clean ts_cc_errors) $(health_stat clean rtp_lost) $(health_stat clean rtp_reordered) $(health_stat clean rtp_duplicates) $(cc_complaints clean) $(rtp_missed clean)"
+	"$(health_stat clean ts_sync_errors ts_tei_packets ts_cc_errors \
+		rtp_lost rtp_reordered rtp_duplicates) $(cc_complaints clean) \
+$(rtp_missed clean)"
 ktap_check "clean: RTP and TS packets checked" \
 	test "$(health_stat clean rtp_packets)" -gt 0 -a \
 	"$(health_stat clean ts_packets)" -gt 0

@@ -35,25 +35,12 @@ ktap_check "program attached with ip link" \
 	in_rly ip link set dev xr0 xdp obj "$OBJ" sec xdp
 ktap_check "relay started" relay_start
 
-# health_stat STREAM FIELD: a field of the stream's health (stats --json).
-health_stat()
-{
-	ctl stats "$1" --json | tr -d ' \n' | sed 's/"total".*//' |
-		sed -n 's/.*"health":{\([^}]*\)}.*/\1/p' | tr ',' '\n' |
-		sed -n "s/^\"$2\":\"*\([^\"]*\)\"*\$/\1/p"
-}
-
 # errors STREAM: the stream's error counters, in one line.
 errors()
 {
-	local f out=
-
-	for f in ts_sync_errors ts_tei_packets ts_cc_errors ts_pat_errors \
-		 ts_pmt_errors rtp_lost rtp_reordered rtp_duplicates \
-		 rtp_ssrc_changes; do
-		out="$out $(health_stat "$1" $f)"
-	done
-	echo $out
+	health_stat "$1" ts_sync_errors ts_tei_packets ts_cc_errors \
+		ts_pat_errors ts_pmt_errors rtp_lost rtp_reordered \
+		rtp_duplicates rtp_ssrc_changes
 }
 
 # send FORMAT PORT COUNT SKIP RATE
@@ -64,8 +51,7 @@ send()
 
 # A stream's packets are counted once the program has seen them all:
 # the sender is done before the program's counters are read.
-ctl stream add ts1 --listen 10.70.1.2:5000 --to 10.70.2.2:6000 \
-	--path afxdp || ktap_bail "stream add ts1 failed"
+health_stream ts1 5000 afxdp
 send ts 5000 2001 100 4000
 ktap_eq "MPEG-TS, 1 in 100 lost: recognised" mpegts \
 	"$(health_stat ts1 kind)"
@@ -83,26 +69,23 @@ idle=$(health_stat ts1 idle_s)
 ktap_check "stats: how long the stream has been silent ($idle s)" \
 	awk -v i="$idle" 'BEGIN { exit !(i > 0 && i < 60) }'
 
-ctl stream add rtp1 --listen 10.70.1.2:5001 --to 10.70.2.2:6000 \
-	--path afxdp || ktap_bail "stream add rtp1 failed"
+health_stream rtp1 5001 afxdp
 send rtp 5001 2001 50 4000
 ktap_eq "RTP/MPEG-TS, 1 in 50 lost: recognised" rtp-mpegts \
 	"$(health_stat rtp1 kind)"
 ktap_eq "RTP/MPEG-TS: RTP and TS packets checked" "1961 $((1961 * 7))" \
-	"$(health_stat rtp1 rtp_packets) $(health_stat rtp1 ts_packets)"
+	"$(health_stat rtp1 rtp_packets ts_packets)"
 ktap_eq "RTP/MPEG-TS: RTP losses and continuity errors, each 40" \
 	"0 0 40 0 0 40 0 0 0" "$(errors rtp1)"
 
 # The same checks whatever path relays the stream.
-ctl stream add d1 --listen 10.70.1.2:5002 --to 10.70.2.2:6000 \
-	--path direct || ktap_bail "stream add d1 failed"
+health_stream d1 5002 direct
 wait_for 5000 eval 'ctl status | grep -q "stream d1: direct path"' ||
 	ktap_info "d1 is not on the direct path: $(ctl status | grep d1)"
 send rtp 5002 1001 10 4000
 ktap_eq "direct path: relayed by the program, 100 lost and found" \
 	"901 0 0 100 0 0 100 0 0 0" "$(stream_stat d1 direct) $(errors d1)"
-ctl stream add s1 --listen 10.70.1.2:5003 --to 10.70.2.2:6000 \
-	--path socket || ktap_bail "stream add s1 failed"
+health_stream s1 5003 socket
 wait_for 5000 eval 'ctl status | grep -q "stream s1: socket path"' ||
 	ktap_info "s1 is not on the socket path: $(ctl status | grep s1)"
 send ts 5003 1001 10 4000
@@ -110,8 +93,7 @@ ktap_eq "socket path: passed to the relay's socket, 100 lost and found" \
 	"901 0 0 100 0 0 0 0 0 0" "$(stream_stat s1 socket) $(errors s1)"
 
 # Clean streams over longer runs: no false alarm.
-ctl stream add ts2 --listen 10.70.1.2:5004 --to 10.70.2.2:6000 \
-	--path afxdp || ktap_bail "stream add ts2 failed"
+health_stream ts2 5004 afxdp
 send ts 5004 40000 "" 20000
 ktap_eq "clean MPEG-TS, 40000 datagrams: every TS packet, no error" \
 	"$((40000 * 7)) 0 0 0 0 0 0 0 0 0" \
@@ -119,22 +101,18 @@ ktap_eq "clean MPEG-TS, 40000 datagrams: every TS packet, no error" \
 ktap_check "stats: the HEALTH column says mpegts ok" \
 	eval 'ctl stats ts2 | grep -q "mpegts ok *$"'
 ktap_eq "clean MPEG-TS: its PAT and PMT on time, the PMT's PID known" \
-	"false false [4096]" "$(health_stat ts2 pat_missing) \
-$(health_stat ts2 pmt_missing) $(health_stat ts2 pmt_pids)"
-ctl stream add rtp2 --listen 10.70.1.2:5005 --to 10.70.2.2:6000 \
-	--path afxdp || ktap_bail "stream add rtp2 failed"
+	"false false [4096]" "$(health_stat ts2 pat_missing pmt_missing pmt_pids)"
+health_stream rtp2 5005 afxdp
 send rtp 5005 40000 "" 20000
 ktap_eq "clean RTP/MPEG-TS, 40000 datagrams: no error" \
 	"40000 0 0 0 0 0 0 0 0 0" \
 	"$(health_stat rtp2 rtp_packets) $(errors rtp2)"
 
 # Program specific information: a stream without it, and one with it late.
-ctl stream add psi1 --listen 10.70.1.2:5008 --to 10.70.2.2:6000 \
-	--path afxdp || ktap_bail "stream add psi1 failed"
+health_stream psi1 5008 afxdp
 in_gen "$UDPSEND" -t ts -i 0 -c 4000 -r 4000 10.70.1.2 5008
 ktap_eq "MPEG-TS without a PAT, 1 s of it: flagged, not counted" \
-	"true 0 0" "$(health_stat psi1 pat_missing) \
-$(health_stat psi1 ts_pat_errors) $(health_stat psi1 ts_cc_errors)"
+	"true 0 0" "$(health_stat psi1 pat_missing ts_pat_errors ts_cc_errors)"
 ktap_check "stats: the HEALTH column says mpegts no PAT" \
 	eval 'ctl stats psi1 | grep -q "mpegts no PAT *$"'
 ktap_check "stats --prometheus: its PAT missing" \
@@ -142,31 +120,27 @@ ktap_check "stats --prometheus: its PAT missing" \
 ktap_check "the relay said psi1 is unhealthy: no PAT" \
 	wait_for 5000 grep -q "stream 'psi1' is unhealthy: no PAT" \
 	"$TMP/relay.log"
-ctl stream add psi2 --listen 10.70.1.2:5009 --to 10.70.2.2:6000 \
-	--path afxdp || ktap_bail "stream add psi2 failed"
+health_stream psi2 5009 afxdp
 # The tables in datagrams 0, 700, ... 2800, at 1000 a second: 4 late.
 in_gen "$UDPSEND" -t ts -i 700 -c 3000 -r 1000 10.70.1.2 5009
 ktap_eq "PAT and PMT every 0.7 s: 4 errors each, none missing at the end" \
-	"4 4 false false 0" "$(health_stat psi2 ts_pat_errors) \
-$(health_stat psi2 ts_pmt_errors) $(health_stat psi2 pat_missing) \
-$(health_stat psi2 pmt_missing) $(health_stat psi2 ts_cc_errors)"
+	"4 4 false false 0" "$(health_stat psi2 ts_pat_errors ts_pmt_errors \
+		pat_missing pmt_missing ts_cc_errors)"
 
 # Neither: the numbered payloads of udpsend's usual datagrams.
-ctl stream add raw1 --listen 10.70.1.2:5006 --to 10.70.2.2:6000 \
-	--path afxdp || ktap_bail "stream add raw1 failed"
+health_stream raw1 5006 afxdp
 in_gen "$UDPSEND" -c 100 -s 1316 -r 4000 10.70.1.2 5006
 ktap_eq "neither MPEG-TS nor RTP: nothing recognised, nothing counted" \
 	"unknown 0 0" \
-	"$(health_stat raw1 kind) $(health_stat raw1 ts_packets) $(health_stat raw1 rtp_packets)"
+	"$(health_stat raw1 kind ts_packets rtp_packets)"
 ktap_check "stats: the HEALTH column has nothing to say" \
 	eval 'ctl stats raw1 | grep -q "  - *$"'
 
 # What the operator says the stream is.
-ctl stream add k1 --listen 10.70.1.2:5007 --to 10.70.2.2:6000 \
-	--path afxdp --kind raw || ktap_bail "stream add k1 failed"
+health_stream k1 5007 afxdp --kind raw
 send ts 5007 101 10 4000
 ktap_eq "--kind raw: nothing checked" "unknown 0 0" \
-	"$(health_stat k1 kind) $(health_stat k1 ts_packets) $(health_stat k1 ts_cc_errors)"
+	"$(health_stat k1 kind ts_packets ts_cc_errors)"
 ktap_check "stream list says kind raw" \
 	eval 'ctl stream list | grep -q "^stream k1 .* kind raw"'
 # The file gives it another kind: its health starts again from zero.
@@ -178,7 +152,7 @@ ktap_check "stream apply: k1 becomes kind mpegts" \
 send rtp 5007 100 "" 4000
 ktap_eq "--kind mpegts on RTP: checked as bare MPEG-TS, nothing in sync" \
 	"mpegts 700 700" \
-	"$(health_stat k1 kind) $(health_stat k1 ts_packets) $(health_stat k1 ts_sync_errors)"
+	"$(health_stat k1 kind ts_packets ts_sync_errors)"
 
 # What the relay says of it: once each time the state changes.
 ktap_check "the relay said ts1 turned unhealthy, with its continuity errors" \

@@ -244,6 +244,35 @@ stream_stat()
 		grep -o "\"$2\": *[0-9]*" | head -n 1 | grep -o '[0-9]*$'
 }
 
+# health_stat STREAM FIELD...: fields of the stream's health object in
+# stats --json, on one line, from one reading (each a count, a word, or a
+# list of one, such as [4096]).
+health_stat()
+{
+	local name=$1 obj f out=
+
+	shift
+	obj=$(ctl stats "$name" --json | tr -d ' \n' | sed 's/"total".*//' |
+		sed -n 's/.*"health":{\([^}]*\)}.*/\1/p' | tr ',' '\n')
+	for f; do
+		out="$out $(sed -n "s/^\"$f\":\"*\([^\"]*\)\"*\$/\1/p" \
+			<<< "$obj")"
+	done
+	echo $out
+}
+
+# health_stream NAME PORT PATH [OPTION...]: stream NAME from the lab's
+# 10.70.1.2:PORT to 10.70.2.2:6000 on PATH, for the health tests.
+health_stream()
+{
+	local name=$1 port=$2 path=$3
+
+	shift 3
+	ctl stream add "$name" --listen 10.70.1.2:"$port" \
+		--to 10.70.2.2:6000 --path "$path" "$@" ||
+		ktap_bail "stream add $name failed"
+}
+
 # sub_stat STREAM SUBSCRIBER FIELD: one counter of a stream's subscriber
 # (ADDR:PORT, or [ADDR]:PORT for IPv6) from stats --json.
 sub_stat()
